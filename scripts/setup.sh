@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything edgessd needs to build and test on Debian 12, then builds.
+# Safe to rerun: apt-get and npm ci skip what is already there, the build is incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev            # the network, autograd and training (LibTorch 1.13)
+  libopencv-dev           # image decoding, augmentation, video I/O, OpenCV DNN runtime
+  libonnx-dev libprotobuf-dev protobuf-compiler  # writing and checking ONNX models
+  libcurl4-openssl-dev    # parallel HTTP for the Open Images downloader
+  zlib1g-dev              # CRC-32 check of checkpoint archive members
+  libcli11-dev            # the command line
+  nlohmann-json3-dev      # model JSON, fixtures, --json output
+  libgtest-dev libgmock-dev  # unit tests under CTest
+  libbenchmark-dev        # micro-benchmarks under bench/
+  python3-torch python3-numpy  # test-only: Python's torch.load reads our .pth files back
+  clang libclang-rt-14-dev  # libFuzzer for the checkpoint-reader fuzz target
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js/npm fetch the pinned face-api weights (offline base model); the machine image may
+# already carry a newer Node.js than Debian's, so only install Debian's when none is there.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Pinned npm packages (face-api weights); `npm ci` reuses node_modules when the lockfile matches.
+if [ ! -f node_modules/@vladmandic/face-api/model/ssd_mobilenetv1_model.bin ]; then
+  npm ci --no-audit --no-fund --ignore-scripts
+fi
+
+BUILD_TYPE=${BUILD_TYPE:-Release}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,80 @@
+#include "edgessd/common/files.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "edgessd/common/error.h"
+
+namespace edgessd {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw Error(path + ": read error");
+  return buffer.str();
+}
+
+void write_file_atomic(const std::string& path,
+                       const std::function<void(std::FILE*)>& write) {
+  std::string temp = path + ".tmp-" + std::to_string(::getpid());
+  std::FILE* file = std::fopen(temp.c_str(), "wb");
+  if (!file) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
+  try {
+    write(file);
+    if (std::fflush(file) != 0 || ::fsync(::fileno(file)) != 0 || std::ferror(file))
+      throw Error(path + ": write failed (" + std::strerror(errno) + ")");
+  } catch (...) {
+    std::fclose(file);
+    std::remove(temp.c_str());
+    throw;
+  }
+  if (std::fclose(file) != 0) {
+    std::remove(temp.c_str());
+    throw Error(path + ": write failed (" + std::strerror(errno) + ")");
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(temp.c_str());
+    throw Error(path + ": cannot rename temporary file into place (" + std::strerror(err) + ")");
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& contents) {
+  write_file_atomic(path, [&](std::FILE* file) {
+    if (!contents.empty() && std::fwrite(contents.data(), 1, contents.size(), file) != contents.size())
+      throw Error(path + ": write failed (" + std::strerror(errno) + ")");
+  });
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  if (dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+std::vector<std::string> list_images(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(dir + ": not a folder");
+  std::vector<std::string> images;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp")
+      images.push_back(entry.path().string());
+  }
+  if (ec) throw Error(dir + ": cannot list (" + ec.message() + ")");
+  std::sort(images.begin(), images.end());
+  return images;
+}
+
+}  // namespace edgessd

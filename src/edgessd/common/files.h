@@ -1,0 +1,23 @@
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace edgessd {
+
+std::string read_file(const std::string& path);
+
+// Writes through `write` into a temporary file beside `path`, flushes it to disk and
+// renames it over `path`, so a reader never sees a half-written file. On any failure the
+// temporary file is removed and an Error naming `path` is thrown.
+void write_file_atomic(const std::string& path,
+                       const std::function<void(std::FILE*)>& write);
+void write_file_atomic(const std::string& path, const std::string& contents);
+
+// `dir/name` with exactly one separator.
+std::string join_path(const std::string& dir, const std::string& name);
+
+// Sorted list of image files (jpg, jpeg, png, bmp) in a folder.
+std::vector<std::string> list_images(const std::string& dir);
+
+}  // namespace edgessd

@@ -1,0 +1,17 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace edgessd {
+
+// Reads an image as RGB (what pytorch-ssd's datasets hand to their transforms).
+// Throws an Error naming the file if it is missing or cannot be decoded.
+cv::Mat read_rgb_image(const std::string& path);
+
+// pytorch-ssd's TestTransform: resize to width x height (bilinear), (x - mean) / std,
+// HWC -> CHW. Writes width*height*3 floats to `out`.
+void to_network_input(const cv::Mat& rgb, int width, int height, float mean, float std, float* out);
+
+}  // namespace edgessd

@@ -1,0 +1,11 @@
+#pragma once
+#include <string>
+
+namespace edgessd {
+
+// Lines in pytorch-ssd's format ("2021-03-12 12:34:50 - message"), so users' log
+// scrapers keep working.
+void log_info(const std::string& message);
+void log_warning(const std::string& message);
+
+}  // namespace edgessd

@@ -1,0 +1,93 @@
+#include "edgessd/model/model_info.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+
+namespace edgessd {
+
+std::string model_info_path(const std::string& checkpoint_path) {
+  std::filesystem::path p(checkpoint_path);
+  if (p.extension() == ".pth" || p.extension() == ".pt") p.replace_extension(".json");
+  else p += ".json";
+  return p.string();
+}
+
+std::string model_info_to_json(const ModelInfo& info) {
+  nlohmann::ordered_json j;
+  j["net"] = info.net;
+  j["num_classes"] = info.num_classes();
+  j["class_names"] = info.class_names;
+  j["input_size"] = {info.input_width, info.input_height};
+  j["image_mean"] = info.image_mean;
+  j["image_std"] = info.image_std;
+  j["center_variance"] = info.center_variance;
+  j["size_variance"] = info.size_variance;
+  if (!info.source.empty()) j["source"] = info.source;
+  return j.dump(2) + "\n";
+}
+
+ModelInfo model_info_from_json(const std::string& text, const std::string& what) {
+  ModelInfo info;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    info.net = j.at("net").get<std::string>();
+    info.class_names = j.at("class_names").get<std::vector<std::string>>();
+    if (j.contains("input_size")) {
+      auto size = j["input_size"].get<std::vector<int>>();
+      if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) throw Error("input_size must be [width, height]");
+      info.input_width = size[0];
+      info.input_height = size[1];
+    }
+    info.image_mean = j.value("image_mean", info.image_mean);
+    info.image_std = j.value("image_std", info.image_std);
+    info.center_variance = j.value("center_variance", info.center_variance);
+    info.size_variance = j.value("size_variance", info.size_variance);
+    info.source = j.value("source", std::string());
+    if (j.contains("num_classes") && j["num_classes"].get<int>() != info.num_classes())
+      throw Error("num_classes disagrees with class_names");
+  } catch (const Error& e) {
+    throw Error(what + ": " + e.what());
+  } catch (const std::exception& e) {
+    throw Error(what + ": bad model JSON (" + e.what() + ")");
+  }
+  if (info.class_names.size() < 2) throw Error(what + ": needs BACKGROUND and at least one class");
+  return info;
+}
+
+void save_model_info(const std::string& checkpoint_path, const ModelInfo& info) {
+  write_file_atomic(model_info_path(checkpoint_path), model_info_to_json(info));
+}
+
+bool load_model_info(const std::string& checkpoint_path, ModelInfo& info) {
+  const std::string path = model_info_path(checkpoint_path);
+  if (!std::filesystem::exists(path)) return false;
+  info = model_info_from_json(read_file(path), path);
+  return true;
+}
+
+std::vector<std::string> read_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open label file");
+  std::vector<std::string> names;
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    if (!line.empty()) names.push_back(line);
+  }
+  if (names.empty()) throw Error(path + ": no class names");
+  // pytorch-ssd's labels.txt starts with BACKGROUND; jetson-inference's may not.
+  if (names.front() != "BACKGROUND") names.insert(names.begin(), "BACKGROUND");
+  return names;
+}
+
+void write_labels(const std::string& path, const std::vector<std::string>& class_names) {
+  std::string text;
+  for (const auto& name : class_names) text += name + "\n";
+  write_file_atomic(path, text);
+}
+
+}  // namespace edgessd

@@ -1,0 +1,34 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace edgessd {
+
+// What a state_dict does not say about a model, kept in a small JSON beside the
+// checkpoint (X.pth -> X.json) so later commands need not be told again.
+struct ModelInfo {
+  std::string net = "mb1-ssd";
+  std::vector<std::string> class_names;  // BACKGROUND first
+  int input_width = 300;
+  int input_height = 300;
+  float image_mean = 127.0f;
+  float image_std = 128.0f;
+  float center_variance = 0.1f;
+  float size_variance = 0.2f;
+  std::string source;  // free text: where the weights came from
+
+  int num_classes() const { return static_cast<int>(class_names.size()); }
+};
+
+std::string model_info_path(const std::string& checkpoint_path);
+std::string model_info_to_json(const ModelInfo& info);
+ModelInfo model_info_from_json(const std::string& text, const std::string& what);
+void save_model_info(const std::string& checkpoint_path, const ModelInfo& info);
+// Reads X.json beside X.pth; returns false if there is none (a pytorch-ssd checkpoint).
+bool load_model_info(const std::string& checkpoint_path, ModelInfo& info);
+
+// labels.txt as pytorch-ssd writes it: one class name a line, BACKGROUND first.
+std::vector<std::string> read_labels(const std::string& path);
+void write_labels(const std::string& path, const std::vector<std::string>& class_names);
+
+}  // namespace edgessd

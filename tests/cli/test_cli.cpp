@@ -1,0 +1,87 @@
+// End-to-end: the real edgessd binary on real files.
+#include <nlohmann/json.hpp>
+
+#include "edgessd/common/files.h"
+#include "support/test_support.h"
+
+using namespace edgessd;
+using namespace edgessd::testing;
+
+namespace {
+CommandResult edgessd_cli(const std::string& args) { return run_command(std::string(EDGESSD_CLI) + " " + args); }
+
+// The last line the CLI printed (its error line on failure).
+std::string last_line(const std::string& output) {
+  std::string s = output;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s.substr(s.rfind('\n') == std::string::npos ? 0 : s.rfind('\n') + 1);
+}
+}  // namespace
+
+TEST(Cli, HelpListsSubcommandsAndFlags) {
+  CommandResult r = edgessd_cli("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("convert"), std::string::npos) << r.output;
+  r = edgessd_cli("convert --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--from", "--input", "--output", "--net", "--labels", "--calibration"})
+    EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
+}
+
+TEST(Cli, BadFlagsFail) {
+  EXPECT_NE(edgessd_cli("").exit_code, 0);
+  EXPECT_NE(edgessd_cli("convert --input x.pth").exit_code, 0);  // --output missing
+  EXPECT_NE(edgessd_cli("convert --from tflite --input x --output y").exit_code, 0);
+}
+
+TEST(Cli, ConvertPytorchSsdCheckpoint) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  TempDir dir;
+  CommandResult r = edgessd_cli("convert --input " + fixture("ref-trained.pth") + " --net mb1-ssd-relu6 --labels " +
+                                fixture("ref-trained-labels.txt") + " --output " + dir.file("ref.pth"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto info = nlohmann::json::parse(read_file(dir.file("ref.json")));
+  EXPECT_EQ(info["net"], "mb1-ssd-relu6");
+  EXPECT_EQ(info["class_names"], nlohmann::json({"BACKGROUND", "Vehicle registration plate"}));
+  CommandResult py = run_command(debian_python() + " " + EDGESSD_SOURCE_DIR + "/tests/model/pth_tool.py compare " +
+                                 fixture("ref-trained.pth") + " " + dir.file("ref.pth"));
+  EXPECT_EQ(py.exit_code, 0) << py.output;
+  // A second conversion takes net and classes from the JSON beside the input.
+  r = edgessd_cli("convert --input " + dir.file("ref.pth") + " --output " + dir.file("again.pth"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir.file("again.json")))["class_names"], info["class_names"]);
+}
+
+TEST(Cli, ConvertErrorsAreOneClearLine) {
+  TempDir dir;
+  CommandResult r = edgessd_cli("convert --input " + dir.file("nope.pth") + " --output " + dir.file("out.pth"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("edgessd: error: " + dir.file("nope.pth") + ": cannot open"), std::string::npos)
+      << r.output;
+  write_file_atomic(dir.file("garbage.pth"), std::string("PK\x03\x04 definitely not a zip"));
+  r = edgessd_cli("convert --input " + dir.file("garbage.pth") + " --output " + dir.file("out.pth"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find(dir.file("garbage.pth") + ": "), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out.pth")));
+  if (std::filesystem::exists(fixture("mb1-ssd-2class-random.pth"))) {
+    write_file_atomic(dir.file("labels.txt"), std::string("BACKGROUND\na\nb\n"));
+    r = edgessd_cli("convert --input " + fixture("mb1-ssd-2class-random.pth") + " --labels " + dir.file("labels.txt") +
+                    " --output " + dir.file("out.pth"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(last_line(r.output).find("has 2 classes but the labels name 3"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("out.pth")));
+  }
+}
+
+TEST(Cli, ConvertFaceApiWithDefaults) {
+  EDGESSD_REQUIRE_FILE(std::string(EDGESSD_FACE_API_DIR) + "/model");
+  TempDir dir;
+  CommandResult r = edgessd_cli("convert --from face-api --output " + dir.file("base.pth"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("re-estimated 27 BatchNorm layers"), std::string::npos) << r.output;
+  auto info = nlohmann::json::parse(read_file(dir.file("base.json")));
+  EXPECT_EQ(info["net"], "mb1-ssd-relu6");
+  // what we wrote loads back through the pth path
+  r = edgessd_cli("convert --input " + dir.file("base.pth") + " --output " + dir.file("copy.pth"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}

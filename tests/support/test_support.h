@@ -1,0 +1,69 @@
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace edgessd::testing {
+
+inline std::string shared_dir() { return EDGESSD_SHARED_DIR; }
+inline std::string fixture(const std::string& name) { return shared_dir() + "/fixtures/pytorch-ssd/" + name; }
+inline std::string plates_dir() { return shared_dir() + "/datasets/plates-us"; }
+
+// Skips the calling test, with the reason, when shared data is absent.
+#define EDGESSD_REQUIRE_FILE(path)                                                    \
+  do {                                                                                \
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << (path); \
+  } while (0)
+
+template <typename T>
+std::vector<T> read_raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  const auto size = static_cast<size_t>(in.tellg());
+  std::vector<T> values(size / sizeof(T));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(T)));
+  return values;
+}
+
+// A fresh empty folder under the system temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "edgessd-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::error_code ec; std::filesystem::remove_all(path_, ec); }
+  std::string path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+inline CommandResult run_command(const std::string& command) {
+  CommandResult result{-1, ""};
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+// Debian's python3 with python3-torch (the pyenv python3 on PATH has no torch).
+inline std::string debian_python() { return "/usr/bin/python3"; }
+
+}  // namespace edgessd::testing

@@ -1,0 +1,111 @@
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/faceapi_import.h"
+#include "edgessd/model/model_info.h"
+#include "edgessd/model/ssd.h"
+
+namespace {
+
+struct ConvertArgs {
+  std::string from = "pth";
+  std::string input;
+  std::string output;
+  std::string net;
+  std::string labels;
+  std::string calibration;
+  int calibration_count = 64;
+  uint64_t seed = 1;
+};
+
+// A pytorch-ssd (or our) checkpoint, read and written through our own code; the net it
+// fits is checked so that a converted file is known to load.
+void convert_pth(const ConvertArgs& args) {
+  using namespace edgessd;
+  StateDict state = read_state_dict(args.input);
+  ModelInfo info;
+  const bool has_info = load_model_info(args.input, info);
+  if (!args.net.empty()) info.net = args.net;
+  auto head = std::find_if(state.begin(), state.end(),
+                           [](const auto& kv) { return kv.first == "classification_headers.0.weight"; });
+  if (head == state.end()) throw Error(args.input + ": not an SSD state_dict (no classification_headers.0.weight)");
+  const int num_classes = static_cast<int>(head->second.size(0) / 6);
+  if (!args.labels.empty()) info.class_names = read_labels(args.labels);
+  if (info.class_names.empty() || (!has_info && args.labels.empty())) {
+    info.class_names = {"BACKGROUND"};
+    for (int c = 1; c < num_classes; ++c) info.class_names.push_back("class" + std::to_string(c));
+  }
+  if (info.num_classes() != num_classes)
+    throw Error(args.input + ": has " + std::to_string(num_classes) + " classes but the labels name " +
+                std::to_string(info.num_classes()));
+  Ssd net(parse_net_kind(info.net), num_classes);
+  load_state_dict(*net, state, LoadMode::Everything, args.input);
+  if (info.source.empty()) info.source = "converted from " + std::filesystem::path(args.input).filename().string();
+  write_state_dict(args.output, state);
+  save_model_info(args.output, info);
+  log_info("Wrote " + args.output + " (" + std::to_string(state.size()) + " tensors, " + info.net + ", " +
+           std::to_string(num_classes) + " classes) and " + model_info_path(args.output));
+}
+
+void convert_face_api(const ConvertArgs& args) {
+  using namespace edgessd;
+  FaceApiImportOptions options;
+  options.model_dir = args.input.empty() ? join_path(EDGESSD_FACE_API_DIR, "model") : args.input;
+  const std::string calibration =
+      args.calibration.empty() ? join_path(std::filesystem::path(options.model_dir).parent_path().string(), "demo")
+                               : args.calibration;
+  std::vector<std::string> images = list_images(calibration);
+  if (images.empty()) throw Error(calibration + ": no calibration images (--calibration)");
+  if (static_cast<int>(images.size()) > args.calibration_count) images.resize(args.calibration_count);
+  options.calibration_images = images;
+  options.seed = args.seed;
+  log_info("Importing face-api SSD-MobileNet-v1 from " + options.model_dir + ", re-estimating BatchNorm on " +
+           std::to_string(images.size()) + " images from " + calibration);
+  FaceApiImportReport report;
+  Ssd net = import_face_api(options, &report);
+  ModelInfo info;
+  info.net = net_kind_name(net->kind());
+  info.class_names = {"BACKGROUND", "object"};
+  info.source = "face-api ssd_mobilenetv1 (base net and extras 0-2 imported, BN re-estimated on " +
+                std::to_string(report.calibration_images) + " images; extras 3 and heads freshly initialised)";
+  write_state_dict(args.output, state_dict_of(*net));
+  save_model_info(args.output, info);
+  log_info("Imported " + std::to_string(report.imported_tensors) + " weights, re-estimated " +
+           std::to_string(report.recalibrated_bn_layers) + " BatchNorm layers; wrote " + args.output);
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app) {
+  auto args = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "convert", "Read a checkpoint and write it as a PyTorch .pth (+ model JSON); or import face-api weights");
+  cmd->add_option("--from", args->from, "Source format: pth (PyTorch state_dict, zip or legacy) or face-api")
+      ->check(CLI::IsMember({"pth", "face-api"}))
+      ->capture_default_str();
+  cmd->add_option("--input", args->input,
+                  "Input .pth, or for face-api the folder holding ssd_mobilenetv1_model-weights_manifest.json "
+                  "(default: the pinned npm package)");
+  cmd->add_option("--output", args->output, "Output .pth")->required();
+  cmd->add_option("--net", args->net, "Net of a pth input: mb1-ssd or mb1-ssd-relu6 (default: from its JSON, else mb1-ssd)");
+  cmd->add_option("--labels", args->labels, "labels.txt with the class names of a pth input");
+  cmd->add_option("--calibration", args->calibration,
+                  "face-api: folder of images to re-estimate BatchNorm statistics on (default: face-api's demo photos)");
+  cmd->add_option("--calibration-images", args->calibration_count, "face-api: at most this many calibration images")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "face-api: seed of the fresh layers' init")->capture_default_str();
+  cmd->callback([args] {
+    if (args->from == "face-api") {
+      convert_face_api(*args);
+    } else {
+      if (args->input.empty()) throw edgessd::Error("--input is required with --from pth");
+      convert_pth(*args);
+    }
+  });
+}

@@ -1,0 +1,26 @@
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "commands.h"
+#include "edgessd/common/error.h"
+#include "edgessd/model/ssd.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgessd: re-train SSD-MobileNet on your own classes and deploy it to edge devices"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "edgessd 0.1.0");
+  add_convert_command(app);
+  try {
+    edgessd::set_torch_threads();
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const edgessd::Error& e) {
+    std::fprintf(stderr, "edgessd: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgessd: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
