@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev    # parallel HTTP for the Open Images downloader
   zlib1g-dev              # CRC-32 check of checkpoint archive members
   libcli11-dev            # the command line
+  libtinyxml2-dev         # Pascal VOC annotation XML
   nlohmann-json3-dev      # model JSON, fixtures, --json output
   libgtest-dev libgmock-dev  # unit tests under CTest
   libbenchmark-dev        # micro-benchmarks under bench/

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "edgessd 0.1.0");
   add_convert_command(app);
+  add_train_command(app);
   try {
     edgessd::set_torch_threads();
     app.parse(argc, argv);

@@ -41,6 +41,7 @@ class PriorMatcher {
                float iou_threshold);
   PriorTargets match(const std::vector<CornerBox>& gt_boxes,
                      const std::vector<int64_t>& gt_labels) const;
+  size_t num_priors() const { return center_priors_.size(); }
 
  private:
   std::vector<CenterBox> center_priors_;

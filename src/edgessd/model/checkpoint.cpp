@@ -86,25 +86,31 @@ uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8
 
 // The CRC-32 of each archive member, from the zip central directory, keyed by the name
 // below the archive's top folder ("data.pkl", "data/0", ...). LibTorch's reader does not
-// verify checksums, so without this a damaged tensor would load silently. Empty when
-// the directory cannot be read here (e.g. zip64); LibTorch then reports the damage.
-std::map<std::string, uint32_t> zip_checksums(const uint8_t* data, size_t size) {
+// verify checksums, so without this a damaged tensor would load silently; and reading
+// the directory first turns a malformed archive into our error before LibTorch (which
+// leaks its zip state when its constructor throws) sees it. Zip64 archives (> 4 GiB)
+// are left to LibTorch unchecked: the map comes back empty.
+std::map<std::string, uint32_t> zip_checksums(const uint8_t* data, size_t size, const std::string& what) {
   std::map<std::string, uint32_t> crcs;
-  if (size < 22) return crcs;
+  const Error malformed(what + ": not a readable PyTorch checkpoint (malformed zip archive)");
+  if (size < 22) throw malformed;
   size_t eocd = size - 22;
   const size_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
   while (le32(data + eocd) != 0x06054b50) {
-    if (eocd == lowest) return crcs;
+    if (eocd == lowest) throw malformed;
     --eocd;
   }
   const uint16_t entries = le16(data + eocd + 10);
-  size_t pos = le32(data + eocd + 16);
+  const uint32_t directory = le32(data + eocd + 16);
+  if (entries == 0xffff || directory == 0xffffffffu) return crcs;
+  if (entries == 0) throw malformed;
+  size_t pos = directory;
   for (uint16_t e = 0; e < entries; ++e) {
-    if (pos > size || size - pos < 46 || le32(data + pos) != 0x02014b50) return {};
+    if (pos > size || size - pos < 46 || le32(data + pos) != 0x02014b50) throw malformed;
     const uint32_t crc = le32(data + pos + 16);
     const size_t name_len = le16(data + pos + 28), extra_len = le16(data + pos + 30),
                  comment_len = le16(data + pos + 32);
-    if (size - pos - 46 < name_len) return {};
+    if (size - pos - 46 < name_len) throw malformed;
     std::string name(reinterpret_cast<const char*>(data + pos + 46), name_len);
     const size_t slash = name.find('/');
     crcs[slash == std::string::npos ? name : name.substr(slash + 1)] = crc;
@@ -130,7 +136,7 @@ void verify_checksum(const std::map<std::string, uint32_t>& crcs, const std::str
 }
 
 StateDict read_zip(const void* data, size_t size, const std::string& what) {
-  const auto crcs = zip_checksums(static_cast<const uint8_t*>(data), size);
+  const auto crcs = zip_checksums(static_cast<const uint8_t*>(data), size, what);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(

@@ -22,8 +22,15 @@ std::string net_kind_name(NetKind kind) {
 
 namespace {
 
+// ReLU6 as a clamp: LibTorch 1.13 has no bf16 CPU kernel for hardtanh's backward (what
+// nn::ReLU6 uses), and clamp's backward works in every dtype.
+struct ClampRelu6Impl : nn::Module {
+  torch::Tensor forward(const torch::Tensor& x) { return x.clamp(0, 6); }
+};
+TORCH_MODULE(ClampRelu6);
+
 nn::AnyModule activation(NetKind kind) {
-  if (kind == NetKind::Mb1SsdRelu6) return nn::AnyModule(nn::ReLU6(nn::ReLU6Options().inplace(true)));
+  if (kind == NetKind::Mb1SsdRelu6) return nn::AnyModule(ClampRelu6());
   return nn::AnyModule(nn::ReLU(nn::ReLUOptions().inplace(true)));
 }
 

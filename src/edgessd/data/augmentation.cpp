@@ -1,0 +1,239 @@
+#include "edgessd/data/augmentation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <opencv2/imgproc.hpp>
+
+#include "edgessd/common/image.h"
+
+namespace edgessd {
+
+uint64_t Random::next() {
+  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+double Random::uniform(double low, double high) {
+  return low + (high - low) * static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c) {
+  Random r(a);
+  r.next();
+  Random s(r.next() ^ (b * 0x9e3779b97f4a7c15ull));
+  s.next();
+  return s.next() ^ (c * 0xd1b54a32d192ed03ull);
+}
+
+namespace {
+
+// A rectangle in pixels of the (virtual) expanded canvas.
+struct Rect {
+  double x1, y1, x2, y2;
+};
+
+double jaccard(const CornerBox& b, const Rect& r) {
+  const double iw = std::max(0.0, std::min<double>(b.x2, r.x2) - std::max<double>(b.x1, r.x1));
+  const double ih = std::max(0.0, std::min<double>(b.y2, r.y2) - std::max<double>(b.y1, r.y1));
+  const double inter = iw * ih;
+  const double area_b = (b.x2 - b.x1) * (b.y2 - b.y1);
+  const double area_r = (r.x2 - r.x1) * (r.y2 - r.y1);
+  return inter / (area_b + area_r - inter);
+}
+
+struct Photometric {
+  bool brightness = false;
+  double brightness_delta = 0;
+  bool contrast_first = false;  // pytorch-ssd: contrast before the HSV steps, else after
+  bool contrast = false;
+  double contrast_alpha = 1;
+  bool saturation = false;
+  double saturation_factor = 1;
+  bool hue = false;
+  double hue_delta = 0;
+  bool swap = false;
+  int permutation = 0;
+};
+
+// Draws the photometric parameters in pytorch-ssd's order of random calls.
+Photometric sample_photometric(Random& random) {
+  Photometric p;
+  if ((p.brightness = random.coin())) p.brightness_delta = random.uniform(-32, 32);
+  p.contrast_first = random.coin();
+  auto contrast = [&] {
+    if ((p.contrast = random.coin())) p.contrast_alpha = random.uniform(0.5, 1.5);
+  };
+  if (p.contrast_first) contrast();
+  if ((p.saturation = random.coin())) p.saturation_factor = random.uniform(0.5, 1.5);
+  if ((p.hue = random.coin())) p.hue_delta = random.uniform(-18, 18);
+  if (!p.contrast_first) contrast();
+  if ((p.swap = random.coin())) p.permutation = random.below(6);
+  return p;
+}
+
+void apply_photometric(const Photometric& p, cv::Mat& image) {  // CV_32FC3, RGB, 0..255
+  if (p.brightness) image += cv::Scalar::all(p.brightness_delta);
+  if (p.contrast && p.contrast_first) image *= p.contrast_alpha;
+  if (p.saturation || p.hue) {
+    cv::Mat hsv;
+    cv::cvtColor(image, hsv, cv::COLOR_RGB2HSV);
+    for (int y = 0; y < hsv.rows; ++y) {
+      auto* px = hsv.ptr<cv::Vec3f>(y);
+      for (int x = 0; x < hsv.cols; ++x) {
+        if (p.saturation) px[x][1] *= static_cast<float>(p.saturation_factor);
+        if (p.hue) {
+          float h = px[x][0] + static_cast<float>(p.hue_delta);
+          if (h > 360.0f) h -= 360.0f;
+          else if (h < 0.0f) h += 360.0f;
+          px[x][0] = h;
+        }
+      }
+    }
+    cv::cvtColor(hsv, image, cv::COLOR_HSV2RGB);
+  }
+  if (p.contrast && !p.contrast_first) image *= p.contrast_alpha;
+  if (p.swap) {
+    static const int kPermutations[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    const int* perm = kPermutations[p.permutation];
+    const int from_to[] = {perm[0], 0, perm[1], 1, perm[2], 2};
+    cv::Mat swapped(image.size(), image.type());
+    cv::mixChannels(&image, 1, &swapped, 1, from_to, 3);
+    image = swapped;
+  }
+}
+
+// Writes an HWC float image as (x - mean) / std into CHW `out`.
+void normalise_to_chw(const cv::Mat& image, const NetworkInputSpec& spec, float* out) {
+  const size_t plane = static_cast<size_t>(spec.size) * spec.size;
+  std::vector<cv::Mat> planes;
+  for (int c = 0; c < 3; ++c) planes.emplace_back(spec.size, spec.size, CV_32FC1, out + c * plane);
+  cv::Mat normalised;
+  image.convertTo(normalised, CV_32FC3, 1.0 / spec.std, -spec.mean / spec.std);
+  cv::split(normalised, planes);
+}
+
+}  // namespace
+
+void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& boxes_in,
+                              const std::vector<int64_t>& labels_in, Random& random, AugmentedSample& out) const {
+  const double width = rgb.cols, height = rgb.rows;
+  std::vector<CornerBox> boxes;
+  for (const CornerBox& b : boxes_in)
+    boxes.push_back({static_cast<float>(b.x1 * width), static_cast<float>(b.y1 * height),
+                     static_cast<float>(b.x2 * width), static_cast<float>(b.y2 * height)});
+  std::vector<int64_t> labels = labels_in;
+
+  Photometric photometric;
+  if (photometric_) photometric = sample_photometric(random);
+
+  // Expand: the photo sits at (offset_x, offset_y) on a mean-filled canvas.
+  double canvas_w = width, canvas_h = height, offset_x = 0, offset_y = 0;
+  if (!random.coin()) {  // pytorch-ssd returns early on randint(2) == 1
+    const double ratio = random.uniform(1, 4);
+    const double left = random.uniform(0, width * ratio - width);
+    const double top = random.uniform(0, height * ratio - height);
+    canvas_w = std::floor(width * ratio);
+    canvas_h = std::floor(height * ratio);
+    offset_x = std::floor(left);
+    offset_y = std::floor(top);
+    for (CornerBox& b : boxes) {
+      b.x1 += offset_x; b.x2 += offset_x;
+      b.y1 += offset_y; b.y2 += offset_y;
+    }
+  }
+
+  // Random sample crop, on the boxes only.
+  Rect crop{0, 0, canvas_w, canvas_h};
+  if (!boxes.empty()) {
+    static const double kMinIou[] = {std::numeric_limits<double>::quiet_NaN(), 0.1, 0.3, 0.7, 0.9,
+                                     -std::numeric_limits<double>::infinity()};
+    bool done = false;
+    while (!done) {
+      const int mode = random.below(6);
+      if (mode == 0) break;  // keep the whole canvas
+      const double min_iou = kMinIou[mode];
+      for (int trial = 0; trial < 50 && !done; ++trial) {
+        const double w = random.uniform(0.3 * canvas_w, canvas_w);
+        const double h = random.uniform(0.3 * canvas_h, canvas_h);
+        if (h / w < 0.5 || h / w > 2) continue;
+        const double left = random.uniform(0, canvas_w - w);
+        const double top = random.uniform(0, canvas_h - h);
+        const Rect rect{std::floor(left), std::floor(top), std::floor(left + w), std::floor(top + h)};
+        double best = -std::numeric_limits<double>::infinity();
+        for (const CornerBox& b : boxes) best = std::max(best, jaccard(b, rect));
+        if (best < min_iou) continue;
+        std::vector<CornerBox> kept;
+        std::vector<int64_t> kept_labels;
+        for (size_t i = 0; i < boxes.size(); ++i) {
+          const double cx = (boxes[i].x1 + boxes[i].x2) / 2, cy = (boxes[i].y1 + boxes[i].y2) / 2;
+          if (rect.x1 < cx && rect.y1 < cy && rect.x2 > cx && rect.y2 > cy) {
+            const CornerBox& b = boxes[i];
+            kept.push_back({static_cast<float>(std::max<double>(b.x1, rect.x1) - rect.x1),
+                            static_cast<float>(std::max<double>(b.y1, rect.y1) - rect.y1),
+                            static_cast<float>(std::min<double>(b.x2, rect.x2) - rect.x1),
+                            static_cast<float>(std::min<double>(b.y2, rect.y2) - rect.y1)});
+            kept_labels.push_back(labels[i]);
+          }
+        }
+        if (kept.empty()) continue;
+        crop = rect;
+        boxes = std::move(kept);
+        labels = std::move(kept_labels);
+        done = true;
+      }
+    }
+  }
+  const double crop_w = crop.x2 - crop.x1, crop_h = crop.y2 - crop.y1;
+
+  const bool mirror = random.coin();
+  out.boxes.clear();
+  for (const CornerBox& b : boxes) {
+    CornerBox n{static_cast<float>(b.x1 / crop_w), static_cast<float>(b.y1 / crop_h),
+                static_cast<float>(b.x2 / crop_w), static_cast<float>(b.y2 / crop_h)};
+    if (mirror) n = {1.0f - n.x2, n.y1, 1.0f - n.x1, n.y2};
+    out.boxes.push_back(n);
+  }
+  out.labels = labels;
+
+  // Pixels: one warp from the photo to the output, with cv::resize's pixel-centre
+  // convention (dst u samples crop x = (u + 0.5) / scale - 0.5).
+  const int size = spec_.size;
+  const double sx = size / crop_w, sy = size / crop_h;
+  const double shift_x = crop.x1 - offset_x, shift_y = crop.y1 - offset_y;
+  cv::Matx23d to_source(1 / sx, 0, 0.5 / sx - 0.5 + shift_x, 0, 1 / sy, 0.5 / sy - 0.5 + shift_y);
+  cv::Mat warped;
+  cv::warpAffine(rgb, warped, to_source, cv::Size(size, size), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                 cv::BORDER_REPLICATE);
+  cv::Mat image;
+  warped.convertTo(image, CV_32FC3);
+  if (photometric_) apply_photometric(photometric, image);
+  // The expand canvas around the photo is the mean colour, untouched by the photometric
+  // steps (pytorch-ssd distorts first, then expands).
+  const int u0 = std::clamp(static_cast<int>(std::ceil((offset_x - crop.x1) * sx - 0.5)), 0, size);
+  const int u1 = std::clamp(static_cast<int>(std::ceil((offset_x + width - crop.x1) * sx - 0.5)), 0, size);
+  const int v0 = std::clamp(static_cast<int>(std::ceil((offset_y - crop.y1) * sy - 0.5)), 0, size);
+  const int v1 = std::clamp(static_cast<int>(std::ceil((offset_y + height - crop.y1) * sy - 0.5)), 0, size);
+  const cv::Scalar fill = cv::Scalar::all(spec_.mean);
+  if (v0 > 0) image(cv::Rect(0, 0, size, v0)).setTo(fill);
+  if (v1 < size) image(cv::Rect(0, v1, size, size - v1)).setTo(fill);
+  if (u0 > 0) image(cv::Rect(0, 0, u0, size)).setTo(fill);
+  if (u1 < size) image(cv::Rect(u1, 0, size - u1, size)).setTo(fill);
+  if (mirror) cv::flip(image, image, 1);
+
+  out.image.resize(3 * static_cast<size_t>(size) * size);
+  normalise_to_chw(image, spec_, out.image.data());
+}
+
+void test_transform(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,
+                    const NetworkInputSpec& spec, AugmentedSample& out) {
+  out.image.resize(3 * static_cast<size_t>(spec.size) * spec.size);
+  to_network_input(rgb, spec.size, spec.size, spec.mean, spec.std, out.image.data());
+  out.boxes = boxes;
+  out.labels = labels;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,72 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "edgessd/common/boxes.h"
+
+namespace edgessd {
+
+// A small, portable random source (splitmix64): the same seed gives the same
+// augmentation on every platform and standard library.
+class Random {
+ public:
+  explicit Random(uint64_t seed) : state_(seed) {}
+  uint64_t next();
+  double uniform(double low, double high);  // [low, high)
+  bool coin() { return next() >> 63; }
+  int below(int n) { return static_cast<int>(uniform(0, n)); }  // 0 .. n-1
+
+ private:
+  uint64_t state_;
+};
+
+// Mixes several numbers (seed, epoch, sample index) into one seed.
+uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c = 0);
+
+struct NetworkInputSpec {
+  int size = 300;
+  float mean = 127.0f;
+  float std = 128.0f;
+};
+
+// One image ready for the net: CHW floats, and its boxes (normalised corner form).
+struct AugmentedSample {
+  std::vector<float> image;
+  std::vector<CornerBox> boxes;
+  std::vector<int64_t> labels;
+};
+
+// pytorch-ssd's TrainAugmentation: photometric distortion (brightness, contrast,
+// saturation, hue, channel swap), expand onto a mean-filled canvas up to 4x, SSD random
+// sample crop, horizontal mirror, resize, (x - mean) / std.
+//
+// Where pytorch-ssd materialises every step on the full-size float image (a 1024x768
+// photo expanded 4x is a 4096x3072 float canvas), this decides the geometry on the boxes
+// first and then samples the final 300x300 pixels straight from the decoded photo with
+// one affine warp; the photometric steps run on those 300x300 pixels only, and the
+// expanded area is filled with the mean afterwards, as pytorch-ssd's order has it.
+//
+// One deliberate difference: the crop's IoU constraint works (a trial is rejected when no
+// box reaches the sampled minimum IoU, as in the SSD paper); pytorch-ssd's test
+// `overlap.min() < min_iou and max_iou < overlap.max()` can never be true with its
+// infinite max_iou, so there every trial passes.
+class TrainAugmentation {
+ public:
+  explicit TrainAugmentation(NetworkInputSpec spec = {}, bool photometric = true)
+      : spec_(spec), photometric_(photometric) {}
+  // `rgb` is a decoded 8-bit RGB image; `boxes` are normalised to it.
+  void apply(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,
+             Random& random, AugmentedSample& out) const;
+
+ private:
+  NetworkInputSpec spec_;
+  bool photometric_;
+};
+
+// pytorch-ssd's TestTransform: resize, (x - mean) / std; boxes pass through.
+void test_transform(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,
+                    const NetworkInputSpec& spec, AugmentedSample& out);
+
+}  // namespace edgessd

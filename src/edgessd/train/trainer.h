@@ -1,0 +1,66 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edgessd/data/dataset.h"
+
+namespace edgessd {
+
+// pytorch-ssd's train_ssd.py flags, same meaning and defaults, plus a few of ours.
+struct TrainOptions {
+  DatasetType dataset_type = DatasetType::OpenImages;
+  std::vector<std::string> data;
+  bool balance_data = false;
+  std::string net;             // empty: from the starting checkpoint's JSON, else mb1-ssd
+  std::string pretrained_ssd;  // everything but the heads
+  std::string base_net;        // base net only
+  std::string resume;          // everything, plus optimizer, scheduler and epoch
+  bool freeze_base_net = false;
+  bool freeze_net = false;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  double gamma = 0.1;
+  std::optional<double> base_net_lr = 0.001;  // pytorch-ssd's default
+  std::optional<double> extra_layers_lr;      // default: lr
+  std::string scheduler = "cosine";           // cosine | multi-step
+  std::string milestones = "80,100";
+  double t_max = 100;
+  int batch_size = 4;
+  int epochs = 30;
+  int workers = 2;
+  int validation_epochs = 1;
+  int debug_steps = 10;
+  bool use_cuda = true;
+  std::string model_dir = "models";
+  uint64_t seed = 1;
+  std::string precision = "auto";  // auto | fp32 | bf16 (CPU autocast; auto = bf16 where the CPU has it)
+  int threads = 0;                 // LibTorch intra-op threads, 0 = all cores
+};
+
+struct EpochMetrics {
+  int epoch = 0;
+  double train_loss = 0, train_regression = 0, train_classification = 0;
+  double val_loss = 0, val_regression = 0, val_classification = 0;
+  bool validated = false;
+  std::vector<double> learning_rates;
+  double images_per_second = 0;
+  double seconds = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochMetrics> epochs;
+  std::string last_checkpoint;
+};
+
+// The learning rate of epoch `epoch` (0-based) for a group whose initial rate is `base`:
+// CosineAnnealingLR (eta_min 0) or MultiStepLR, stepped once per epoch as pytorch-ssd does.
+double scheduled_lr(const TrainOptions& options, double base, int epoch);
+
+// Trains as train_ssd.py does; writes labels.txt, checkpoints with their model JSON and
+// optimizer state, metrics.csv and loss.png into model_dir.
+TrainResult train(const TrainOptions& options);
+
+}  // namespace edgessd

@@ -1,0 +1,64 @@
+#include "commands.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/train/trainer.h"
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<edgessd::TrainOptions>();
+  auto dataset_type = std::make_shared<std::string>("open_images");
+  auto base_net_lr = std::make_shared<double>(0.001);
+  auto extra_layers_lr = std::make_shared<double>(0);
+  auto use_cuda = std::make_shared<std::string>("true");
+  CLI::App* cmd = app.add_subcommand("train", "Re-train SSD-MobileNet on your classes (pytorch-ssd's train_ssd.py)");
+  cmd->add_option("--dataset-type,--dataset_type", *dataset_type, "open_images or voc")
+      ->check(CLI::IsMember({"open_images", "voc"}))
+      ->capture_default_str();
+  cmd->add_option("--data,--datasets", o->data, "Dataset folder(s); several train together")->required();
+  cmd->add_flag("--balance-data,--balance_data", o->balance_data, "Balance classes by sampling (open_images)");
+  cmd->add_option("--net", o->net, "mb1-ssd or mb1-ssd-relu6 (default: the starting checkpoint's, else mb1-ssd)")
+      ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
+  cmd->add_option("--pretrained-ssd,--pretrained_ssd", o->pretrained_ssd, "Start from an SSD checkpoint (all but the heads)");
+  cmd->add_option("--base-net,--base_net", o->base_net, "Start from a base net checkpoint");
+  cmd->add_option("--resume", o->resume, "Resume from a checkpoint of ours: weights, momentum, schedule, epoch");
+  cmd->add_flag("--freeze-base-net,--freeze_base_net", o->freeze_base_net, "Freeze the base net");
+  cmd->add_flag("--freeze-net,--freeze_net", o->freeze_net, "Freeze all but the prediction heads");
+  cmd->add_option("--lr,--learning-rate", o->lr, "Initial learning rate")->capture_default_str();
+  cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--weight-decay,--weight_decay", o->weight_decay, "SGD weight decay")->capture_default_str();
+  cmd->add_option("--gamma", o->gamma, "Multi-step LR decay")->capture_default_str();
+  cmd->add_option("--base-net-lr,--base_net_lr", *base_net_lr, "Base net learning rate")->capture_default_str();
+  auto* extra = cmd->add_option("--extra-layers-lr,--extra_layers_lr", *extra_layers_lr,
+                                "Extra layers learning rate (default: --lr)");
+  cmd->add_option("--scheduler", o->scheduler, "cosine or multi-step")
+      ->check(CLI::IsMember({"cosine", "multi-step"}))
+      ->capture_default_str();
+  cmd->add_option("--milestones", o->milestones, "Multi-step milestones (epochs)")->capture_default_str();
+  cmd->add_option("--t-max,--t_max", o->t_max, "Cosine annealing period (epochs)")->capture_default_str();
+  cmd->add_option("--batch-size,--batch_size", o->batch_size, "Images per step")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--epochs,--num-epochs,--num_epochs", o->epochs, "Epochs")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--workers,--num-workers,--num_workers", o->workers, "Loader threads (0: load on the training thread)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--validation-epochs,--validation_epochs", o->validation_epochs, "Validate every N epochs")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--debug-steps,--debug_steps", o->debug_steps, "Log every N steps (when not on a terminal)")
+      ->capture_default_str();
+  cmd->add_option("--use-cuda,--use_cuda", *use_cuda, "Use CUDA when LibTorch has it (true/false)")
+      ->check(CLI::IsMember({"true", "false", "True", "False", "1", "0"}))
+      ->capture_default_str();
+  cmd->add_option("--model-dir,--checkpoint-folder,--checkpoint_folder", o->model_dir, "Output folder")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of shuffling and augmentation")->capture_default_str();
+  cmd->add_option("--precision", o->precision, "auto, fp32 or bf16 (CPU autocast where the CPU has bf16)")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+  cmd->callback([=] {
+    o->dataset_type = edgessd::parse_dataset_type(*dataset_type);
+    o->base_net_lr = *base_net_lr;
+    if (extra->count()) o->extra_layers_lr = *extra_layers_lr;
+    o->use_cuda = *use_cuda == "true" || *use_cuda == "True" || *use_cuda == "1";
+    edgessd::TrainResult result = edgessd::train(*o);
+    if (!result.last_checkpoint.empty()) edgessd::log_info("Last checkpoint: " + result.last_checkpoint);
+  });
+}
