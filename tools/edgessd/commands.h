@@ -5,3 +5,4 @@
 // into the library. Errors are thrown as edgessd::Error and reported by main().
 void add_convert_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);

@@ -21,6 +21,7 @@ struct ConvertArgs {
   std::string calibration;
   int calibration_count = 64;
   uint64_t seed = 1;
+  std::string reestimate = "all";
 };
 
 // A pytorch-ssd (or our) checkpoint, read and written through our own code; the net it
@@ -64,6 +65,7 @@ void convert_face_api(const ConvertArgs& args) {
   if (static_cast<int>(images.size()) > args.calibration_count) images.resize(args.calibration_count);
   options.calibration_images = images;
   options.seed = args.seed;
+  options.folded_only = args.reestimate == "folded";
   log_info("Importing face-api SSD-MobileNet-v1 from " + options.model_dir + ", re-estimating BatchNorm on " +
            std::to_string(images.size()) + " images from " + calibration);
   FaceApiImportReport report;
@@ -98,6 +100,10 @@ void add_convert_command(CLI::App& app) {
                   "face-api: folder of images to re-estimate BatchNorm statistics on (default: face-api's demo photos)");
   cmd->add_option("--calibration-images", args->calibration_count, "face-api: at most this many calibration images")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--reestimate-bn", args->reestimate,
+                  "face-api: re-estimate all BatchNorm layers, or only the folded ones (depthwise keep TF's)")
+      ->check(CLI::IsMember({"all", "folded"}))
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "face-api: seed of the fresh layers' init")->capture_default_str();
   cmd->callback([args] {

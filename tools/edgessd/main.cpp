@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "edgessd 0.1.0");
   add_convert_command(app);
   add_train_command(app);
+  add_eval_command(app);
   try {
     edgessd::set_torch_threads();
     app.parse(argc, argv);

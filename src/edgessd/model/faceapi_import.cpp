@@ -172,6 +172,14 @@ Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* re
     auto var = w.get(dw + "/BatchNorm/moving_variance", {in});
     auto a = gamma / torch::sqrt(var + tf_eps);
     blocks[l].push_back({conv_at(l, 0), Affine{a, beta - a * mean}});
+    if (options.folded_only) {
+      auto* bn = (*block(l))[1]->as<nn::BatchNorm2d>();
+      bn->weight.copy_(gamma);
+      bn->bias.copy_(beta);
+      bn->running_mean.copy_(mean);
+      // TF normalises with eps 1e-3, PyTorch with 1e-5: the same function in eval mode.
+      bn->running_var.copy_(torch::clamp_min(var + tf_eps - bn->options.eps(), 0));
+    }
     blocks[l].push_back({conv_at(l, 3), pointwise("MobilenetV1/Conv2d_" + std::to_string(l) + "_pointwise",
                                                   1, in, out, conv_at(l, 3))});
   }
@@ -207,8 +215,11 @@ Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* re
         auto& [conv, affine] = blocks[l][i];
         at::Tensor z = conv->forward(x);
         auto* bn = (*block(l))[3 * i + 1]->as<nn::BatchNorm2d>();
-        recalibrate(*bn, affine, z);
-        ++recalibrated;
+        const bool depthwise = l > 0 && i == 0;
+        if (!(depthwise && options.folded_only)) {
+          recalibrate(*bn, affine, z);
+          ++recalibrated;
+        }
         x = torch::clamp(bn->forward(z), 0, 6);
       }
     }

@@ -26,6 +26,9 @@ struct FaceApiImportOptions {
   // false: BN keeps identity statistics (mean 0, var 1) around TF's affine map. Eval mode
   // is the same, but train mode is a different net; kept to measure that failure.
   bool reestimate_bn = true;
+  // true: only the folded BN layers (conv 0 and the pointwise ones) are re-estimated;
+  // the depthwise ones keep TF's own gamma, beta and moving statistics.
+  bool folded_only = false;
 };
 
 struct FaceApiImportReport {

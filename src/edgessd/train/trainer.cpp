@@ -191,6 +191,7 @@ TrainResult train(const TrainOptions& options) {
   else if (has_start_info && start_info.net != net_name)
     throw Error("--net " + net_name + ": " + start_file + " holds an " + start_info.net + " (see its JSON)");
   const int num_classes = static_cast<int>(train_set.class_names.size());
+  torch::manual_seed(options.seed);  // the fresh layers' init is part of the run's seed
   Ssd net(parse_net_kind(net_name), num_classes);
   net->init_weights();
   int start_epoch = 0;

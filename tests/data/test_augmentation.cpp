@@ -1,0 +1,111 @@
+#include <opencv2/imgproc.hpp>
+
+#include "edgessd/data/augmentation.h"
+#include "support/test_support.h"
+
+using namespace edgessd;
+
+namespace {
+
+// A gray photo with one bright rectangle; returns the image and the rectangle's box.
+cv::Mat photo_with_object(Random& random, CornerBox& box) {
+  const int w = 200 + random.below(600), h = 200 + random.below(600);
+  cv::Mat img(h, w, CV_8UC3, cv::Scalar(40, 40, 40));
+  const int bw = 20 + random.below(w / 2), bh = 20 + random.below(h / 2);
+  const int x = random.below(w - bw), y = random.below(h - bh);
+  cv::rectangle(img, cv::Rect(x, y, bw, bh), cv::Scalar(250, 250, 250), cv::FILLED);
+  box = {static_cast<float>(x) / w, static_cast<float>(y) / h, static_cast<float>(x + bw) / w,
+         static_cast<float>(y + bh) / h};
+  return img;
+}
+
+// Bounding rectangle (normalised) of the bright pixels of a CHW network input.
+bool bright_bounds(const std::vector<float>& chw, int size, CornerBox& out) {
+  int x1 = size, y1 = size, x2 = -1, y2 = -1;
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x)
+      if (chw[static_cast<size_t>(y) * size + x] > 0.5f) {  // (x-127)/128 > 0.5 means x > 191
+        x1 = std::min(x1, x); y1 = std::min(y1, y);
+        x2 = std::max(x2, x); y2 = std::max(y2, y);
+      }
+  if (x2 < 0) return false;
+  out = {static_cast<float>(x1) / size, static_cast<float>(y1) / size, static_cast<float>(x2 + 1) / size,
+         static_cast<float>(y2 + 1) / size};
+  return true;
+}
+
+}  // namespace
+
+TEST(TrainAugmentation, BoxesStayOnTheirObjects) {
+  TrainAugmentation geometry_only(NetworkInputSpec{}, /*photometric=*/false);
+  Random scene(7);
+  int expanded_or_cropped = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    CornerBox box;
+    cv::Mat img = photo_with_object(scene, box);
+    Random random(mix_seed(99, trial));
+    AugmentedSample out;
+    geometry_only.apply(img, {box}, {1}, random, out);
+    ASSERT_EQ(out.boxes.size(), 1u);  // the crop always keeps the object's centre
+    ASSERT_EQ(out.labels, std::vector<int64_t>{1});
+    CornerBox seen;
+    ASSERT_TRUE(bright_bounds(out.image, 300, seen)) << "trial " << trial;
+    const CornerBox& b = out.boxes[0];
+    // Within 2 output pixels (resampling blurs the edge by about one).
+    const float tol = 2.5f / 300;
+    EXPECT_NEAR(seen.x1, b.x1, tol) << "trial " << trial;
+    EXPECT_NEAR(seen.y1, b.y1, tol) << "trial " << trial;
+    EXPECT_NEAR(seen.x2, b.x2, tol) << "trial " << trial;
+    EXPECT_NEAR(seen.y2, b.y2, tol) << "trial " << trial;
+    if (b.x2 - b.x1 < box.x2 - box.x1 - 0.01f || b.x2 - b.x1 > box.x2 - box.x1 + 0.01f) ++expanded_or_cropped;
+  }
+  EXPECT_GT(expanded_or_cropped, 50);  // the geometry really varied
+}
+
+TEST(TrainAugmentation, PhotometricKeepsGeometryAndVariesColour) {
+  TrainAugmentation full;
+  TrainAugmentation geometry_only(NetworkInputSpec{}, false);
+  Random scene(3);
+  CornerBox box;
+  cv::Mat img = photo_with_object(scene, box);
+  std::set<float> means;
+  for (int trial = 0; trial < 40; ++trial) {
+    Random random(mix_seed(5, trial));
+    AugmentedSample out;
+    full.apply(img, {box}, {1}, random, out);
+    ASSERT_EQ(out.image.size(), 3u * 300 * 300);
+    double sum = 0;
+    for (float v : out.image) {
+      ASSERT_TRUE(std::isfinite(v));
+      sum += v;
+    }
+    means.insert(static_cast<float>(sum / out.image.size()));
+    ASSERT_EQ(out.boxes.size(), 1u);
+    EXPECT_LT(out.boxes[0].x1, out.boxes[0].x2);
+  }
+  EXPECT_GT(means.size(), 30u);
+}
+
+TEST(TrainAugmentation, SameSeedSameResult) {
+  TrainAugmentation full;
+  Random scene(11);
+  CornerBox box;
+  cv::Mat img = photo_with_object(scene, box);
+  AugmentedSample a, b;
+  Random r1(42), r2(42);
+  full.apply(img, {box}, {1}, r1, a);
+  full.apply(img, {box}, {1}, r2, b);
+  EXPECT_EQ(a.image, b.image);
+  EXPECT_EQ(a.boxes.size(), b.boxes.size());
+}
+
+TEST(TestTransform, ResizesAndNormalises) {
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(255, 127, 0));
+  AugmentedSample out;
+  test_transform(img, {{0.1f, 0.2f, 0.3f, 0.4f}}, {2}, NetworkInputSpec{}, out);
+  ASSERT_EQ(out.image.size(), 3u * 300 * 300);
+  EXPECT_NEAR(out.image[0], (255 - 127) / 128.0f, 1e-6);
+  EXPECT_NEAR(out.image[300 * 300], 0.0f, 1e-6);
+  EXPECT_NEAR(out.image[2 * 300 * 300], -127 / 128.0f, 1e-6);
+  EXPECT_EQ(out.boxes.size(), 1u);
+}

@@ -1,0 +1,86 @@
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/eval/evaluate.h"
+#include "edgessd/eval/ssd_predictor.h"
+#include "edgessd/model/checkpoint.h"
+
+namespace {
+
+struct EvalArgs {
+  std::string dataset_type = "open_images";
+  std::string dataset;
+  std::string split;
+  std::string trained_model;
+  std::string net;
+  std::string label_file;
+  float iou_threshold = 0.5f;
+  std::string use_2007_metric = "true";
+  std::string eval_dir = "eval_results";
+  std::string nms_method = "hard";
+};
+
+bool truthy(const std::string& s) { return s == "true" || s == "True" || s == "1"; }
+
+void run_eval(const EvalArgs& a) {
+  using namespace edgessd;
+  ModelInfo info;
+  const bool has_info = load_model_info(a.trained_model, info);
+  if (!a.net.empty()) info.net = a.net;
+  if (!a.label_file.empty()) info.class_names = read_labels(a.label_file);
+  if (info.class_names.empty() || (!has_info && a.label_file.empty()))
+    throw Error(a.trained_model + ": no model JSON beside it; give --label-file (and --net)");
+  const StateDict state = read_state_dict(a.trained_model);
+  Ssd net(parse_net_kind(info.net), info.num_classes());
+  load_state_dict(*net, state, LoadMode::Everything, a.trained_model);
+  const DatasetType type = parse_dataset_type(a.dataset_type);
+  const std::string split = !a.split.empty() ? a.split : "test";
+  DatasetOptions options;
+  options.class_names = info.class_names;
+  options.keep_difficult = true;
+  DetectionDataset dataset = read_dataset(type, a.dataset, split, options);
+  log_info("Evaluating " + a.trained_model + " (" + info.net + ") on " + dataset.description + ": " +
+           std::to_string(dataset.images.size()) + " images");
+  PostprocessOptions post;
+  post.soft_nms = a.nms_method == "soft";
+  SsdPredictor predictor(net, info, post);
+  EvalOptions eval_options;
+  eval_options.iou_threshold = a.iou_threshold;
+  eval_options.use_2007_metric = truthy(a.use_2007_metric);
+  eval_options.eval_dir = a.eval_dir;
+  EvalResult result = evaluate(dataset, [&](const cv::Mat& rgb) { return predictor.predict(rgb); }, eval_options);
+  std::fputs(format_eval_report(result).c_str(), stdout);
+  std::fflush(stdout);
+  log_info("Detections and the precision-recall curve are in " + a.eval_dir + " (" +
+           std::to_string(result.images) + " images in " + std::to_string(result.seconds) + " s)");
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand("eval", "Per-class Average Precision and mAP on a test split (eval_ssd.py)");
+  cmd->add_option("--dataset-type,--dataset_type", a->dataset_type, "open_images or voc")
+      ->check(CLI::IsMember({"open_images", "voc"}))
+      ->capture_default_str();
+  cmd->add_option("--dataset", a->dataset, "Dataset folder")->required();
+  cmd->add_option("--split", a->split, "Split to evaluate (default: test)");
+  cmd->add_option("--trained-model,--trained_model", a->trained_model, "Checkpoint (.pth)")->required();
+  cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
+      ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
+  cmd->add_option("--label-file,--label_file", a->label_file, "labels.txt (default: from the model JSON)");
+  cmd->add_option("--iou-threshold,--iou_threshold", a->iou_threshold, "IoU for a true positive")->capture_default_str();
+  cmd->add_option("--use-2007-metric,--use_2007_metric", a->use_2007_metric,
+                  "VOC2007 11-point AP (true) or area under the curve (false)")
+      ->check(CLI::IsMember({"true", "false", "True", "False", "1", "0"}))
+      ->capture_default_str();
+  cmd->add_option("--eval-dir,--eval_dir", a->eval_dir, "Where det_test_<class>.txt and pr_curve.png go")
+      ->capture_default_str();
+  cmd->add_option("--nms-method,--nms_method", a->nms_method, "hard or soft")
+      ->check(CLI::IsMember({"hard", "soft"}))
+      ->capture_default_str();
+  cmd->callback([a] { run_eval(*a); });
+}
