@@ -151,6 +151,7 @@ void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& 
   if (!boxes.empty()) {
     static const double kMinIou[] = {std::numeric_limits<double>::quiet_NaN(), 0.1, 0.3, 0.7, 0.9,
                                      -std::numeric_limits<double>::infinity()};
+    const double max_iou = std::numeric_limits<double>::infinity();  // pytorch-ssd's, for every mode
     bool done = false;
     while (!done) {
       const int mode = random.below(6);
@@ -163,9 +164,13 @@ void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& 
         const double left = random.uniform(0, canvas_w - w);
         const double top = random.uniform(0, canvas_h - h);
         const Rect rect{std::floor(left), std::floor(top), std::floor(left + w), std::floor(top + h)};
-        double best = -std::numeric_limits<double>::infinity();
-        for (const CornerBox& b : boxes) best = std::max(best, jaccard(b, rect));
-        if (best < min_iou) continue;
+        double lowest = std::numeric_limits<double>::infinity(), highest = -lowest;
+        for (const CornerBox& b : boxes) {
+          const double o = jaccard(b, rect);
+          lowest = std::min(lowest, o);
+          highest = std::max(highest, o);
+        }
+        if (lowest < min_iou && max_iou < highest) continue;  // pytorch-ssd's test, see the header
         std::vector<CornerBox> kept;
         std::vector<int64_t> kept_labels;
         for (size_t i = 0; i < boxes.size(); ++i) {

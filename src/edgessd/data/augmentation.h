@@ -48,10 +48,14 @@ struct AugmentedSample {
 // one affine warp; the photometric steps run on those 300x300 pixels only, and the
 // expanded area is filled with the mean afterwards, as pytorch-ssd's order has it.
 //
-// One deliberate difference: the crop's IoU constraint works (a trial is rejected when no
-// box reaches the sampled minimum IoU, as in the SSD paper); pytorch-ssd's test
-// `overlap.min() < min_iou and max_iou < overlap.max()` can never be true with its
-// infinite max_iou, so there every trial passes.
+// The crop keeps pytorch-ssd's acceptance test exactly: `overlap.min() < min_iou and
+// max_iou < overlap.max()` rejects a trial, and with its infinite max_iou that never
+// happens, so every crop mode accepts the first trial of good aspect that keeps a box
+// centre. The SSD paper's "some box reaches min_iou" test looks more correct but rejects
+// almost every crop around small objects (a licence plate covers 1-2% of a photo, so no
+// crop of >= 9% of the image reaches IoU 0.3); the crops that zoom in on small objects
+// are what make them learnable. Measured on plates-us: with the paper's test the model
+// had not learnt to find plates after 10 epochs (mAP < 0.01).
 class TrainAugmentation {
  public:
   explicit TrainAugmentation(NetworkInputSpec spec = {}, bool photometric = true)

@@ -1,5 +1,6 @@
 #include "edgessd/model/ssd.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <thread>
@@ -136,9 +137,17 @@ void SsdImpl::init_weights() {
 std::pair<torch::Tensor, torch::Tensor> SsdImpl::forward(const torch::Tensor& images) {
   const int64_t n = images.size(0);
   std::vector<torch::Tensor> confidences, locations;
-  auto head = [&](size_t index, const torch::Tensor& features) {
+  auto head = [&](size_t index, torch::Tensor features) {
+    // Under bf16 autocast the heads still run in fp32: they are a small part of the
+    // work, and logits of magnitude 10-100 lose whole units in bf16, which the loss feels.
+    const bool autocast = at::autocast::is_cpu_enabled();
+    if (autocast) {
+      at::autocast::set_cpu_enabled(false);
+      features = features.to(torch::kFloat32);
+    }
     auto c = classification_headers[index]->as<nn::Conv2d>()->forward(features);
     auto l = regression_headers[index]->as<nn::Conv2d>()->forward(features);
+    if (autocast) at::autocast::set_cpu_enabled(true);
     confidences.push_back(c.permute({0, 2, 3, 1}).contiguous().view({n, -1, num_classes_}));
     locations.push_back(l.permute({0, 2, 3, 1}).contiguous().view({n, -1, 4}));
   };

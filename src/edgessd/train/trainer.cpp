@@ -152,8 +152,6 @@ TrainResult train(const TrainOptions& options) {
   scheduled_lr(options, 1, 0);  // validates --scheduler and --milestones before any work
   if (options.epochs < 1) throw Error("--epochs must be at least 1");
   if (options.validation_epochs < 1) throw Error("--validation-epochs must be at least 1");
-  const int starts = !options.resume.empty() + !options.pretrained_ssd.empty() + !options.base_net.empty();
-  if (starts > 1) throw Error("give only one of --resume, --pretrained-ssd, --base-net");
 
   torch::Device device(torch::kCPU);
   if (options.use_cuda && torch::cuda::is_available()) {
@@ -171,6 +169,11 @@ TrainResult train(const TrainOptions& options) {
   }
   log_info(std::string("Precision: ") + (bf16 ? "bf16 autocast, channels-last" : "fp32"));
 
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"--resume", options.resume},
+                                   {"--pretrained-ssd", options.pretrained_ssd}, {"--base-net", options.base_net}}) {
+    if (!path.empty() && !std::filesystem::is_regular_file(path))
+      throw Error(std::string(flag) + " " + path + ": file not found");
+  }
   std::filesystem::create_directories(options.model_dir);
   log_info("Prepare training datasets.");
   auto [train_set, val_set] = read_data(options);
@@ -181,7 +184,8 @@ TrainResult train(const TrainOptions& options) {
            std::to_string(val_set.box_count()) + " boxes");
   write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
 
-  // The net: its kind from --net, else from the starting checkpoint's JSON.
+  // The net: its kind from --net, else from the starting checkpoint's JSON. As in
+  // pytorch-ssd, --resume wins over --base-net, which wins over --pretrained-ssd.
   const std::string start_file =
       !options.resume.empty() ? options.resume : !options.pretrained_ssd.empty() ? options.pretrained_ssd : options.base_net;
   ModelInfo start_info;

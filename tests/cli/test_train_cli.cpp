@@ -1,0 +1,144 @@
+// End to end: the real edgessd binary converts the face-api base and trains on a small
+// slice of plates-us; checkpoints, labels, metrics and resume are checked on disk.
+#include <nlohmann/json.hpp>
+
+#include "edgessd/common/csv.h"
+#include "edgessd/common/files.h"
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/model_info.h"
+#include "support/test_support.h"
+
+using namespace edgessd;
+using namespace edgessd::testing;
+
+namespace {
+
+CommandResult edgessd_cli(const std::string& args) { return run_command(std::string(EDGESSD_CLI) + " " + args); }
+
+// A copy of plates-us with the first `n` images of each split (images symlinked).
+void make_slice(const std::string& dir, const std::map<std::string, size_t>& counts) {
+  for (const auto& [split, n] : counts) {
+    std::filesystem::create_directories(dir + "/" + split);
+    const std::string csv_path = plates_dir() + "/sub-" + split + "-annotations-bbox.csv";
+    CsvTable table(read_file(csv_path), csv_path);
+    std::string text;
+    {
+      std::ifstream in(csv_path);
+      std::getline(in, text);
+      text += "\n";
+    }
+    std::ifstream in(csv_path);
+    std::string line;
+    std::getline(in, line);
+    for (size_t r = 0; r < n && std::getline(in, line); ++r) {
+      text += line + "\n";
+      const std::string id = line.substr(0, line.find(','));
+      std::filesystem::create_symlink(plates_dir() + "/" + split + "/" + id + ".jpg", dir + "/" + split + "/" + id + ".jpg");
+    }
+    write_file_atomic(dir + "/sub-" + split + "-annotations-bbox.csv", text);
+  }
+}
+
+std::vector<std::string> checkpoints(const std::string& dir) {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".pth") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string checkpoint_of_epoch(const std::string& dir, int epoch) {
+  for (const auto& c : checkpoints(dir))
+    if (c.find("-Epoch-" + std::to_string(epoch) + "-Loss-") != std::string::npos) return c;
+  return "";
+}
+
+class TrainCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!std::filesystem::exists(plates_dir())) return;
+    dir_ = new TempDir();
+    make_slice(dir_->file("data"), {{"train", 8}, {"validation", 4}, {"test", 4}});
+    CommandResult r = edgessd_cli("convert --from face-api --calibration " + plates_dir() +
+                                  "/train --calibration-images 16 --output " + dir_->file("base.pth"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override { EDGESSD_REQUIRE_FILE(plates_dir()); }
+  static std::string train_args(const std::string& model_dir, int epochs, const std::string& lr = "0.001") {
+    // fp32 on one thread: bit-for-bit repeatable, so a resumed run can be compared.
+    return "train --data " + dir_->file("data") + " --pretrained-ssd " + dir_->file("base.pth") +
+           " --epochs " + std::to_string(epochs) + " --batch-size 4 --workers 1 --threads 1 --precision fp32"
+           " --lr " + lr + " --base-net-lr " + lr + " --model-dir " + model_dir;
+  }
+  static TempDir* dir_;
+};
+TempDir* TrainCli::dir_ = nullptr;
+
+}  // namespace
+
+TEST_F(TrainCli, TrainsWritesCheckpointsAndResumesExactly) {
+  const std::string straight = dir_->file("straight");
+  CommandResult r = edgessd_cli(train_args(straight, 3));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Validation on " + dir_->file("data") + " 'validation' split"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(straight + "/labels.txt"), "BACKGROUND\nVehicle registration plate\n");
+  ASSERT_EQ(checkpoints(straight).size(), 3u);
+  for (int e = 0; e < 3; ++e) {
+    const std::string c = checkpoint_of_epoch(straight, e);
+    ASSERT_FALSE(c.empty()) << "epoch " << e;
+    EXPECT_TRUE(std::filesystem::exists(c.substr(0, c.size() - 4) + ".json"));
+    EXPECT_TRUE(std::filesystem::exists(c.substr(0, c.size() - 4) + ".optim.pt"));
+  }
+  EXPECT_TRUE(std::filesystem::exists(straight + "/loss.png"));
+  CsvTable metrics(read_file(straight + "/metrics.csv"), "metrics.csv");
+  ASSERT_EQ(metrics.rows(), 3u);
+  const double first = parse_float_field(metrics, 0, metrics.column("train_loss"));
+  const double last = parse_float_field(metrics, 2, metrics.column("train_loss"));
+  EXPECT_LT(last, first) << "training loss should fall over three epochs";
+  EXPECT_GT(parse_float_field(metrics, 2, metrics.column("images_per_second")), 0);
+  auto info = nlohmann::json::parse(read_file(model_info_path(checkpoint_of_epoch(straight, 2))));
+  EXPECT_EQ(info["net"], "mb1-ssd-relu6");  // taken from the base's JSON
+  EXPECT_EQ(info["training"]["epoch"], 2);
+
+  // Two epochs, then --resume for the third: the same weights as the straight run.
+  const std::string resumed = dir_->file("resumed");
+  r = edgessd_cli(train_args(resumed, 2));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = edgessd_cli(train_args(resumed, 3) + " --resume " + checkpoint_of_epoch(resumed, 1));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Restored optimizer state"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Epoch: 0,"), std::string::npos) << "resume must not redo epochs";
+  const std::string a = checkpoint_of_epoch(straight, 2), b = checkpoint_of_epoch(resumed, 2);
+  ASSERT_FALSE(b.empty());
+  StateDict sa = read_state_dict(a), sb = read_state_dict(b);
+  ASSERT_EQ(sa.size(), sb.size());
+  for (size_t i = 0; i < sa.size(); ++i)
+    EXPECT_TRUE(torch::allclose(sa[i].second.to(torch::kDouble), sb[i].second.to(torch::kDouble), 1e-5, 1e-6))
+        << sa[i].first;
+  CsvTable resumed_metrics(read_file(resumed + "/metrics.csv"), "metrics.csv");
+  EXPECT_EQ(resumed_metrics.rows(), 3u);
+}
+
+TEST_F(TrainCli, DivergenceStopsWithTheStepNamedAndKeepsTheLastCheckpoint) {
+  const std::string dir = dir_->file("diverge");
+  CommandResult r = edgessd_cli(train_args(dir, 1));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string good = checkpoint_of_epoch(dir, 0);
+  r = edgessd_cli(train_args(dir, 3, "1e30") + " --resume " + good);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("at epoch 1, step "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the last good checkpoint is " + good), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(good));
+}
+
+TEST_F(TrainCli, BadFlagsAndDataAreClearErrors) {
+  CommandResult r = edgessd_cli("train --data " + dir_->file("nope") + " --model-dir " + dir_->file("m"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--data " + dir_->file("nope") + ": not a folder"), std::string::npos) << r.output;
+  r = edgessd_cli("train --data " + dir_->file("data") + " --pretrained-ssd " + dir_->file("missing.pth") +
+                  " --model-dir " + dir_->file("m"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("missing.pth"), std::string::npos) << r.output;
+  EXPECT_NE(edgessd_cli("train --data x --scheduler linear").exit_code, 0);
+}
