@@ -19,11 +19,16 @@ void to_network_input(const cv::Mat& rgb, int width, int height, float mean, flo
   cv::Mat resized;
   if (rgb.cols == width && rgb.rows == height) resized = rgb;
   else cv::resize(rgb, resized, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+  normalise_to_chw(resized, mean, std, out);
+}
+
+void normalise_to_chw(const cv::Mat& image, float mean, float std, float* out) {
   cv::Mat as_float;
-  resized.convertTo(as_float, CV_32FC3, 1.0 / std, -mean / std);
+  image.convertTo(as_float, CV_32FC3, 1.0 / std, -mean / std);
   // Split straight into the three planes of the output.
+  const size_t plane = static_cast<size_t>(image.cols) * image.rows;
   std::vector<cv::Mat> planes;
-  for (int c = 0; c < 3; ++c) planes.emplace_back(height, width, CV_32FC1, out + static_cast<size_t>(c) * width * height);
+  for (int c = 0; c < 3; ++c) planes.emplace_back(image.rows, image.cols, CV_32FC1, out + c * plane);
   cv::split(as_float, planes);
 }
 

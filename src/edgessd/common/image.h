@@ -14,4 +14,7 @@ cv::Mat read_rgb_image(const std::string& path);
 // HWC -> CHW. Writes width*height*3 floats to `out`.
 void to_network_input(const cv::Mat& rgb, int width, int height, float mean, float std, float* out);
 
+// (x - mean) / std of a 3-channel image (any depth), HWC -> CHW into `out`.
+void normalise_to_chw(const cv::Mat& image, float mean, float std, float* out);
+
 }  // namespace edgessd

@@ -106,16 +106,6 @@ void apply_photometric(const Photometric& p, cv::Mat& image) {  // CV_32FC3, RGB
   }
 }
 
-// Writes an HWC float image as (x - mean) / std into CHW `out`.
-void normalise_to_chw(const cv::Mat& image, const NetworkInputSpec& spec, float* out) {
-  const size_t plane = static_cast<size_t>(spec.size) * spec.size;
-  std::vector<cv::Mat> planes;
-  for (int c = 0; c < 3; ++c) planes.emplace_back(spec.size, spec.size, CV_32FC1, out + c * plane);
-  cv::Mat normalised;
-  image.convertTo(normalised, CV_32FC3, 1.0 / spec.std, -spec.mean / spec.std);
-  cv::split(normalised, planes);
-}
-
 }  // namespace
 
 void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& boxes_in,
@@ -230,7 +220,7 @@ void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& 
   if (mirror) cv::flip(image, image, 1);
 
   out.image.resize(3 * static_cast<size_t>(size) * size);
-  normalise_to_chw(image, spec_, out.image.data());
+  normalise_to_chw(image, spec_.mean, spec_.std, out.image.data());
 }
 
 void test_transform(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,

@@ -386,6 +386,10 @@ TrainResult train(const TrainOptions& options) {
       }
       metrics.validated = true;
       metrics.val_loss = val.mean(val.total);
+      if (!std::isfinite(metrics.val_loss))
+        throw Error("validation loss became " + std::string(std::isnan(metrics.val_loss) ? "NaN" : "infinite") +
+                    " at epoch " + std::to_string(epoch) + "; training stopped" +
+                    (last_good.empty() ? "" : ", the last good checkpoint is " + last_good));
       metrics.val_regression = val.mean(val.regression);
       metrics.val_classification = val.mean(val.classification);
       char line[256];
