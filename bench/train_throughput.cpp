@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 
+#include <torch/torch.h>
+
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/model/checkpoint.h"
@@ -47,7 +49,8 @@ int main(int argc, char** argv) {
       double best = 0;
       for (size_t e = 1; e < result.epochs.size(); ++e) best = std::max(best, result.epochs[e].images_per_second);
       if (result.epochs.size() == 1) best = result.epochs[0].images_per_second;
-      std::printf("%-10s %8d %12.2f %13.2fx %9.2fx\n", precision, 0, best, best / pytorch_ssd, best / target);
+      std::printf("%-10s %8d %12.2f %13.2fx %9.2fx\n", precision, torch::get_num_threads(), best, best / pytorch_ssd,
+                  best / target);
       std::fflush(stdout);
     }
   } catch (const Error& e) {
