@@ -66,11 +66,6 @@ std::string optimizer_path(const std::string& checkpoint) {
   return p.string();
 }
 
-struct Split {
-  DetectionDataset dataset;
-  std::string name;
-};
-
 // Training images of every root (one class list), and the validation set: each root's
 // `validation` split where it has one, else `test`.
 std::pair<DetectionDataset, DetectionDataset> read_data(const TrainOptions& options) {
