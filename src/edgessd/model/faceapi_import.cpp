@@ -145,9 +145,10 @@ Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* re
     throw Error("face-api import needs calibration images to re-estimate its folded BatchNorm statistics");
   FaceApiWeights w(read_tfjs_weights(manifest), manifest);
 
+  // Layers without face-api weights (extras.3, the heads) keep PyTorch's default init,
+  // as a net built by create_mobilenetv1_ssd() has them before it loads weights.
   torch::manual_seed(options.seed);
   Ssd net(NetKind::Mb1SsdRelu6, options.num_classes);
-  net->init_weights();
 
   torch::NoGradGuard no_grad;
   const float tf_eps = 0.001f;  // TF's BatchNorm epsilon in MobilenetV1
