@@ -71,8 +71,7 @@ StorageType storage_type(at::ScalarType type, const std::string& name) {
 at::Tensor tensor_from_storage(const TensorRecord& record, const void* bytes, size_t byte_count,
                                const std::string& what) {
   const size_t elem = element_size(record.type);
-  if (byte_count / elem < static_cast<size_t>(record.storage_numel) || byte_count % elem != 0 ||
-      byte_count / elem != static_cast<size_t>(record.storage_numel))
+  if (byte_count % elem != 0 || byte_count / elem != static_cast<size_t>(record.storage_numel))
     throw Error(what + ": storage " + record.storage_key + " of '" + record.name + "' holds " +
                 std::to_string(byte_count) + " bytes, expected " +
                 std::to_string(record.storage_numel * elem));

@@ -113,7 +113,8 @@ SsdImpl::SsdImpl(NetKind kind, int num_classes) : kind_(kind), num_classes_(num_
   extras->push_back(extra_layer(kind, 256, 128, 256));
   register_module("extras", extras);
 
-  const std::vector<int> per_location = PriorBoxes(mobilenet_v1_ssd_config()).boxes_per_location();
+  const PriorBoxes priors(mobilenet_v1_ssd_config());
+  const std::vector<int> per_location = priors.boxes_per_location();
   classification_headers = nn::ModuleList();
   regression_headers = nn::ModuleList();
   for (int h = 0; h < 6; ++h) {
@@ -124,7 +125,7 @@ SsdImpl::SsdImpl(NetKind kind, int num_classes) : kind_(kind), num_classes_(num_
   register_module("classification_headers", classification_headers);
   register_module("regression_headers", regression_headers);
 
-  priors_ = priors_tensor(PriorBoxes(mobilenet_v1_ssd_config()));
+  priors_ = priors_tensor(priors);
 }
 
 void SsdImpl::init_weights() {
