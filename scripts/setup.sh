@@ -33,8 +33,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Pinned npm packages (face-api weights); `npm ci` reuses node_modules when the lockfile matches.
-if [ ! -f node_modules/@vladmandic/face-api/model/ssd_mobilenetv1_model.bin ]; then
+# Pinned npm packages: face-api weights (offline base model) and onnxruntime-node (ONNX
+# Runtime with its native library; the tests run our exported models through it).
+if [ ! -f node_modules/@vladmandic/face-api/model/ssd_mobilenetv1_model.bin ] ||
+   [ ! -f node_modules/onnxruntime-node/package.json ]; then
   npm ci --no-audit --no-fund --ignore-scripts
 fi
 

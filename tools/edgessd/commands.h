@@ -6,3 +6,8 @@
 void add_convert_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+// detect sets `exit_code` (frames lost is not an error thrown, but still not 0).
+void add_detect_command(CLI::App& app, int& exit_code);
+// The same flags on any App: edgessd-detect, the LibTorch-free deploy program, is just these.
+void add_detect_options(CLI::App& cmd, int& exit_code);

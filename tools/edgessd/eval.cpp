@@ -7,6 +7,7 @@
 #include "edgessd/eval/evaluate.h"
 #include "edgessd/eval/ssd_predictor.h"
 #include "edgessd/model/checkpoint.h"
+#include "edgessd/runtime/detector.h"
 
 namespace {
 
@@ -15,6 +16,8 @@ struct EvalArgs {
   std::string dataset;
   std::string split;
   std::string trained_model;
+  std::string model;  // .onnx through the runtime
+  edgessd::EngineOptions engine;
   std::string net;
   std::string label_file;
   float iou_threshold = 0.5f;
@@ -27,31 +30,43 @@ bool truthy(const std::string& s) { return s == "true" || s == "True" || s == "1
 
 void run_eval(const EvalArgs& a) {
   using namespace edgessd;
+  if (a.trained_model.empty() == a.model.empty()) throw Error("give exactly one of --trained-model X.pth and --model X.onnx");
+  PostprocessOptions post;
+  post.soft_nms = a.nms_method == "soft";
   ModelInfo info;
-  const bool has_info = load_model_info(a.trained_model, info);
-  if (!a.net.empty()) info.net = a.net;
-  if (!a.label_file.empty()) info.class_names = read_labels(a.label_file);
-  if (info.class_names.empty() || (!has_info && a.label_file.empty()))
-    throw Error(a.trained_model + ": no model JSON beside it; give --label-file (and --net)");
-  const StateDict state = read_state_dict(a.trained_model);
-  Ssd net(parse_net_kind(info.net), info.num_classes());
-  load_state_dict(*net, state, LoadMode::Everything, a.trained_model);
+  DetectFunction detect;
+  std::string what;
+  if (!a.model.empty()) {
+    auto detector = std::make_shared<Detector>(load_onnx_model(a.model, a.label_file), a.engine, post);
+    info = detector->info();
+    what = a.model + " (ONNX, engine " + detector->engine_name() + ")";
+    detect = [detector](const cv::Mat& rgb) { return detector->detect_rgb(rgb); };
+  } else {
+    const bool has_info = load_model_info(a.trained_model, info);
+    if (!a.net.empty()) info.net = a.net;
+    if (!a.label_file.empty()) info.class_names = read_labels(a.label_file);
+    if (info.class_names.empty() || (!has_info && a.label_file.empty()))
+      throw Error(a.trained_model + ": no model JSON beside it; give --label-file (and --net)");
+    const StateDict state = read_state_dict(a.trained_model);
+    Ssd net(parse_net_kind(info.net), info.num_classes());
+    load_state_dict(*net, state, LoadMode::Everything, a.trained_model);
+    auto predictor = std::make_shared<SsdPredictor>(net, info, post);
+    what = a.trained_model + " (" + info.net + ")";
+    detect = [predictor](const cv::Mat& rgb) { return predictor->predict(rgb); };
+  }
   const DatasetType type = parse_dataset_type(a.dataset_type);
   const std::string split = !a.split.empty() ? a.split : "test";
   DatasetOptions options;
   options.class_names = info.class_names;
   options.keep_difficult = true;
   DetectionDataset dataset = read_dataset(type, a.dataset, split, options);
-  log_info("Evaluating " + a.trained_model + " (" + info.net + ") on " + dataset.description + ": " +
-           std::to_string(dataset.images.size()) + " images");
-  PostprocessOptions post;
-  post.soft_nms = a.nms_method == "soft";
-  SsdPredictor predictor(net, info, post);
+  log_info("Evaluating " + what + " on " + dataset.description + ": " + std::to_string(dataset.images.size()) +
+           " images");
   EvalOptions eval_options;
   eval_options.iou_threshold = a.iou_threshold;
   eval_options.use_2007_metric = truthy(a.use_2007_metric);
   eval_options.eval_dir = a.eval_dir;
-  EvalResult result = evaluate(dataset, [&](const cv::Mat& rgb) { return predictor.predict(rgb); }, eval_options);
+  EvalResult result = evaluate(dataset, detect, eval_options);
   std::fputs(format_eval_report(result).c_str(), stdout);
   std::fflush(stdout);
   log_info("Detections and the precision-recall curve are in " + a.eval_dir + " (" +
@@ -68,7 +83,10 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--dataset", a->dataset, "Dataset folder")->required();
   cmd->add_option("--split", a->split, "Split to evaluate (default: test)");
-  cmd->add_option("--trained-model,--trained_model", a->trained_model, "Checkpoint (.pth)")->required();
+  cmd->add_option("--trained-model,--trained_model", a->trained_model, "Checkpoint (.pth)");
+  cmd->add_option("--model", a->model, "Exported ONNX model, run through the deploy runtime");
+  cmd->add_option("--engine", a->engine.name, "Runtime engine for --model")->capture_default_str();
+  cmd->add_option("--threads", a->engine.threads, "Runtime threads for --model (0 = every core)");
   cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
       ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
   cmd->add_option("--label-file,--label_file", a->label_file, "labels.txt (default: from the model JSON)");

@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   add_convert_command(app);
   add_train_command(app);
   add_eval_command(app);
+  add_export_command(app);
+  int exit_code = 0;
+  add_detect_command(app, exit_code);
   try {
     edgessd::set_torch_threads();
     app.parse(argc, argv);
@@ -24,5 +27,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "edgessd: internal error: %s\n", e.what());
     return 2;
   }
-  return 0;
+  return exit_code;
 }

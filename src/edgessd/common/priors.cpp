@@ -1,5 +1,7 @@
 #include "edgessd/common/priors.h"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <cmath>
 
@@ -18,29 +20,54 @@ const SsdConfig& mobilenet_v1_ssd_config() {
   return config;
 }
 
-PriorBoxes::PriorBoxes(const SsdConfig& config) : config_(config) {
+std::vector<std::pair<int, int>> mobilenet_v1_ssd_feature_maps(int width, int height) {
+  auto half = [](int v) { return (v + 1) / 2; };
+  for (int i = 0; i < 4; ++i) width = half(width), height = half(height);
+  std::vector<std::pair<int, int>> maps;
+  for (int i = 0; i < 6; ++i) {
+    maps.emplace_back(width, height);
+    width = half(width), height = half(height);
+  }
+  return maps;
+}
+
+namespace {
+std::vector<std::pair<int, int>> square_maps(const SsdConfig& config) {
+  std::vector<std::pair<int, int>> maps;
+  for (const FeatureMapSpec& spec : config.specs) maps.emplace_back(spec.feature_map_size, spec.feature_map_size);
+  return maps;
+}
+}  // namespace
+
+PriorBoxes::PriorBoxes(const SsdConfig& config)
+    : PriorBoxes(config, config.image_size, config.image_size, square_maps(config)) {}
+
+PriorBoxes::PriorBoxes(const SsdConfig& config, int width, int height,
+                       const std::vector<std::pair<int, int>>& map_sizes)
+    : config_(config) {
+  if (map_sizes.size() != config.specs.size()) throw std::invalid_argument("PriorBoxes: one map size per spec");
   // Computed in double and rounded once, as pytorch-ssd builds a Python list of floats
   // and converts it with torch.tensor.
   auto clamp01 = [](double v) { return static_cast<float>(std::min(1.0, std::max(0.0, v))); };
   auto add = [&](double cx, double cy, double w, double h) {
     priors_.push_back({clamp01(cx), clamp01(cy), clamp01(w), clamp01(h)});
   };
-  const double image_size = config.image_size;
-  for (const FeatureMapSpec& spec : config.specs) {
-    const double scale = image_size / spec.shrinkage;
-    for (int j = 0; j < spec.feature_map_size; ++j) {
-      for (int i = 0; i < spec.feature_map_size; ++i) {
-        const double cx = (i + 0.5) / scale;
-        const double cy = (j + 0.5) / scale;
-        double size = spec.min_box_size / image_size;
-        add(cx, cy, size, size);
-        size = std::sqrt(spec.max_box_size * spec.min_box_size) / image_size;
-        add(cx, cy, size, size);
-        size = spec.min_box_size / image_size;
+  const double image_w = width, image_h = height;
+  for (size_t m = 0; m < config.specs.size(); ++m) {
+    const FeatureMapSpec& spec = config.specs[m];
+    const double scale_x = image_w / spec.shrinkage, scale_y = image_h / spec.shrinkage;
+    for (int j = 0; j < map_sizes[m].second; ++j) {
+      for (int i = 0; i < map_sizes[m].first; ++i) {
+        const double cx = (i + 0.5) / scale_x;
+        const double cy = (j + 0.5) / scale_y;
+        double w = spec.min_box_size / image_w, h = spec.min_box_size / image_h;
+        add(cx, cy, w, h);
+        const double max_size = std::sqrt(spec.max_box_size * spec.min_box_size);
+        add(cx, cy, max_size / image_w, max_size / image_h);
         for (double ratio : spec.aspect_ratios) {
           const double r = std::sqrt(ratio);
-          add(cx, cy, size * r, size / r);
-          add(cx, cy, size / r, size * r);
+          add(cx, cy, w * r, h / r);
+          add(cx, cy, w / r, h * r);
         }
       }
     }

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 namespace edgessd {
@@ -25,6 +26,9 @@ struct SsdConfig {
 
 // pytorch-ssd's mobilenetv1_ssd_config: six maps, 3000 priors at 300x300.
 const SsdConfig& mobilenet_v1_ssd_config();
+// The six (width, height) head feature maps of SSD-MobileNet-v1 for an input size: each
+// stride-2 3x3 conv (padding 1) rounds up, four of them before the first head.
+std::vector<std::pair<int, int>> mobilenet_v1_ssd_feature_maps(int width, int height);
 
 // A prior or box in centre form: (cx, cy, w, h), normalised to the image.
 struct CenterBox {
@@ -36,6 +40,10 @@ struct CenterBox {
 class PriorBoxes {
  public:
   explicit PriorBoxes(const SsdConfig& config);
+  // The priors of `config` (trained at image_size) for a width x height input: the same
+  // pixel sizes and strides, laid over feature maps of the given (width, height) cells.
+  // At image_size x image_size with the config's own map sizes this equals the above.
+  PriorBoxes(const SsdConfig& config, int width, int height, const std::vector<std::pair<int, int>>& map_sizes);
   const std::vector<CenterBox>& center_form() const { return priors_; }
   size_t size() const { return priors_.size(); }
   // priors per cell of each feature map, in head order (6 for mobilenet_v1_ssd_config)

@@ -1,0 +1,323 @@
+#include "edgessd/export/onnx_export.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <regex>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+#include "edgessd/common/priors.h"
+
+namespace edgessd {
+
+namespace {
+
+constexpr float kBatchNormEps = 1e-5f;  // nn.BatchNorm2d's default, what pytorch-ssd trains with
+
+// Appends nodes and constants to one GraphProto, naming values as it goes.
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(onnx::GraphProto* graph) : graph_(graph) {}
+
+  std::string constant(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& values) {
+    onnx::TensorProto* t = graph_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) t->add_dims(d);
+    t->set_raw_data(values.data(), values.size() * sizeof(float));
+    return name;
+  }
+
+  std::string constant_int64(const std::string& name, const std::vector<int64_t>& values) {
+    onnx::TensorProto* t = graph_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(values.size()));
+    t->set_raw_data(values.data(), values.size() * sizeof(int64_t));
+    return name;
+  }
+
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output,
+                        const std::string& name) {
+    onnx::NodeProto* n = graph_->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (const auto& in : inputs) n->add_input(in);
+    n->add_output(output);
+    return n;
+  }
+
+  static void ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& values) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : values) a->add_ints(v);
+  }
+  static void int_attr(onnx::NodeProto* n, const std::string& name, int64_t value) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(value);
+  }
+  static void float_attr(onnx::NodeProto* n, const std::string& name, float value) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(value);
+  }
+
+ private:
+  onnx::GraphProto* graph_;
+};
+
+void set_float_shape(onnx::ValueInfoProto* value, const std::string& name, const std::vector<int64_t>& dims) {
+  value->set_name(name);
+  auto* tensor = value->mutable_type()->mutable_tensor_type();
+  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) tensor->mutable_shape()->add_dim()->set_dim_value(d);
+}
+
+// The state_dict by key, with the key named in the error when one is missing.
+class Weights {
+ public:
+  explicit Weights(const StateDict& state) {
+    for (const auto& [key, tensor] : state) tensors_[key] = tensor.to(at::kFloat).contiguous();
+  }
+  const at::Tensor& get(const std::string& key) const {
+    auto it = tensors_.find(key);
+    if (it == tensors_.end()) throw Error("checkpoint has no '" + key + "'; is it an SSD-MobileNet-v1?");
+    return it->second;
+  }
+  std::vector<int64_t> dims(const std::string& key) const { return get(key).sizes().vec(); }
+  std::vector<float> values(const std::string& key) const {
+    const at::Tensor& t = get(key);
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  }
+
+ private:
+  std::map<std::string, at::Tensor> tensors_;
+};
+
+class SsdGraph {
+ public:
+  SsdGraph(GraphBuilder& g, const Weights& w, bool relu6) : g_(g), w_(w), relu6_(relu6) {}
+
+  // conv (no bias) + BatchNorm + activation, BN folded: W' = W*s, b' = beta - mean*s
+  // with s = gamma / sqrt(var + eps) per output channel.
+  std::string conv_bn_act(const std::string& x, const std::string& conv, const std::string& bn, int stride,
+                          int group) {
+    std::vector<int64_t> dims = w_.dims(conv + ".weight");
+    std::vector<float> weight = w_.values(conv + ".weight");
+    const std::vector<float> gamma = w_.values(bn + ".weight"), beta = w_.values(bn + ".bias"),
+                             mean = w_.values(bn + ".running_mean"), var = w_.values(bn + ".running_var");
+    const int64_t out = dims[0];
+    if (static_cast<int64_t>(gamma.size()) != out) throw Error(bn + ": BatchNorm size disagrees with " + conv);
+    const int64_t per_channel = static_cast<int64_t>(weight.size()) / out;
+    std::vector<float> bias(out);
+    for (int64_t c = 0; c < out; ++c) {
+      const double s = gamma[c] / std::sqrt(static_cast<double>(var[c]) + kBatchNormEps);
+      for (int64_t k = 0; k < per_channel; ++k) weight[c * per_channel + k] = static_cast<float>(weight[c * per_channel + k] * s);
+      bias[c] = static_cast<float>(beta[c] - mean[c] * s);
+    }
+    const std::string y = conv_node(x, conv, dims, weight, bias, stride, group);
+    return activation(y, conv);
+  }
+
+  std::string conv_bias(const std::string& x, const std::string& conv, int stride, bool act) {
+    const std::string y =
+        conv_node(x, conv, w_.dims(conv + ".weight"), w_.values(conv + ".weight"), w_.values(conv + ".bias"), stride, 1);
+    return act ? activation(y, conv) : y;
+  }
+
+  // A head's (N, A*K, h, w) map as (N, h*w*A, K), as pytorch-ssd's permute + view.
+  std::string head(const std::string& x, const std::string& conv, int64_t batch, int64_t k) {
+    const std::string y = conv_bias(x, conv, 1, false);
+    auto* t = g_.node("Transpose", {y}, y + ".nhwc", conv + ".transpose");
+    GraphBuilder::ints(t, "perm", {0, 2, 3, 1});
+    const std::string shape = g_.constant_int64(conv + ".shape", {batch, -1, k});
+    g_.node("Reshape", {y + ".nhwc", shape}, y + ".flat", conv + ".reshape");
+    return y + ".flat";
+  }
+
+ private:
+  std::string conv_node(const std::string& x, const std::string& conv, const std::vector<int64_t>& dims,
+                        const std::vector<float>& weight, const std::vector<float>& bias, int stride, int group) {
+    const std::string wname = g_.constant(conv + ".weight", dims, weight);
+    const std::string bname = g_.constant(conv + ".bias", {dims[0]}, bias);
+    auto* n = g_.node("Conv", {x, wname, bname}, conv + ".out", conv);
+    const int64_t k = dims[2], pad = k / 2;
+    GraphBuilder::ints(n, "kernel_shape", {k, dims[3]});
+    GraphBuilder::ints(n, "strides", {stride, stride});
+    GraphBuilder::ints(n, "pads", {pad, pad, pad, pad});
+    GraphBuilder::ints(n, "dilations", {1, 1});
+    GraphBuilder::int_attr(n, "group", group);
+    return conv + ".out";
+  }
+
+  std::string activation(const std::string& x, const std::string& conv) {
+    if (!relu6_) {
+      g_.node("Relu", {x}, conv + ".relu", conv + ".relu");
+      return conv + ".relu";
+    }
+    auto* n = g_.node("Clip", {x}, conv + ".relu6", conv + ".relu6");
+    GraphBuilder::float_attr(n, "min", 0.0f);
+    GraphBuilder::float_attr(n, "max", 6.0f);
+    return conv + ".relu6";
+  }
+
+  GraphBuilder& g_;
+  const Weights& w_;
+  bool relu6_;
+};
+
+}  // namespace
+
+void export_onnx(const StateDict& state, const ModelInfo& info, const std::string& output_path,
+                 const OnnxExportOptions& options) {
+  if (options.width < 32 || options.height < 32 || options.width > 4096 || options.height > 4096)
+    throw Error("--width/--height must be within 32..4096");
+  if (options.batch_size < 1 || options.batch_size > 256) throw Error("--batch-size must be within 1..256");
+  if (info.net != "mb1-ssd" && info.net != "mb1-ssd-relu6")
+    throw Error("cannot export net '" + info.net + "' (expected mb1-ssd or mb1-ssd-relu6)");
+  const Weights w(state);
+  const int64_t classes = info.num_classes();
+  const int64_t head_classes = w.dims("classification_headers.0.weight")[0] / 6;
+  if (classes != head_classes)
+    throw Error("the labels name " + std::to_string(classes) + " classes but the checkpoint's heads have " +
+                std::to_string(head_classes));
+
+  onnx::ModelProto model;
+  model.set_ir_version(5);  // the IR version of opset 10's release
+  model.set_producer_name("edgessd");
+  model.set_producer_version("0.1.0");
+  model.set_doc_string("SSD-MobileNet-v1 (" + info.net + ") exported by edgessd");
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kOnnxOpset);
+  auto add_meta = [&](const std::string& key, const std::string& value) {
+    auto* p = model.add_metadata_props();
+    p->set_key(key);
+    p->set_value(value);
+  };
+  ModelInfo exported = info;
+  exported.input_width = options.width;
+  exported.input_height = options.height;
+  add_meta("edgessd", model_info_to_json(exported));
+  std::string labels;
+  for (const auto& name : info.class_names) labels += name + "\n";
+  add_meta("labels", labels);
+  add_meta("net", info.net);
+
+  onnx::GraphProto* graph = model.mutable_graph();
+  graph->set_name(info.net);
+  const int64_t n = options.batch_size;
+  set_float_shape(graph->add_input(), "input_0", {n, 3, options.height, options.width});
+
+  GraphBuilder g(graph);
+  SsdGraph ssd(g, w, info.net == "mb1-ssd-relu6");
+  std::vector<std::string> confidences, locations;
+  auto add_head = [&](const std::string& x, int index) {
+    const std::string i = std::to_string(index);
+    confidences.push_back(ssd.head(x, "classification_headers." + i, n, classes));
+    locations.push_back(ssd.head(x, "regression_headers." + i, n, 4));
+  };
+
+  // base_net.0 is conv_bn; 1..13 are conv_dw (depthwise .0/.1, pointwise .3/.4). The first
+  // head reads layer 11's output, the second layer 13's.
+  const int strides[14] = {2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+  std::string x = ssd.conv_bn_act("input_0", "base_net.0.0", "base_net.0.1", strides[0], 1);
+  for (int layer = 1; layer < 14; ++layer) {
+    const std::string p = "base_net." + std::to_string(layer);
+    const int channels = static_cast<int>(w.dims(p + ".0.weight")[0]);
+    x = ssd.conv_bn_act(x, p + ".0", p + ".1", strides[layer], channels);
+    x = ssd.conv_bn_act(x, p + ".3", p + ".4", 1, 1);
+    if (layer == 11) add_head(x, 0);
+  }
+  add_head(x, 1);
+  for (int e = 0; e < 4; ++e) {
+    const std::string p = "extras." + std::to_string(e);
+    x = ssd.conv_bias(x, p + ".0", 1, true);
+    x = ssd.conv_bias(x, p + ".2", 2, true);
+    add_head(x, 2 + e);
+  }
+
+  auto* cat = g.node("Concat", confidences, "confidences", "concat_confidences");
+  GraphBuilder::int_attr(cat, "axis", 1);
+  auto* softmax = g.node("Softmax", {"confidences"}, "scores", "softmax");
+  GraphBuilder::int_attr(softmax, "axis", 2);  // the last axis: opset < 13 flattens (N*P, C)
+  cat = g.node("Concat", locations, "locations", "concat_locations");
+  GraphBuilder::int_attr(cat, "axis", 1);
+
+  // convert_locations_to_boxes + center_form_to_corner_form against constant priors.
+  const PriorBoxes priors(mobilenet_v1_ssd_config(), options.width, options.height,
+                          mobilenet_v1_ssd_feature_maps(options.width, options.height));
+  const int64_t p = static_cast<int64_t>(priors.size());
+  std::vector<float> prior_xy, prior_wh, xy_scale;
+  for (const CenterBox& b : priors.center_form()) {
+    prior_xy.insert(prior_xy.end(), {b.cx, b.cy});
+    prior_wh.insert(prior_wh.end(), {b.w, b.h});
+    xy_scale.insert(xy_scale.end(), {b.w * info.center_variance, b.h * info.center_variance});
+  }
+  auto* split = g.node("Split", {"locations"}, "location_xy", "split_locations");
+  split->add_output("location_wh");
+  GraphBuilder::int_attr(split, "axis", 2);
+  GraphBuilder::ints(split, "split", {2, 2});
+  g.node("Mul", {"location_xy", g.constant("prior_xy_scale", {1, p, 2}, xy_scale)}, "offset_xy", "scale_xy");
+  g.node("Add", {"offset_xy", g.constant("prior_xy", {1, p, 2}, prior_xy)}, "center_xy", "center_xy");
+  g.node("Mul", {"location_wh", g.constant("size_variance", {1}, {info.size_variance})}, "log_wh", "scale_wh");
+  g.node("Exp", {"log_wh"}, "ratio_wh", "exp_wh");
+  g.node("Mul", {"ratio_wh", g.constant("prior_wh", {1, p, 2}, prior_wh)}, "size_wh", "size_wh");
+  g.node("Mul", {"size_wh", g.constant("half", {1}, {0.5f})}, "half_wh", "half_wh");
+  g.node("Sub", {"center_xy", "half_wh"}, "min_xy", "min_xy");
+  g.node("Add", {"center_xy", "half_wh"}, "max_xy", "max_xy");
+  cat = g.node("Concat", {"min_xy", "max_xy"}, "boxes", "corner_form");
+  GraphBuilder::int_attr(cat, "axis", 2);
+
+  set_float_shape(graph->add_output(), "scores", {n, p, classes});
+  set_float_shape(graph->add_output(), "boxes", {n, p, 4});
+
+  try {
+    onnx::checker::check_model(model);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+  } catch (const std::exception& e) {
+    throw Error(output_path + ": the exported graph fails ONNX's checks: " + std::string(e.what()));
+  }
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) throw Error(output_path + ": cannot serialise the ONNX model");
+  write_file_atomic(output_path, bytes);
+}
+
+std::string best_checkpoint_in(const std::string& model_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(model_dir, ec)) throw Error("--model-dir " + model_dir + ": not a folder");
+  static const std::regex loss_pattern(R"(Loss-([0-9eE+.\-]+|nan|inf)\.pth$)");
+  std::string best;
+  double best_loss = 0;
+  for (const auto& entry : fs::directory_iterator(model_dir)) {
+    const std::string name = entry.path().filename().string();
+    std::smatch m;
+    if (!entry.is_regular_file() || !std::regex_search(name, m, loss_pattern)) continue;
+    double loss;
+    try {
+      loss = std::stod(m[1].str());
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (std::isnan(loss)) continue;
+    if (best.empty() || loss < best_loss || (loss == best_loss && name < fs::path(best).filename().string())) {
+      best = entry.path().string();
+      best_loss = loss;
+    }
+  }
+  if (best.empty()) throw Error("--model-dir " + model_dir + ": no checkpoint named *-Loss-<value>.pth in it");
+  return best;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,33 @@
+#pragma once
+#include <string>
+
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/model_info.h"
+
+namespace edgessd {
+
+struct OnnxExportOptions {
+  int width = 300;
+  int height = 300;
+  int batch_size = 1;
+};
+
+// The opset we write. 10 is the newest where Clip takes min/max as attributes (OpenCV
+// 4.6 reads only that form) and inside what TensorRT 7.1's parser (JetPack 4.x) accepts.
+constexpr int kOnnxOpset = 10;
+
+// Writes an SSD checkpoint as ONNX, the graph jetson-inference's detectNet expects:
+// `input_0` (N,3,H,W) -> `scores` (N,P,C) softmaxed and `boxes` (N,P,4) corner form,
+// normalised, unclamped. BatchNorm is folded into the convolutions and the priors are a
+// constant, so the graph holds only Conv, Relu/Clip, Transpose, Reshape, Concat, Softmax,
+// Split and elementwise ops. The model JSON rides along in the metadata ("edgessd"), with
+// the labels also as plain text ("labels"). The model is checked (onnx::checker and shape
+// inference) before it is written atomically.
+void export_onnx(const StateDict& state, const ModelInfo& info, const std::string& output_path,
+                 const OnnxExportOptions& options = {});
+
+// onnx_export.py's choice in a model folder: the .pth with the lowest "Loss-<x>" in its
+// name. Error if there is none.
+std::string best_checkpoint_in(const std::string& model_dir);
+
+}  // namespace edgessd

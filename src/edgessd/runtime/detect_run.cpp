@@ -1,0 +1,172 @@
+#include "edgessd/runtime/detect_run.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/runtime/detector.h"
+#include "edgessd/runtime/overlay.h"
+#include "edgessd/runtime/video_output.h"
+
+namespace edgessd {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) { g_interrupted = true; }
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string class_name(const ModelInfo& info, int64_t label) {
+  return label >= 0 && label < info.num_classes() ? info.class_names[label] : std::to_string(label);
+}
+
+void print_detections(const std::vector<Detection>& detections) {
+  std::printf("detected %zu objects in image\n", detections.size());
+  for (const Detection& d : detections) {
+    const double w = d.box.x2 - d.box.x1, h = d.box.y2 - d.box.y1;
+    std::printf("<detectNet.Detection object>\n");
+    std::printf("-- ClassID: %lld\n", static_cast<long long>(d.label));
+    std::printf("-- Confidence: %g\n", d.probability);
+    std::printf("-- Left: %g\n-- Top: %g\n-- Right: %g\n-- Bottom: %g\n", d.box.x1, d.box.y1, d.box.x2, d.box.y2);
+    std::printf("-- Width: %g\n-- Height: %g\n-- Area: %g\n", w, h, w * h);
+    std::printf("-- Center: (%g, %g)\n", (d.box.x1 + d.box.x2) / 2, (d.box.y1 + d.box.y2) / 2);
+  }
+}
+
+struct StageTimes {
+  double pre = 0, network = 0, post = 0, visualize = 0;
+  double total() const { return pre + network + post + visualize; }
+};
+
+void print_timing(const std::string& model, const std::string& engine, const StageTimes& t) {
+  std::printf("\n[edgessd] -----\n[edgessd] Timing Report %s (engine %s)\n[edgessd] -----\n", model.c_str(),
+              engine.c_str());
+  std::printf("[edgessd] Pre-Process   CPU %10.5fms\n", t.pre);
+  std::printf("[edgessd] Network       CPU %10.5fms\n", t.network);
+  std::printf("[edgessd] Post-Process  CPU %10.5fms\n", t.post);
+  std::printf("[edgessd] Visualize     CPU %10.5fms\n", t.visualize);
+  std::printf("[edgessd] Total         CPU %10.5fms\n", t.total());
+  std::printf("[edgessd] -----\n\n");
+}
+
+nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& detections, const ModelInfo& info,
+                          const StageTimes& t) {
+  nlohmann::json objects = nlohmann::json::array();
+  for (const Detection& d : detections) {
+    objects.push_back({{"class_id", d.label},
+                       {"class", class_name(info, d.label)},
+                       {"confidence", d.probability},
+                       {"left", d.box.x1},
+                       {"top", d.box.y1},
+                       {"right", d.box.x2},
+                       {"bottom", d.box.y2}});
+  }
+  return {{"frame", frame.index},
+          {"name", frame.name},
+          {"width", frame.bgr.cols},
+          {"height", frame.bgr.rows},
+          {"detections", objects},
+          {"timing_ms", {{"pre_process", t.pre}, {"network", t.network}, {"post_process", t.post},
+                         {"visualize", t.visualize}, {"total", t.total()}}}};
+}
+
+}  // namespace
+
+int run_detect(const DetectRunOptions& options) {
+  if (options.threshold < 0 || options.threshold > 1) throw Error("--threshold must be within 0..1");
+  OnnxModel model = load_onnx_model(options.model, options.labels);
+  PostprocessOptions post;
+  post.probability_threshold = options.threshold;
+  Detector detector(std::move(model), options.engine, post);
+  const ModelInfo& info = detector.info();
+
+  std::unique_ptr<VideoSource> source = VideoSource::open(options.input, options.capture);
+  std::string output_uri = options.output;
+  if (output_uri.empty() && !options.headless && (std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY")))
+    output_uri = "display://0";
+  std::unique_ptr<VideoOutput> output;
+  if (!output_uri.empty()) output = VideoOutput::open(output_uri, source->is_sequence(), source->fps());
+
+  log_info("Model " + options.model + " (" + info.net + ", " + std::to_string(info.num_classes() - 1) +
+           " classes, " + std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ") on engine " +
+           detector.engine_name() + "; input " + source->uri() + "; output " +
+           (output ? output->uri() : std::string("none")));
+
+  g_interrupted = false;
+  auto previous_int = std::signal(SIGINT, on_interrupt);
+  auto previous_term = std::signal(SIGTERM, on_interrupt);
+  StageTimes sum;
+  int64_t frames = 0;
+  const auto start = std::chrono::steady_clock::now();
+  Frame frame;
+  try {
+    while (!g_interrupted && (options.max_frames <= 0 || frames < options.max_frames) && source->read(frame)) {
+      std::vector<Detection> detections = detector.detect_bgr(frame.bgr);
+      StageTimes t;
+      t.pre = detector.last_timings().preprocess_ms;
+      t.network = detector.last_timings().network_ms;
+      t.post = detector.last_timings().postprocess_ms;
+      if (output) {
+        const auto visualize_start = std::chrono::steady_clock::now();
+        draw_detections(frame.bgr, detections, info.class_names);
+        output->write(frame.bgr, frame.name);
+        t.visualize = ms_since(visualize_start);
+      }
+      if (options.json) {
+        std::printf("%s\n", frame_json(frame, detections, info, t).dump().c_str());
+      } else {
+        print_detections(detections);
+        print_timing(options.model, detector.engine_name(), t);
+      }
+      std::fflush(stdout);
+      sum.pre += t.pre, sum.network += t.network, sum.post += t.post, sum.visualize += t.visualize;
+      ++frames;
+      if (output && !output->is_open()) break;
+    }
+  } catch (...) {
+    std::signal(SIGINT, previous_int);
+    std::signal(SIGTERM, previous_term);
+    if (output) output->close();
+    throw;
+  }
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+  if (output) output->close();
+
+  const double seconds = ms_since(start) / 1000.0;
+  if (frames > 0) {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%lld frames in %.2f s (%.1f FPS); mean per frame: pre-process %.2f ms, network %.2f ms, "
+                  "post-process %.2f ms, visualize %.2f ms",
+                  static_cast<long long>(frames), seconds, frames / std::max(seconds, 1e-9), sum.pre / frames,
+                  sum.network / frames, sum.post / frames, sum.visualize / frames);
+    log_info(line);
+  }
+  if (output) log_info("Wrote " + std::to_string(output->frames_written()) + " frames to " + output->uri());
+  if (g_interrupted) {
+    log_info("Interrupted; output finalised");
+    return 0;
+  }
+  int status = 0;
+  if (source->unreadable() > 0) {
+    log_warning(std::to_string(source->unreadable()) + " input images could not be read (named above)");
+    status = 1;
+  }
+  if (!source->end_reason().empty()) {
+    log_warning(source->end_reason());
+    status = 1;
+  }
+  if (frames == 0 && status == 0) throw Error(options.input + ": no frame to process");
+  return status;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,29 @@
+#pragma once
+#include <string>
+
+#include "edgessd/runtime/engine.h"
+#include "edgessd/runtime/video_source.h"
+
+namespace edgessd {
+
+struct DetectRunOptions {
+  std::string model;   // .onnx
+  std::string labels;  // optional: overrides the model's own
+  std::string input;
+  std::string output;  // empty: a window when there is a display (not --headless), else none
+  float threshold = 0.5f;
+  bool headless = false;
+  bool json = false;   // one JSON object per frame on stdout instead of the text printout
+  int64_t max_frames = 0;  // 0 = all
+  CaptureOptions capture;
+  EngineOptions engine;
+};
+
+// detectnet: frames from the input through the detector, each detection printed
+// (the article's "-- ClassID" block, or JSON) and drawn onto the output, then a timing
+// report. Ctrl-C stops cleanly with the output finalised. Returns the exit code: 0 after
+// the input ended or was interrupted, 1 when frames were lost (unreadable images, a
+// camera or stream that went away).
+int run_detect(const DetectRunOptions& options);
+
+}  // namespace edgessd

@@ -1,0 +1,174 @@
+#include "edgessd/runtime/onnx_model.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+
+namespace edgessd {
+
+namespace {
+
+// What SSD graphs from edgessd and from torch.onnx (opsets 9..13) are made of. Anything
+// else is refused by name up front rather than failing somewhere inside an engine.
+const std::set<std::string>& supported_ops() {
+  static const std::set<std::string> ops = {
+      "Add",     "BatchNormalization", "Clip",  "Concat", "Constant", "Conv",     "Div",       "Exp",
+      "Flatten", "Gather",             "Identity", "Mul", "Relu",     "Reshape",  "Shape",     "Slice",
+      "Softmax", "Split",              "Squeeze", "Sub",  "Transpose", "Unsqueeze", "Cast",    "MaxPool"};
+  return ops;
+}
+
+int64_t dim_value(const onnx::ValueInfoProto& value, int index) {
+  const auto& shape = value.type().tensor_type().shape();
+  if (index >= shape.dim_size() || !shape.dim(index).has_dim_value()) return 0;
+  return shape.dim(index).dim_value();
+}
+
+const onnx::ValueInfoProto* find_output(const onnx::GraphProto& graph, const std::string& name) {
+  for (const auto& o : graph.output())
+    if (o.name() == name) return &o;
+  return nullptr;
+}
+
+}  // namespace
+
+OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path) {
+  OnnxModel m;
+  m.path = path;
+  m.bytes = read_file(path);
+  onnx::ModelProto proto;
+  if (!proto.ParseFromString(m.bytes)) throw Error(path + ": not an ONNX model (protobuf parse failed)");
+  const onnx::GraphProto& graph = proto.graph();
+  if (graph.node_size() == 0) throw Error(path + ": the ONNX graph has no nodes");
+
+  std::set<std::string> seen;
+  for (const auto& node : graph.node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      throw Error(path + ": node '" + node.name() + "' uses operator domain '" + node.domain() + "', not supported");
+    if (!supported_ops().count(node.op_type()))
+      throw Error(path + ": node '" + node.name() + "' has operator " + node.op_type() +
+                  ", which the runtime does not support");
+    if (seen.insert(node.op_type()).second) m.op_types.push_back(node.op_type());
+  }
+
+  std::set<std::string> initializers;
+  for (const auto& t : graph.initializer()) initializers.insert(t.name());
+  std::vector<const onnx::ValueInfoProto*> inputs;
+  for (const auto& in : graph.input())
+    if (!initializers.count(in.name())) inputs.push_back(&in);
+  if (inputs.size() != 1) throw Error(path + ": expected one image input, found " + std::to_string(inputs.size()));
+  const onnx::ValueInfoProto& input = *inputs[0];
+  m.input_name = input.name();
+  if (input.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT ||
+      input.type().tensor_type().shape().dim_size() != 4)
+    throw Error(path + ": input '" + input.name() + "' must be a 4-d float tensor (N,3,H,W)");
+  if (dim_value(input, 1) != 3)
+    throw Error(path + ": input '" + input.name() + "' must have 3 channels (N,3,H,W), has " +
+                std::to_string(dim_value(input, 1)));
+  const int64_t height = dim_value(input, 2), width = dim_value(input, 3);
+  if (height <= 0 || width <= 0)
+    throw Error(path + ": input '" + input.name() + "' needs a fixed height and width");
+  m.batch_size = dim_value(input, 0) > 0 ? static_cast<int>(dim_value(input, 0)) : 1;
+
+  const onnx::ValueInfoProto* scores = find_output(graph, "scores");
+  const onnx::ValueInfoProto* boxes = find_output(graph, "boxes");
+  if (!scores || !boxes) throw Error(path + ": outputs must be named 'scores' and 'boxes' (pytorch-ssd's export)");
+  m.num_priors = dim_value(*scores, 1);
+  const int64_t classes = dim_value(*scores, 2);
+
+  bool has_info = false;
+  for (const auto& prop : proto.metadata_props()) {
+    if (prop.key() != "edgessd") continue;
+    m.info = model_info_from_json(prop.value(), path + " (metadata)");
+    has_info = true;
+  }
+  if (!has_info) {
+    m.info.net = "onnx";
+    m.info.source = path;
+  }
+  m.info.input_width = static_cast<int>(width);
+  m.info.input_height = static_cast<int>(height);
+  std::string labels_from = path + " metadata";
+  if (!labels_path.empty()) {
+    m.info.class_names = read_labels(labels_path);
+    labels_from = labels_path;
+  } else if (!has_info) {
+    const std::string beside = (std::filesystem::path(path).parent_path() / "labels.txt").string();
+    std::error_code ec;
+    if (!std::filesystem::exists(beside, ec))
+      throw Error(path + ": the model carries no labels and there is no labels.txt beside it; give --labels");
+    m.info.class_names = read_labels(beside);
+    labels_from = beside;
+  }
+  if (classes > 0 && classes != m.info.num_classes())
+    throw Error(labels_from + " names " + std::to_string(m.info.num_classes()) + " classes (BACKGROUND included) but " +
+                path + " outputs " + std::to_string(classes));
+  return m;
+}
+
+std::string onnx_for_opencv(const std::string& bytes, const std::string& what) {
+  onnx::ModelProto proto;
+  if (!proto.ParseFromString(bytes)) throw Error(what + ": not an ONNX model (protobuf parse failed)");
+  onnx::GraphProto* graph = proto.mutable_graph();
+  std::map<std::string, const onnx::TensorProto*> constants;
+  for (const auto& t : graph->initializer()) constants[t.name()] = &t;
+  for (const auto& node : graph->node())
+    if (node.op_type() == "Constant" && node.attribute_size() == 1 && node.attribute(0).has_t())
+      constants[node.output(0)] = &node.attribute(0).t();
+
+  auto scalar = [&](const std::string& name, float& value) {
+    auto it = constants.find(name);
+    if (it == constants.end()) return false;
+    const onnx::TensorProto& t = *it->second;
+    if (t.data_type() != onnx::TensorProto::FLOAT) return false;
+    if (t.float_data_size() == 1) value = t.float_data(0);
+    else if (t.raw_data().size() == sizeof(float)) std::memcpy(&value, t.raw_data().data(), sizeof(float));
+    else return false;
+    return true;
+  };
+
+  std::set<std::string> graph_outputs;
+  for (const auto& o : graph->output()) graph_outputs.insert(o.name());
+  std::map<std::string, std::string> renamed;  // Identity output -> its input
+  auto resolve = [&](std::string name) {
+    for (auto it = renamed.find(name); it != renamed.end(); it = renamed.find(name)) name = it->second;
+    return name;
+  };
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (onnx::NodeProto& node : *graph->mutable_node()) {
+    for (auto& in : *node.mutable_input()) in = resolve(in);
+    if (node.op_type() == "Identity" && node.input_size() == 1 && !graph_outputs.count(node.output(0))) {
+      renamed[node.output(0)] = node.input(0);
+      continue;
+    }
+    if (node.op_type() == "Clip" && node.input_size() > 1) {
+      float lo = -3.4e38f, hi = 3.4e38f;
+      const bool has_lo = node.input_size() > 1 && !node.input(1).empty();
+      const bool has_hi = node.input_size() > 2 && !node.input(2).empty();
+      if ((!has_lo || scalar(node.input(1), lo)) && (!has_hi || scalar(node.input(2), hi))) {
+        node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
+        auto* a = node.add_attribute();
+        a->set_name("min");
+        a->set_type(onnx::AttributeProto::FLOAT);
+        a->set_f(lo);
+        a = node.add_attribute();
+        a->set_name("max");
+        a->set_type(onnx::AttributeProto::FLOAT);
+        a->set_f(hi);
+      }
+    }
+    *kept.Add() = node;
+  }
+  graph->mutable_node()->Swap(&kept);
+  std::string out;
+  proto.SerializeToString(&out);
+  return out;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,34 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "edgessd/model/model_info.h"
+
+namespace edgessd {
+
+// An SSD detector in ONNX form as the runtime sees it: ours (model JSON in the metadata)
+// or pytorch-ssd's onnx_export.py output (labels from a labels.txt).
+struct OnnxModel {
+  std::string path;
+  std::string bytes;  // the file as read
+  ModelInfo info;     // net, labels, input size, normalisation
+  int batch_size = 1;
+  std::string input_name = "input_0";
+  std::string scores_name = "scores";
+  std::string boxes_name = "boxes";
+  int64_t num_priors = 0;  // 0 when the file leaves it symbolic
+  std::vector<std::string> op_types;  // distinct, in first-use order
+};
+
+// Reads and checks the file: one 4-d float input with 3 channels, outputs `scores` and
+// `boxes`. Labels come from `labels_path` when given, else the model's metadata, else
+// labels.txt beside the model; their count must match the scores' class dimension.
+// Every problem is an Error naming the file (and the node, where one is at fault).
+OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path = "");
+
+// The model rewritten for OpenCV DNN 4.6, which rejects two things PyTorch exports:
+// Identity nodes (removed, their consumers rewired) and Clip with min/max as inputs
+// (turned into the attribute form). Other bytes are unchanged.
+std::string onnx_for_opencv(const std::string& bytes, const std::string& what);
+
+}  // namespace edgessd

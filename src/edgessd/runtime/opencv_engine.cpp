@@ -1,0 +1,74 @@
+#include <opencv2/core/utility.hpp>
+#include <opencv2/dnn.hpp>
+
+#include <thread>
+
+#include "edgessd/common/error.h"
+#include "edgessd/runtime/engine.h"
+
+namespace edgessd {
+
+namespace {
+
+// OpenCV DNN: always there with OpenCV, so every model that loads anywhere loads here.
+class OpenCvEngine : public InferenceEngine {
+ public:
+  OpenCvEngine(const OnnxModel& model, int threads) : model_(model) {
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    cv::setNumThreads(threads);
+    const std::string bytes = onnx_for_opencv(model.bytes, model.path);
+    try {
+      net_ = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+    } catch (const cv::Exception& e) {
+      throw Error(model.path + ": OpenCV DNN cannot load it: " + first_line(e.what()));
+    }
+    net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    output_names_ = {model.scores_name, model.boxes_name};
+  }
+
+  std::string name() const override { return "opencv"; }
+
+  void forward(const float* input, std::vector<float>& scores, std::vector<float>& boxes,
+               int64_t& num_priors) override {
+    const int dims[4] = {model_.batch_size, 3, model_.info.input_height, model_.info.input_width};
+    cv::Mat blob(4, dims, CV_32F, const_cast<float*>(input));
+    std::vector<cv::Mat> outputs;
+    try {
+      net_.setInput(blob, model_.input_name);
+      net_.forward(outputs, output_names_);
+    } catch (const cv::Exception& e) {
+      throw Error(model_.path + ": OpenCV DNN failed to run it: " + first_line(e.what()));
+    }
+    const cv::Mat& s = outputs[0];
+    const cv::Mat& b = outputs[1];
+    if (s.dims != 3 || b.dims != 3 || b.size[2] != 4 || s.size[1] != b.size[1])
+      throw Error(model_.path + ": outputs are not (N,P,C) scores and (N,P,4) boxes");
+    num_priors = b.size[1];
+    const cv::Mat sc = s.isContinuous() ? s : s.clone(), bc = b.isContinuous() ? b : b.clone();
+    scores.assign(sc.ptr<float>(), sc.ptr<float>() + sc.total());
+    boxes.assign(bc.ptr<float>(), bc.ptr<float>() + bc.total());
+  }
+
+ private:
+  static std::string first_line(const std::string& text) {
+    // OpenCV's messages span lines and start with the source location; keep the reason.
+    std::string line = text.substr(0, text.find('\n', text.find_first_not_of('\n')));
+    const size_t error = line.find("error: ");
+    if (error != std::string::npos) line = line.substr(error + 7);
+    while (!line.empty() && (line.front() == '\n' || line.front() == ' ')) line.erase(0, 1);
+    return line;
+  }
+
+  OnnxModel model_;
+  cv::dnn::Net net_;
+  std::vector<std::string> output_names_;
+};
+
+}  // namespace
+
+std::unique_ptr<InferenceEngine> create_opencv_engine(const OnnxModel& model, int threads) {
+  return std::make_unique<OpenCvEngine>(model, threads);
+}
+
+}  // namespace edgessd

@@ -1,0 +1,194 @@
+// End-to-end: edgessd export / eval --model / detect and edgessd-detect on real files.
+#include <nlohmann/json.hpp>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <sstream>
+
+#include "edgessd/common/boxes.h"
+#include "edgessd/common/files.h"
+#include "edgessd/data/dataset.h"
+#include "edgessd/model/model_info.h"
+#include "support/test_support.h"
+
+using namespace edgessd;
+using namespace edgessd::testing;
+
+namespace {
+
+CommandResult edgessd_cli(const std::string& args) { return run_command(std::string(EDGESSD_CLI) + " " + args); }
+CommandResult edgessd_detect(const std::string& args) { return run_command(std::string(EDGESSD_DETECT) + " " + args); }
+
+std::string last_line(const std::string& output) {
+  std::string s = output;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s.substr(s.rfind('\n') == std::string::npos ? 0 : s.rfind('\n') + 1);
+}
+
+// ref-trained.pth exported once through the CLI.
+const std::string& reference_onnx() {
+  static TempDir dir;
+  static const std::string path = [] {
+    const std::string p = dir.file("ref.onnx");
+    CommandResult r = edgessd_cli("export --input " + fixture("ref-trained.pth") + " --net mb1-ssd-relu6 --labels " +
+                                  fixture("ref-trained-labels.txt") + " --output " + p);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return p;
+  }();
+  return path;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& output) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] == '{') lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+}  // namespace
+
+TEST(DetectCli, ExportThenEvalOnnxMatchesEvalSsd) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  CommandResult r = edgessd_cli("eval --model " + reference_onnx() + " --dataset " + plates_dir() + " --eval-dir " +
+                                dir.file("eval"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const size_t at = r.output.find("Average Precision Across All Classes:");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  // pytorch-ssd's eval_ssd.py on the same files: 0.22733056939306473
+  EXPECT_NEAR(std::stod(r.output.substr(at + 37)), 0.22733056939306473, 0.005) << r.output;
+}
+
+TEST(DetectCli, ExportPicksTheLowestLossCheckpoint) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  TempDir dir;
+  std::filesystem::create_symlink(fixture("ref-trained.pth"), dir.file("mb1-ssd-relu6-Epoch-29-Loss-3.78.pth"));
+  write_file_atomic(dir.file("mb1-ssd-relu6-Epoch-2-Loss-6.1.pth"), std::string("not read: its loss is higher"));
+  std::filesystem::copy_file(fixture("ref-trained-labels.txt"), dir.file("labels.txt"));
+  CommandResult r = edgessd_cli("export --model-dir " + dir.path() + " --net mb1-ssd-relu6");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Epoch-29-Loss-3.78.pth"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("ssd-mobilenet-relu6.onnx")));
+  r = edgessd_cli("export --model-dir " + dir.path() + " --input x.pth");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("exactly one of"), std::string::npos) << r.output;
+}
+
+// A folder of plates-us test images in: annotated images and JSON out, boxes on plates.
+TEST(DetectCli, FolderOfImagesToAnnotatedFolderAndJson) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  CommandResult r = edgessd_detect("--model " + reference_onnx() + " --threshold 0.3 --headless --json " +
+                                   plates_dir() + "/test " + dir.file("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  DatasetOptions options;
+  options.class_names = {"BACKGROUND", "Vehicle registration plate"};
+  options.keep_difficult = true;
+  DetectionDataset test = read_open_images(plates_dir(), "test", options);
+  std::map<std::string, const AnnotatedImage*> by_name;
+  for (const auto& image : test.images) by_name[std::filesystem::path(image.image_path).filename().string()] = &image;
+
+  const auto frames = json_lines(r.output);
+  ASSERT_EQ(frames.size(), list_images(plates_dir() + "/test").size());
+  size_t detections = 0, on_a_plate = 0;
+  for (const auto& frame : frames) {
+    const std::string name = frame["name"];
+    EXPECT_TRUE(std::filesystem::exists(dir.file("out/" + name))) << name;
+    const AnnotatedImage* image = by_name.at(name);
+    for (const auto& d : frame["detections"]) {
+      ++detections;
+      EXPECT_EQ(d["class"], "Vehicle registration plate");
+      const CornerBox box{d["left"], d["top"], d["right"], d["bottom"]};
+      for (const auto& gt : image->boxes) {
+        const float w = frame["width"].get<float>(), h = frame["height"].get<float>();
+        const CornerBox truth{gt.x1 * w, gt.y1 * h, gt.x2 * w, gt.y2 * h};
+        if (iou(box, truth) > 0.3f) {
+          ++on_a_plate;
+          break;
+        }
+      }
+    }
+  }
+  ASSERT_GT(detections, 0u);
+  // ref-trained is a weak model (mAP 0.23): a good part of its boxes sit on plates, loosely
+  // (IoU > 0.3; 8 of 20 here). Boxes placed at random would almost never do so.
+  EXPECT_GE(on_a_plate * 3, detections) << on_a_plate << " of " << detections << " on a plate";
+  // The annotated image differs from the input where a box was drawn.
+  const auto& first = frames.front();
+  cv::Mat in = cv::imread(plates_dir() + "/test/" + first["name"].get<std::string>());
+  cv::Mat out = cv::imread(dir.file("out/" + first["name"].get<std::string>()));
+  EXPECT_EQ(in.size(), out.size());
+}
+
+TEST(DetectCli, VideoInAnnotatedVideoOut) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  const auto images = list_images(plates_dir() + "/test");
+  {
+    cv::VideoWriter writer(dir.file("in.avi"), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 5, cv::Size(480, 360));
+    ASSERT_TRUE(writer.isOpened());
+    for (size_t i = 0; i < 6; ++i) {
+      cv::Mat frame = cv::imread(images[i % images.size()]);
+      cv::resize(frame, frame, cv::Size(480, 360));
+      writer.write(frame);
+    }
+  }
+  CommandResult r = edgessd_cli("detect --model " + reference_onnx() + " --threshold 0.3 --headless " +
+                                dir.file("in.avi") + " " + dir.file("out.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("detected "), std::string::npos);
+  EXPECT_NE(r.output.find("Timing Report"), std::string::npos);
+  EXPECT_NE(r.output.find("-- ClassID: 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("-- Center: ("), std::string::npos);
+  cv::VideoCapture check(dir.file("out.mp4"));
+  ASSERT_TRUE(check.isOpened());
+  int frames = 0;
+  cv::Mat m;
+  while (check.read(m)) {
+    ++frames;
+    EXPECT_EQ(m.size(), cv::Size(480, 360));
+  }
+  EXPECT_EQ(frames, 6);
+}
+
+TEST(DetectCli, ErrorsAreOneClearLine) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  TempDir dir;
+  CommandResult r = edgessd_detect("--model " + dir.file("none.onnx") + " --headless x.jpg");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("none.onnx"), std::string::npos) << r.output;
+
+  r = edgessd_detect("--model " + reference_onnx() + " --headless " + dir.file("missing.jpg"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("missing.jpg: no such file"), std::string::npos) << r.output;
+
+  write_labels(dir.file("labels.txt"), {"BACKGROUND", "a", "b"});
+  r = edgessd_detect("--model " + reference_onnx() + " --labels " + dir.file("labels.txt") + " --headless " +
+                     fixture("ref-trained-labels.txt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("3 classes"), std::string::npos) << r.output;
+
+  // An unreadable image in a folder: the rest are processed, the run says so and fails.
+  std::filesystem::create_directory(dir.file("imgs"));
+  cv::imwrite(dir.file("imgs/a.jpg"), cv::Mat(300, 300, CV_8UC3, cv::Scalar(90, 90, 90)));
+  write_file_atomic(dir.file("imgs/b.jpg"), std::string("truncated"));
+  r = edgessd_detect("--model " + reference_onnx() + " --headless " + dir.file("imgs") + " " + dir.file("out"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("b.jpg"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("out/a.jpg")));
+}
+
+TEST(DetectCli, DeployProgramHasNoLibTorch) {
+  CommandResult r = run_command(std::string("ldd ") + EDGESSD_DETECT);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("libtorch"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("libc10"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("libopencv_dnn"), std::string::npos) << r.output;
+}

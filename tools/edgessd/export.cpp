@@ -1,0 +1,63 @@
+#include "commands.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/export/onnx_export.h"
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/model_info.h"
+
+#include <filesystem>
+
+namespace {
+
+struct ExportArgs {
+  std::string model_dir;
+  std::string input;
+  std::string output;
+  std::string net;
+  std::string labels;
+  edgessd::OnnxExportOptions options;
+};
+
+void run_export(const ExportArgs& a) {
+  using namespace edgessd;
+  namespace fs = std::filesystem;
+  if (a.input.empty() == a.model_dir.empty()) throw Error("give exactly one of --input X.pth and --model-dir DIR");
+  const std::string input = !a.input.empty() ? a.input : best_checkpoint_in(a.model_dir);
+  ModelInfo info;
+  const bool has_info = load_model_info(input, info);
+  if (!a.net.empty()) info.net = a.net;
+  std::string labels = a.labels;
+  if (labels.empty() && !a.model_dir.empty() && fs::exists(fs::path(a.model_dir) / "labels.txt"))
+    labels = (fs::path(a.model_dir) / "labels.txt").string();
+  if (!labels.empty()) info.class_names = read_labels(labels);
+  if (info.class_names.empty() || (!has_info && labels.empty()))
+    throw Error(input + ": no model JSON beside it; give --labels (and --net)");
+  std::string output = a.output;
+  if (output.empty()) {
+    const fs::path dir = !a.model_dir.empty() ? fs::path(a.model_dir) : fs::path(input).parent_path();
+    output = (dir / (info.net == "mb1-ssd-relu6" ? "ssd-mobilenet-relu6.onnx" : "ssd-mobilenet.onnx")).string();
+  }
+  log_info("Exporting " + input + " (" + info.net + ", " + std::to_string(info.num_classes()) + " classes) at " +
+           std::to_string(a.options.width) + "x" + std::to_string(a.options.height) + ", batch " +
+           std::to_string(a.options.batch_size));
+  export_onnx(read_state_dict(input), info, output, a.options);
+  log_info("Wrote " + output + " (opset " + std::to_string(kOnnxOpset) +
+           "; input_0 -> scores, boxes; detectNet: --input_blob=input_0 --output_cvg=scores --output_bbox=boxes)");
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app) {
+  auto a = std::make_shared<ExportArgs>();
+  CLI::App* cmd = app.add_subcommand("export", "Write a checkpoint as ONNX for detectNet/TensorRT, OpenCV, ONNX Runtime");
+  cmd->add_option("--model-dir,--model_dir", a->model_dir, "Training folder: export its lowest-loss checkpoint");
+  cmd->add_option("--input", a->input, "Checkpoint (.pth) to export");
+  cmd->add_option("--output", a->output, "ONNX file (default: ssd-mobilenet.onnx beside the checkpoint)");
+  cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
+      ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
+  cmd->add_option("--labels", a->labels, "labels.txt (default: the model JSON, or labels.txt in --model-dir)");
+  cmd->add_option("--width", a->options.width, "Input width")->capture_default_str();
+  cmd->add_option("--height", a->options.height, "Input height")->capture_default_str();
+  cmd->add_option("--batch-size,--batch_size", a->options.batch_size, "Batch size")->capture_default_str();
+  cmd->callback([a] { run_export(*a); });
+}
