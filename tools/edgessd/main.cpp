@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   add_export_command(app);
   int exit_code = 0;
   add_detect_command(app, exit_code);
+  add_download_command(app, exit_code);
   try {
     edgessd::set_torch_threads();
     app.parse(argc, argv);

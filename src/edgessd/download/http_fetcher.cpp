@@ -1,0 +1,270 @@
+#include "edgessd/download/http_fetcher.h"
+
+#include <curl/curl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/progress.h"
+
+namespace edgessd {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kExamples = 5;
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  ~CurlGlobal() { curl_global_cleanup(); }
+};
+
+struct Pending {
+  size_t job;
+  int attempt;  // tries made so far
+  Clock::time_point not_before;
+};
+
+struct Transfer {
+  size_t job = 0;
+  int attempt = 0;
+  CURL* easy = nullptr;
+  FILE* file = nullptr;
+  std::string temporary;
+  curl_off_t resumed_from = 0;
+  bool checked_status = false;
+  int write_errno = 0;
+  uint64_t bytes = 0;
+};
+
+size_t write_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (!t->checked_status) {
+    t->checked_status = true;
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (t->resumed_from > 0 && status == 200) {
+      // The server ignored the Range request and sends everything: start the file over.
+      if (std::fflush(t->file) != 0 || ::ftruncate(fileno(t->file), 0) != 0 || std::fseek(t->file, 0, SEEK_SET) != 0) {
+        t->write_errno = errno;
+        return 0;
+      }
+      t->resumed_from = 0;
+    }
+  }
+  if (std::fwrite(data, 1, n, t->file) != n) {
+    t->write_errno = errno ? errno : EIO;
+    return 0;
+  }
+  t->bytes += n;
+  return n;
+}
+
+std::string describe(const Transfer& t, CURLcode code, long status) {
+  if (code != CURLE_OK) return curl_easy_strerror(code);
+  return "HTTP " + std::to_string(status);
+}
+
+}  // namespace
+
+std::string partial_path(const std::string& path) {
+  const fs::path p(path);
+  return (p.parent_path() / ("." + p.filename().string() + ".partial")).string();
+}
+
+FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& verify, const FetchOptions& options) {
+  static CurlGlobal global;
+  FetchReport report;
+  std::deque<Pending> queue;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    std::error_code ec;
+    if (fs::exists(jobs[i].path, ec)) {
+      fs::remove(partial_path(jobs[i].path), ec);  // a stale one from a killed run
+      ++report.already_present;
+      continue;
+    }
+    queue.push_back({i, 0, Clock::now()});
+  }
+  const size_t to_fetch = queue.size();
+  if (to_fetch == 0) return report;
+
+  CURLM* multi = curl_multi_init();
+  if (!multi) throw Error("libcurl: cannot create a transfer handle");
+  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi_guard(multi, curl_multi_cleanup);
+  curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(std::max(1, options.workers)));
+
+  std::mt19937_64 jitter(std::random_device{}());
+  std::vector<std::unique_ptr<Transfer>> active;
+  Progress progress(options.progress_label, to_fetch, std::max<size_t>(1, to_fetch / 20));
+  size_t finished = 0;
+  const auto start = Clock::now();
+  uint64_t done_bytes = 0;
+
+  auto cleanup_all = [&] {
+    for (auto& t : active) {
+      curl_multi_remove_handle(multi, t->easy);
+      curl_easy_cleanup(t->easy);
+      if (t->file) std::fclose(t->file);
+      std::error_code ec;
+      fs::remove(t->temporary, ec);
+    }
+    active.clear();
+  };
+
+  auto start_transfer = [&](const Pending& p) {
+    const FetchJob& job = jobs[p.job];
+    auto t = std::make_unique<Transfer>();
+    t->job = p.job;
+    t->attempt = p.attempt + 1;
+    t->temporary = partial_path(job.path);
+    std::error_code ec;
+    const auto existing = job.resume && fs::exists(t->temporary, ec) ? fs::file_size(t->temporary, ec) : 0;
+    t->resumed_from = ec ? 0 : static_cast<curl_off_t>(existing);
+    t->file = std::fopen(t->temporary.c_str(), t->resumed_from > 0 ? "ab" : "wb");
+    if (!t->file) {
+      const int e = errno;
+      cleanup_all();
+      throw Error(job.path + ": cannot write (" + std::strerror(e) + ")");
+    }
+    t->easy = curl_easy_init();
+    CURL* e = t->easy;
+    curl_easy_setopt(e, CURLOPT_URL, job.url.c_str());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "edgessd-download/0.1");
+    const long timeout = std::max(1L, static_cast<long>(std::lround(options.timeout)));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, timeout);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, timeout);
+    if (t->resumed_from > 0) curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, t->resumed_from);
+    curl_multi_add_handle(multi, e);
+    active.push_back(std::move(t));
+  };
+
+  auto retry_or_fail = [&](const Transfer& t, const std::string& why, bool keep_partial) {
+    std::error_code ec;
+    if (!keep_partial) fs::remove(t.temporary, ec);
+    if (t.attempt > options.retries) {
+      if (keep_partial) fs::remove(t.temporary, ec);
+      ++report.failed;
+      ++finished;
+      if (report.failure_examples.size() < kExamples)
+        report.failure_examples.push_back(jobs[t.job].url + ": " + why + " (after " + std::to_string(t.attempt) + " tries)");
+      return;
+    }
+    std::uniform_real_distribution<double> spread(0.5, 1.5);
+    const double wait = std::min(60.0, options.retry_wait * std::pow(2.0, t.attempt - 1)) * spread(jitter);
+    queue.push_back({t.job, t.attempt, Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                            std::chrono::duration<double>(wait))});
+  };
+
+  try {
+    while (!queue.empty() || !active.empty()) {
+      // Fill free slots with jobs whose backoff has passed.
+      const auto now = Clock::now();
+      for (size_t scanned = 0, n = queue.size(); scanned < n && active.size() < static_cast<size_t>(options.workers);
+           ++scanned) {
+        Pending p = queue.front();
+        queue.pop_front();
+        if (p.not_before <= now) start_transfer(p);
+        else queue.push_back(p);
+      }
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        auto it = std::find_if(active.begin(), active.end(), [&](const auto& t) { return t->easy == msg->easy_handle; });
+        if (it == active.end()) continue;
+        std::unique_ptr<Transfer> t = std::move(*it);
+        active.erase(it);
+        const CURLcode code = msg->data.result;
+        long status = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_multi_remove_handle(multi, t->easy);
+        curl_easy_cleanup(t->easy);
+        const bool closed = std::fclose(t->file) == 0;
+        t->file = nullptr;
+        const FetchJob& job = jobs[t->job];
+        std::error_code ec;
+        if (t->write_errno != 0 || !closed) {
+          const int e = t->write_errno ? t->write_errno : errno;
+          fs::remove(t->temporary, ec);
+          cleanup_all();
+          throw Error(job.path + ": cannot write (" + std::strerror(e) + ")");
+        }
+        done_bytes += t->bytes;
+        if (code == CURLE_OK && (status == 200 || status == 206)) {
+          const std::string bad = verify ? verify(t->temporary) : "";
+          if (!bad.empty()) {
+            retry_or_fail(*t, bad, false);
+          } else {
+            fs::rename(t->temporary, job.path, ec);
+            if (ec) {
+              fs::remove(t->temporary, ec);
+              cleanup_all();
+              throw Error(job.path + ": cannot move the finished download into place");
+            }
+            ++report.downloaded;
+            ++finished;
+          }
+        } else if (code == CURLE_OK && (status == 404 || status == 410)) {
+          fs::remove(t->temporary, ec);
+          ++report.missing;
+          ++finished;
+          if (report.missing_examples.size() < kExamples) report.missing_examples.push_back(job.url);
+        } else if (code == CURLE_OK && status == 416 && t->resumed_from > 0) {
+          retry_or_fail(*t, "range not satisfiable", false);  // start over without the partial body
+        } else if (code == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
+          fs::remove(t->temporary, ec);
+          ++report.failed;
+          ++finished;
+          if (report.failure_examples.size() < kExamples)
+            report.failure_examples.push_back(job.url + ": " + describe(*t, code, status));
+        } else {
+          // Transient: keep what a resumable job already has.
+          retry_or_fail(*t, describe(*t, code, status), job.resume && code != CURLE_OK);
+        }
+        if (options.show_progress) {
+          const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+          char status_text[64];
+          std::snprintf(status_text, sizeof status_text, "%.2f MB/s", done_bytes / 1e6 / std::max(seconds, 1e-3));
+          progress.update(finished, status_text, finished);
+        }
+      }
+      if (!active.empty()) {
+        curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+      } else if (!queue.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  } catch (...) {
+    cleanup_all();
+    throw;
+  }
+  if (options.show_progress) progress.finish();
+  report.bytes = done_bytes;
+  return report;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,341 @@
+#include "edgessd/download/open_images_csv.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <tuple>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+
+namespace edgessd {
+
+namespace {
+
+constexpr size_t kExamples = 3;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// One CSV record (no line end) into unquoted fields; false if a quote is unbalanced.
+bool split_record(std::string_view line, std::vector<std::string>& fields) {
+  fields.clear();
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') field += '"', ++i;
+        else quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  fields.push_back(std::move(field));
+  return !quoted;
+}
+
+std::string_view strip_cr(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+bool parse_float(const std::string& s, float& value) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  value = std::strtof(s.c_str(), &end);
+  return errno == 0 && end == s.c_str() + s.size();
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::string word;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      word += c;
+    } else if (!word.empty()) {
+      out.push_back(word);
+      word.clear();
+    }
+  }
+  return out;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Reads a file in large blocks and hands out complete CSV records (quoted line ends kept
+// inside their record), each with the line number it starts on.
+class RecordReader {
+ public:
+  explicit RecordReader(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    buffer_.resize(kBlock);
+  }
+  ~RecordReader() { ::close(fd_); }
+  RecordReader(const RecordReader&) = delete;
+  RecordReader& operator=(const RecordReader&) = delete;
+
+  // The next record without its line end, or false at the end of the file.
+  bool next(std::string_view& record, uint64_t& line) {
+    for (;;) {
+      const char* begin = buffer_.data() + pos_;
+      const char* limit = buffer_.data() + end_;
+      const char* nl = static_cast<const char*>(std::memchr(begin, '\n', limit - begin));
+      if (nl) {
+        const char* quote = static_cast<const char*>(std::memchr(begin, '"', nl - begin));
+        if (quote) nl = end_of_quoted_record(begin, limit);
+      }
+      if (nl) {
+        record = std::string_view(begin, nl - begin);
+        line = line_;
+        line_ += 1 + std::count(begin, nl, '\n');
+        pos_ = nl + 1 - buffer_.data();
+        return true;
+      }
+      if (eof_) {
+        if (pos_ == end_) return false;
+        record = std::string_view(begin, limit - begin);
+        line = line_;
+        pos_ = end_;
+        return true;
+      }
+      refill();
+    }
+  }
+  uint64_t bytes_read() const { return bytes_; }
+
+ private:
+  static constexpr size_t kBlock = 8u << 20;
+
+  // The newline that ends a record containing quotes, or null if it is not in the buffer.
+  static const char* end_of_quoted_record(const char* begin, const char* limit) {
+    bool quoted = false;
+    for (const char* p = begin; p < limit; ++p) {
+      if (*p == '"') quoted = !quoted;
+      else if (*p == '\n' && !quoted) return p;
+    }
+    return nullptr;
+  }
+
+  void refill() {
+    // Keep the unfinished record, move it to the front, read behind it.
+    const size_t keep = end_ - pos_;
+    if (keep > 0 && pos_ > 0) std::memmove(buffer_.data(), buffer_.data() + pos_, keep);
+    pos_ = 0;
+    end_ = keep;
+    if (buffer_.size() - end_ < kBlock / 2) buffer_.resize(buffer_.size() * 2);
+    const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    if (n < 0) throw Error(path_ + ": read failed (" + std::strerror(errno) + ")");
+    if (n == 0) eof_ = true;
+    end_ += static_cast<size_t>(n);
+    bytes_ += static_cast<uint64_t>(n);
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::vector<char> buffer_;
+  size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+  uint64_t line_ = 1, bytes_ = 0;
+};
+
+}  // namespace
+
+std::vector<ClassDescription> read_class_descriptions(const std::string& path) {
+  RecordReader reader(path);
+  std::vector<ClassDescription> classes;
+  std::string_view record;
+  uint64_t line = 0;
+  std::vector<std::string> fields;
+  while (reader.next(record, line)) {
+    record = strip_cr(record);
+    if (record.empty()) continue;
+    if (!split_record(record, fields) || fields.size() != 2 || fields[0].empty())
+      throw Error(path + ":" + std::to_string(line) + ": expected '<LabelName>,<class name>'");
+    classes.push_back({fields[0], fields[1]});
+  }
+  if (classes.empty()) throw Error(path + ": no classes in it");
+  return classes;
+}
+
+std::vector<ClassDescription> match_class_names(const std::vector<ClassDescription>& known,
+                                                const std::vector<std::string>& requested) {
+  std::vector<ClassDescription> matched;
+  for (const std::string& raw : requested) {
+    const std::string want = lower(trim(raw));
+    if (want.empty()) throw Error("--class-names: an empty class name");
+    auto it = std::find_if(known.begin(), known.end(), [&](const ClassDescription& c) { return lower(c.name) == want; });
+    if (it != known.end()) {
+      if (std::none_of(matched.begin(), matched.end(), [&](const auto& m) { return m.label == it->label; }))
+        matched.push_back(*it);
+      continue;
+    }
+    // Nearest: containing the request (or contained in it), then most words in common,
+    // then fewest edits.
+    const std::vector<std::string> want_words = words(want);
+    std::vector<std::tuple<int, size_t, std::string>> scored;
+    for (const auto& c : known) {
+      const std::string name = lower(c.name);
+      int shared = 0;
+      for (const auto& w : words(name)) shared += std::count(want_words.begin(), want_words.end(), w) > 0;
+      const bool contains = name.find(want) != std::string::npos || want.find(name) != std::string::npos;
+      scored.emplace_back(contains ? -1000 : -shared, edit_distance(want, name), c.name);
+    }
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+      return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+    });
+    std::string nearest;
+    for (size_t i = 0; i < std::min<size_t>(5, scored.size()); ++i) nearest += (i ? "', '" : "'") + std::get<2>(scored[i]);
+    throw Error("--class-names: no Open Images class '" + trim(raw) + "'; nearest: " + nearest + "'");
+  }
+  return matched;
+}
+
+bool is_open_images_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 &&
+         std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+FilteredAnnotations filter_annotations(const std::string& path, const std::vector<ClassDescription>& classes) {
+  RecordReader reader(path);
+  FilteredAnnotations out;
+  std::string_view record;
+  uint64_t line = 0;
+  if (!reader.next(record, line) || !split_record(strip_cr(record), out.header))
+    throw Error(path + ": empty, or no CSV header line");
+  auto column = [&](const char* name, bool required) -> long {
+    auto it = std::find(out.header.begin(), out.header.end(), name);
+    if (it == out.header.end()) {
+      if (required) throw Error(path + ": no '" + name + "' column in the header");
+      return -1;
+    }
+    return it - out.header.begin();
+  };
+  const long c_id = column("ImageID", true), c_label = column("LabelName", true), c_x1 = column("XMin", true),
+             c_x2 = column("XMax", true), c_y1 = column("YMin", true), c_y2 = column("YMax", true),
+             c_group = column("IsGroupOf", false), c_depiction = column("IsDepiction", false);
+  const size_t columns = out.header.size();
+
+  auto malformed = [&](uint64_t at, const std::string& why) {
+    ++out.malformed;
+    if (out.malformed_examples.size() < kExamples)
+      out.malformed_examples.push_back(path + ":" + std::to_string(at) + ": " + why);
+  };
+
+  std::vector<std::string> fields;
+  while (reader.next(record, line)) {
+    record = strip_cr(record);
+    if (record.empty()) continue;
+    ++out.rows_read;
+    // Fast path: walk to the LabelName field only; most rows are other classes.
+    const char* p = record.data();
+    const char* end = p + record.size();
+    bool slow = false;
+    long col = 0;
+    while (col < c_label) {
+      const char* comma = p;
+      while (comma < end && *comma != ',' && *comma != '"') ++comma;
+      if (comma == end) break;
+      if (*comma == '"') {
+        slow = true;
+        break;
+      }
+      p = comma + 1;
+      ++col;
+    }
+    size_t class_index = classes.size();
+    if (!slow) {
+      if (col < c_label) {
+        malformed(line, "too few columns");
+        continue;
+      }
+      const char* label_end = p;
+      while (label_end < end && *label_end != ',' && *label_end != '"') ++label_end;
+      if (label_end < end && *label_end == '"') {
+        slow = true;
+      } else {
+        const std::string_view label(p, label_end - p);
+        for (size_t i = 0; i < classes.size(); ++i)
+          if (label == classes[i].label) class_index = i;
+        if (class_index == classes.size()) continue;
+      }
+    }
+    if (!split_record(record, fields)) {
+      malformed(line, "unbalanced quotes");
+      continue;
+    }
+    if (slow) {
+      if (static_cast<long>(fields.size()) <= c_label) {
+        malformed(line, "too few columns");
+        continue;
+      }
+      for (size_t i = 0; i < classes.size(); ++i)
+        if (fields[c_label] == classes[i].label) class_index = i;
+      if (class_index == classes.size()) continue;
+    }
+    if (fields.size() != columns) {
+      malformed(line, std::to_string(fields.size()) + " columns, the header has " + std::to_string(columns));
+      continue;
+    }
+    AnnotationRow row;
+    row.class_index = class_index;
+    if (!parse_float(fields[c_x1], row.x_min) || !parse_float(fields[c_x2], row.x_max) ||
+        !parse_float(fields[c_y1], row.y_min) || !parse_float(fields[c_y2], row.y_max)) {
+      malformed(line, "a coordinate is not a number");
+      continue;
+    }
+    row.image_id = fields[c_id];
+    if (!is_open_images_id(row.image_id)) {
+      ++out.bad_ids;
+      if (out.bad_id_examples.size() < kExamples)
+        out.bad_id_examples.push_back(path + ":" + std::to_string(line) + ": ImageID '" + row.image_id + "'");
+      continue;
+    }
+    row.is_group = c_group >= 0 && fields[c_group] == "1";
+    row.is_depiction = c_depiction >= 0 && fields[c_depiction] == "1";
+    row.fields = std::move(fields);
+    fields = {};
+    out.rows.push_back(std::move(row));
+  }
+  out.bytes_read = reader.bytes_read();
+  return out;
+}
+
+}  // namespace edgessd
