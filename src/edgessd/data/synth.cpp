@@ -1,0 +1,348 @@
+#include "edgessd/data/synth.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "edgessd/common/boxes.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+
+namespace edgessd {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kClassName = "Vehicle registration plate";
+const char* const kLabel = "/m/01jfm_";
+
+struct PlateBox {
+  CornerBox box;  // pixels
+};
+
+using Random = std::mt19937_64;
+
+double uniform(Random& r, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(r); }
+int uniform_int(Random& r, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(r); }
+
+cv::Scalar random_colour(Random& r, int lo = 0, int hi = 255) {
+  return cv::Scalar(uniform_int(r, lo, hi), uniform_int(r, lo, hi), uniform_int(r, lo, hi));
+}
+
+// Procedural backgrounds: gradients, stripes, clutter, and a crude street scene.
+cv::Mat procedural_background(Random& r, cv::Size size) {
+  cv::Mat image(size, CV_8UC3);
+  const int kind = uniform_int(r, 0, 3);
+  if (kind == 0) {  // vertical gradient with low-frequency noise
+    const cv::Scalar top = random_colour(r), bottom = random_colour(r);
+    for (int y = 0; y < size.height; ++y) {
+      const double t = static_cast<double>(y) / size.height;
+      image.row(y).setTo(top * (1 - t) + bottom * t);
+    }
+    cv::Mat noise(size.height / 16 + 1, size.width / 16 + 1, CV_8UC3);
+    cv::randu(noise, 0, 60);
+    cv::resize(noise, noise, size, 0, 0, cv::INTER_CUBIC);
+    image += noise;
+  } else if (kind == 1) {  // stripes or a checkerboard (fences, tiles, grilles)
+    image.setTo(random_colour(r));
+    const cv::Scalar c = random_colour(r);
+    const int period = uniform_int(r, 6, 60);
+    const bool checker = uniform_int(r, 0, 1) == 1;
+    for (int y = 0; y < size.height; y += period)
+      for (int x = 0; x < size.width; x += period)
+        if (!checker || ((x / period + y / period) % 2 == 0))
+          cv::rectangle(image, cv::Rect(x, y, checker ? period : period / 2, checker ? period : size.height), c,
+                        cv::FILLED);
+  } else if (kind == 2) {  // clutter: rectangles, circles, lines, text-like glyphs
+    image.setTo(random_colour(r));
+    const int shapes = uniform_int(r, 15, 60);
+    for (int i = 0; i < shapes; ++i) {
+      const cv::Point p(uniform_int(r, 0, size.width), uniform_int(r, 0, size.height));
+      const int s = uniform_int(r, 5, size.width / 4);
+      switch (uniform_int(r, 0, 3)) {
+        case 0: cv::rectangle(image, cv::Rect(p.x, p.y, s, uniform_int(r, 5, s + 5)), random_colour(r), cv::FILLED); break;
+        case 1: cv::circle(image, p, s / 2, random_colour(r), cv::FILLED); break;
+        case 2: cv::line(image, p, p + cv::Point(uniform_int(r, -s, s), uniform_int(r, -s, s)), random_colour(r), uniform_int(r, 1, 6)); break;
+        default: {
+          std::string word;
+          for (int k = uniform_int(r, 2, 6); k > 0; --k) word += static_cast<char>('a' + uniform_int(r, 0, 25));
+          cv::putText(image, word, p, uniform_int(r, 0, 4), uniform(r, 0.4, 1.5), random_colour(r), uniform_int(r, 1, 3));
+        }
+      }
+    }
+  } else {  // a street: sky, buildings, road, car-like bodies
+    const int horizon = static_cast<int>(size.height * uniform(r, 0.3, 0.55));
+    image(cv::Rect(0, 0, size.width, horizon)).setTo(cv::Scalar(uniform_int(r, 150, 255), uniform_int(r, 120, 220), uniform_int(r, 80, 200)));
+    image(cv::Rect(0, horizon, size.width, size.height - horizon)).setTo(cv::Scalar::all(uniform_int(r, 50, 130)));
+    for (int x = 0; x < size.width;) {
+      const int w = uniform_int(r, 30, 140), h = uniform_int(r, horizon / 3, horizon);
+      cv::rectangle(image, cv::Rect(x, horizon - h, w, h), random_colour(r, 40, 200), cv::FILLED);
+      for (int wy = horizon - h + 8; wy < horizon - 12; wy += 18)
+        for (int wx = x + 6; wx < x + w - 10; wx += 16) cv::rectangle(image, cv::Rect(wx, wy, 8, 10), random_colour(r, 0, 90), cv::FILLED);
+      x += w;
+    }
+    const int cars = uniform_int(r, 1, 3);
+    for (int i = 0; i < cars; ++i) {
+      const int w = static_cast<int>(size.width * uniform(r, 0.25, 0.6)), h = w / 2;
+      const cv::Point p(uniform_int(r, -w / 4, size.width - w / 2), uniform_int(r, horizon - h / 3, size.height - h / 2));
+      const cv::Scalar body = random_colour(r);
+      cv::rectangle(image, cv::Rect(p.x, p.y, w, h), body, cv::FILLED);
+      cv::rectangle(image, cv::Rect(p.x + w / 6, p.y - h / 3, w * 2 / 3, h / 3 + 2), body * 0.8, cv::FILLED);
+      cv::circle(image, p + cv::Point(w / 5, h), h / 4, cv::Scalar::all(20), cv::FILLED);
+      cv::circle(image, p + cv::Point(w * 4 / 5, h), h / 4, cv::Scalar::all(20), cv::FILLED);
+      cv::rectangle(image, cv::Rect(p.x + w / 20, p.y + h / 6, w / 8, h / 8), cv::Scalar(200, 230, 255), cv::FILLED);
+    }
+  }
+  return image;
+}
+
+cv::Mat photo_background(Random& r, const std::string& path, cv::Size size) {
+  cv::Mat photo = cv::imread(path, cv::IMREAD_COLOR);
+  if (photo.empty()) return {};
+  // A random crop of at least half the photo, resized to the image.
+  const double scale = uniform(r, 0.5, 1.0);
+  const int w = std::max(16, static_cast<int>(photo.cols * scale)), h = std::max(16, static_cast<int>(photo.rows * scale));
+  const cv::Rect crop(uniform_int(r, 0, photo.cols - w), uniform_int(r, 0, photo.rows - h), w, h);
+  cv::Mat out;
+  cv::resize(photo(crop), out, size, 0, 0, cv::INTER_AREA);
+  if (uniform_int(r, 0, 1)) cv::flip(out, out, 1);
+  return out;
+}
+
+// A plate drawn flat at a fixed resolution: background, border, registration text and
+// sometimes a smaller line of text above it.
+cv::Mat draw_plate(Random& r, double aspect) {
+  const int height = 120, width = static_cast<int>(height * aspect);
+  static const cv::Scalar backgrounds[] = {{255, 255, 255}, {40, 220, 250}, {235, 235, 235}, {250, 220, 180},
+                                           {200, 255, 255}, {60, 60, 60}};
+  const cv::Scalar bg = backgrounds[uniform_int(r, 0, 5)];
+  const bool dark = bg[0] < 100;
+  cv::Mat plate(height, width, CV_8UC3, bg);
+  const cv::Scalar ink = dark ? cv::Scalar(230, 230, 230)
+                              : std::vector<cv::Scalar>{{20, 20, 20}, {120, 40, 0}, {0, 0, 150}, {0, 90, 0}}[uniform_int(r, 0, 3)];
+  const int border = uniform_int(r, 2, 8);
+  cv::rectangle(plate, cv::Rect(0, 0, width, height), ink, border);
+  if (uniform_int(r, 0, 2) == 0)  // EU-style band on the left
+    cv::rectangle(plate, cv::Rect(0, 0, width / 10, height), cv::Scalar(150, 40, 0), cv::FILLED);
+
+  static const char alphabet[] = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+  std::string text;
+  const int chars = uniform_int(r, 5, 8);
+  for (int i = 0; i < chars; ++i) {
+    if (i == 3 && uniform_int(r, 0, 1)) text += uniform_int(r, 0, 1) ? ' ' : '-';
+    text += alphabet[uniform_int(r, 0, static_cast<int>(sizeof alphabet) - 2)];
+  }
+  static const int fonts[] = {cv::FONT_HERSHEY_SIMPLEX, cv::FONT_HERSHEY_DUPLEX, cv::FONT_HERSHEY_COMPLEX,
+                              cv::FONT_HERSHEY_TRIPLEX, cv::FONT_HERSHEY_PLAIN};
+  int font = fonts[uniform_int(r, 0, 4)];
+  if (uniform_int(r, 0, 4) == 0) font |= cv::FONT_ITALIC;
+  const int thickness = uniform_int(r, 3, 7);
+  int baseline = 0;
+  cv::Size text_size = cv::getTextSize(text, font, 1.0, thickness, &baseline);
+  const bool state_line = uniform_int(r, 0, 1) == 1;
+  const double target_h = height * (state_line ? 0.5 : 0.62);
+  const double scale = std::min(target_h / text_size.height, width * 0.85 / text_size.width);
+  text_size = cv::getTextSize(text, font, scale, thickness, &baseline);
+  const cv::Point origin((width - text_size.width) / 2, (height + text_size.height) / 2 + (state_line ? height / 10 : 0));
+  cv::putText(plate, text, origin, font, scale, ink, thickness, cv::LINE_AA);
+  if (state_line) {
+    std::string state;
+    for (int i = uniform_int(r, 4, 10); i > 0; --i) state += static_cast<char>('A' + uniform_int(r, 0, 25));
+    const double s = height * 0.16 / cv::getTextSize(state, cv::FONT_HERSHEY_SIMPLEX, 1.0, 2, &baseline).height;
+    const cv::Size ss = cv::getTextSize(state, cv::FONT_HERSHEY_SIMPLEX, s, 2, &baseline);
+    cv::putText(plate, state, cv::Point((width - ss.width) / 2, height / 5 + ss.height / 2), cv::FONT_HERSHEY_SIMPLEX, s,
+                ink, 2, cv::LINE_AA);
+  }
+  return plate;
+}
+
+// Draws 1-3 plates into `image`; returns their exact boxes.
+std::vector<PlateBox> place_plates(Random& r, cv::Mat& image) {
+  std::vector<PlateBox> placed;
+  const int wanted = uniform_int(r, 1, 3);
+  for (int attempt = 0; attempt < 30 && static_cast<int>(placed.size()) < wanted; ++attempt) {
+    const double aspect = uniform(r, 1.8, 4.7);
+    const double width = image.cols * std::exp(uniform(r, std::log(0.06), std::log(0.45)));
+    const double height = width / aspect;
+    if (height < 8 || width > image.cols - 4 || height > image.rows - 4) continue;
+    const double x = uniform(r, 2, image.cols - width - 2), y = uniform(r, 2, image.rows - height - 2);
+    // Perspective: each corner moves by up to 12% of the plate's size, inside the image.
+    std::vector<cv::Point2f> quad = {{float(x), float(y)}, {float(x + width), float(y)},
+                                     {float(x + width), float(y + height)}, {float(x), float(y + height)}};
+    const double jitter_x = width * 0.12, jitter_y = height * 0.12;
+    for (auto& p : quad) {
+      p.x = static_cast<float>(std::clamp(p.x + uniform(r, -jitter_x, jitter_x), 1.0, image.cols - 2.0));
+      p.y = static_cast<float>(std::clamp(p.y + uniform(r, -jitter_y, jitter_y), 1.0, image.rows - 2.0));
+    }
+    cv::Rect2f bounds = cv::boundingRect(quad);
+    const CornerBox box{bounds.x, bounds.y, bounds.x + bounds.width, bounds.y + bounds.height};
+    if (std::any_of(placed.begin(), placed.end(), [&](const PlateBox& p) { return iou(p.box, box) > 0; })) continue;
+
+    const cv::Mat plate = draw_plate(r, aspect);
+    const std::vector<cv::Point2f> source = {{0, 0}, {float(plate.cols), 0}, {float(plate.cols), float(plate.rows)},
+                                             {0, float(plate.rows)}};
+    const cv::Mat transform = cv::getPerspectiveTransform(source, quad);
+    cv::Mat warped, mask;
+    cv::warpPerspective(plate, warped, transform, image.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+    cv::warpPerspective(cv::Mat(plate.size(), CV_8U, cv::Scalar(255)), mask, transform, image.size(), cv::INTER_LINEAR,
+                        cv::BORDER_CONSTANT);
+    warped.copyTo(image, mask > 127);
+    // The box is where the plate's pixels actually landed.
+    const cv::Rect drawn = cv::boundingRect(mask > 127);
+    if (drawn.width < 4 || drawn.height < 4) continue;
+    placed.push_back({{float(drawn.x), float(drawn.y), float(drawn.x + drawn.width), float(drawn.y + drawn.height)}});
+  }
+  return placed;
+}
+
+void photographic_effects(Random& r, cv::Mat& image) {
+  cv::Mat f;
+  image.convertTo(f, CV_32FC3);
+  // Lighting: a brightness ramp across the frame, and an overall gain and gamma.
+  const double angle = uniform(r, 0, 2 * M_PI), strength = uniform(r, 0.0, 0.5), gain = uniform(r, 0.6, 1.3);
+  cv::Mat ramp(image.size(), CV_32F);
+  for (int y = 0; y < image.rows; ++y) {
+    float* row = ramp.ptr<float>(y);
+    for (int x = 0; x < image.cols; ++x) {
+      const double t = (std::cos(angle) * x / image.cols + std::sin(angle) * y / image.rows);
+      row[x] = static_cast<float>(gain * (1.0 - strength / 2 + strength * t));
+    }
+  }
+  cv::Mat ramp3;
+  cv::merge(std::vector<cv::Mat>{ramp, ramp, ramp}, ramp3);
+  f = f.mul(ramp3);
+  const double sigma = uniform(r, 0, 1.6);
+  if (sigma > 0.3) cv::GaussianBlur(f, f, cv::Size(), sigma);
+  cv::Mat noise(image.size(), CV_32FC3);
+  cv::randn(noise, 0, uniform(r, 0, 9));
+  f += noise;
+  f.convertTo(image, CV_8UC3);
+}
+
+std::string image_id(uint64_t seed, int index) {
+  // Hex like Open Images' IDs; unique per (seed, index).
+  uint64_t h = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(index) * 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 31;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 29;
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(h));
+  return id;
+}
+
+const char* split_of(int index) {
+  const int m = index % 10;
+  return m == 0 ? "test" : m == 5 ? "validation" : "train";
+}
+
+}  // namespace
+
+std::vector<std::string> default_photo_dirs() {
+  std::vector<std::string> dirs;
+  for (const std::string d : {std::string(EDGESSD_FACE_API_DIR) + "/demo", std::string("/usr/share/backgrounds"),
+                              std::string("/usr/share/wallpapers"), std::string("/usr/share/images/desktop-base")}) {
+    std::error_code ec;
+    if (fs::is_directory(d, ec)) dirs.push_back(d);
+  }
+  return dirs;
+}
+
+SynthReport write_synthetic_plates(const SynthOptions& options) {
+  if (options.out.empty()) throw Error("--out: give a folder");
+  if (options.count < 3 || options.count > 1000000) throw Error("--count must be within 3..1000000");
+  SynthReport report;
+  const char* splits[] = {"train", "validation", "test"};
+  std::error_code ec;
+  bool complete = true;
+  for (const char* s : splits) complete &= fs::exists(join_path(options.out, std::string("sub-") + s + "-annotations-bbox.csv"), ec);
+  const std::string stamp = join_path(options.out, "synth.json");
+  const std::string wanted = "{\"count\": " + std::to_string(options.count) + ", \"seed\": " + std::to_string(options.seed) + "}\n";
+  if (complete && fs::exists(stamp, ec) && read_file(stamp) == wanted) {
+    report.reused = true;
+    for (int i = 0; i < options.count; ++i) {
+      const std::string s = split_of(i);
+      (s == "train" ? report.train_images : s == "validation" ? report.validation_images : report.test_images)++;
+    }
+    return report;
+  }
+  for (const char* s : splits) {
+    fs::create_directories(join_path(options.out, s), ec);
+    if (!fs::is_directory(join_path(options.out, s), ec)) throw Error(options.out + ": cannot create the folder");
+  }
+
+  std::vector<std::string> photos;
+  for (const auto& dir : options.photo_dirs) {
+    std::error_code e;
+    if (fs::is_directory(dir, e))
+      for (const auto& p : list_images(dir)) photos.push_back(p);
+  }
+  std::sort(photos.begin(), photos.end());
+  report.photos = static_cast<int>(photos.size());
+
+  std::vector<std::vector<PlateBox>> boxes(options.count);
+  std::vector<cv::Size> sizes(options.count);
+  std::atomic<int> next{0};
+  std::mutex error_mutex;
+  std::string first_error;
+  auto worker = [&] {
+    for (int i = next++; i < options.count; i = next++) {
+      try {
+        Random r(options.seed * 1000003ull + static_cast<uint64_t>(i));
+        static const cv::Size kSizes[] = {{640, 480}, {512, 384}, {800, 450}, {480, 480}, {640, 360}, {400, 300}};
+        const cv::Size size = kSizes[uniform_int(r, 0, 5)];
+        cv::Mat image;
+        if (!photos.empty() && uniform_int(r, 0, 2) == 0)
+          image = photo_background(r, photos[uniform_int(r, 0, static_cast<int>(photos.size()) - 1)], size);
+        if (image.empty()) image = procedural_background(r, size);
+        boxes[i] = place_plates(r, image);
+        photographic_effects(r, image);
+        sizes[i] = size;
+        std::vector<uchar> jpeg;
+        cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
+        write_file_atomic(join_path(join_path(options.out, split_of(i)), image_id(options.seed, i) + ".jpg"),
+                          std::string(jpeg.begin(), jpeg.end()));
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (first_error.empty()) first_error = e.what();
+        next = options.count;
+      }
+    }
+  };
+  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  if (!first_error.empty()) throw Error(first_error);
+
+  for (const char* s : splits) {
+    std::string csv =
+        "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside,"
+        "id,ClassName\n";
+    for (int i = 0; i < options.count; ++i) {
+      if (std::string(split_of(i)) != s) continue;
+      (std::string(s) == "train" ? report.train_images : std::string(s) == "validation" ? report.validation_images
+                                                                                        : report.test_images)++;
+      for (const PlateBox& b : boxes[i]) {
+        char row[256];
+        std::snprintf(row, sizeof row, "%s,edgessd-synth,%s,1,%.6f,%.6f,%.6f,%.6f,0,0,0,0,0,%s,%s\n",
+                      image_id(options.seed, i).c_str(), kLabel, b.box.x1 / sizes[i].width, b.box.x2 / sizes[i].width,
+                      b.box.y1 / sizes[i].height, b.box.y2 / sizes[i].height, kLabel, kClassName);
+        csv += row;
+        ++report.boxes;
+      }
+    }
+    write_file_atomic(join_path(options.out, std::string("sub-") + s + "-annotations-bbox.csv"), csv);
+  }
+  write_file_atomic(stamp, wanted);
+  return report;
+}
+
+}  // namespace edgessd
