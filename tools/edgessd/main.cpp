@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   add_detect_command(app, exit_code);
   add_download_command(app, exit_code);
+  add_synth_command(app);
+  add_demo_command(app);
   try {
     edgessd::set_torch_threads();
     app.parse(argc, argv);

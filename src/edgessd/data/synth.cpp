@@ -48,7 +48,7 @@ cv::Mat procedural_background(Random& r, cv::Size size) {
       image.row(y).setTo(top * (1 - t) + bottom * t);
     }
     cv::Mat noise(size.height / 16 + 1, size.width / 16 + 1, CV_8UC3);
-    cv::randu(noise, 0, 60);
+    cv::RNG(r()).fill(noise, cv::RNG::UNIFORM, 0, 60);  // seeded: cv::theRNG() is per-thread state
     cv::resize(noise, noise, size, 0, 0, cv::INTER_CUBIC);
     image += noise;
   } else if (kind == 1) {  // stripes or a checkerboard (fences, tiles, grilles)
@@ -222,7 +222,7 @@ void photographic_effects(Random& r, cv::Mat& image) {
   const double sigma = uniform(r, 0, 1.6);
   if (sigma > 0.3) cv::GaussianBlur(f, f, cv::Size(), sigma);
   cv::Mat noise(image.size(), CV_32FC3);
-  cv::randn(noise, 0, uniform(r, 0, 9));
+  cv::RNG(r()).fill(noise, cv::RNG::NORMAL, 0, uniform(r, 0, 9));
   f += noise;
   f.convertTo(image, CV_8UC3);
 }

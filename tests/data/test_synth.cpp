@@ -1,0 +1,66 @@
+#include <opencv2/imgcodecs.hpp>
+
+#include "edgessd/common/files.h"
+#include "edgessd/data/dataset.h"
+#include "edgessd/data/synth.h"
+#include "support/test_support.h"
+
+using namespace edgessd;
+using namespace edgessd::testing;
+
+TEST(Synth, OpenImagesLayoutThatTheReaderTakes) {
+  TempDir dir;
+  SynthOptions options;
+  options.out = dir.file("synth");
+  options.count = 30;
+  options.seed = 5;
+  options.photo_dirs = default_photo_dirs();
+  const SynthReport report = write_synthetic_plates(options);
+  EXPECT_EQ(report.train_images, 24);
+  EXPECT_EQ(report.validation_images, 3);
+  EXPECT_EQ(report.test_images, 3);
+  EXPECT_GE(report.boxes, 30);
+  for (const char* split : {"train", "validation", "test"}) {
+    const DetectionDataset d = read_open_images(options.out, split);
+    EXPECT_EQ(d.class_names, (std::vector<std::string>{"BACKGROUND", "Vehicle registration plate"}));
+    for (const auto& image : d.images) {
+      const cv::Mat pixels = cv::imread(image.image_path);
+      ASSERT_FALSE(pixels.empty()) << image.image_path;
+      for (const auto& b : image.boxes) {
+        EXPECT_GE(b.x1, 0.0f);
+        EXPECT_LE(b.x2, 1.0f);
+        EXPECT_LT(b.x1, b.x2);
+        EXPECT_LT(b.y1, b.y2);
+        // A plate is wider than tall, and at least a few pixels big.
+        EXPECT_GT((b.x2 - b.x1) * pixels.cols, (b.y2 - b.y1) * pixels.rows * 0.8);
+        EXPECT_GE((b.y2 - b.y1) * pixels.rows, 4.0f);
+      }
+    }
+  }
+  // A complete data set of the same size and seed is reused, not redrawn.
+  EXPECT_TRUE(write_synthetic_plates(options).reused);
+}
+
+TEST(Synth, DeterministicForASeedWhateverTheThreads) {
+  TempDir dir;
+  SynthOptions a;
+  a.out = dir.file("a");
+  a.count = 12;
+  a.seed = 9;
+  a.threads = 1;
+  SynthOptions b = a;
+  b.out = dir.file("b");
+  b.threads = 3;
+  SynthOptions c = a;
+  c.out = dir.file("c");
+  c.seed = 10;
+  write_synthetic_plates(a);
+  write_synthetic_plates(b);
+  write_synthetic_plates(c);
+  EXPECT_EQ(read_file(dir.file("a/sub-train-annotations-bbox.csv")), read_file(dir.file("b/sub-train-annotations-bbox.csv")));
+  const auto images = list_images(dir.file("a/train"));
+  ASSERT_FALSE(images.empty());
+  const std::string name = std::filesystem::path(images[0]).filename().string();
+  EXPECT_TRUE(read_file(images[0]) == read_file(dir.file("b/train/" + name))) << name << " differs";
+  EXPECT_NE(read_file(dir.file("a/sub-train-annotations-bbox.csv")), read_file(dir.file("c/sub-train-annotations-bbox.csv")));
+}
