@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libopencv-dev           # image decoding, augmentation, video I/O, OpenCV DNN runtime
   libonnx-dev libprotobuf-dev protobuf-compiler  # writing and checking ONNX models
   libcurl4-openssl-dev    # parallel HTTP for the Open Images downloader
+  libdnnl-dev             # oneDNN: the fast CPU inference engine (fp32 and int8)
   zlib1g-dev              # CRC-32 check of checkpoint archive members
   libcli11-dev            # the command line
   libtinyxml2-dev         # Pascal VOC annotation XML

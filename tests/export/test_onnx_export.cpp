@@ -44,10 +44,10 @@ struct Outputs {
   std::vector<float> scores, boxes;
 };
 
-Outputs run_engine(const std::string& model_path, const std::string& labels = "") {
+Outputs run_engine(const std::string& model_path, const std::string& labels = "", const std::string& name = "opencv") {
   OnnxModel model = load_onnx_model(model_path, labels);
   EngineOptions options;
-  options.name = "opencv";
+  options.name = name;
   options.threads = 1;
   auto engine = create_engine(model, options);
   std::vector<float> input = read_raw<float>(fixture("input.f32"));
@@ -161,6 +161,33 @@ TEST(OnnxExport, PytorchSsdExportRunsInOpenCvEngine) {
   Outputs out = run_engine(fixture("mb1-ssd-2class-random.onnx"), dir.file("labels.txt"));
   expect_close(out.scores, read_raw<float>(fixture("test_scores.f32")), 1e-4, 1e-3, "scores");
   expect_close(out.boxes, read_raw<float>(fixture("test_boxes.f32")), 1e-4, 1e-3, "boxes");
+}
+
+// The oneDNN engine, fp32: our export and pytorch-ssd's own (BatchNormalization nodes,
+// Identity, shape arithmetic) both equal pytorch-ssd's test-mode outputs.
+TEST(OnnxExport, OneDnnEngineMatchesPytorchSsd) {
+  EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
+  TempDir dir;
+  export_onnx(read_state_dict(fixture("mb1-ssd-2class-random.pth")), random_fixture_info(), dir.file("m.onnx"));
+  write_labels(dir.file("labels.txt"), {"BACKGROUND", "plate"});
+  for (const std::string& path : {dir.file("m.onnx"), fixture("mb1-ssd-2class-random.onnx")}) {
+    Outputs out = run_engine(path, dir.file("labels.txt"), "onednn");
+    expect_close(out.scores, read_raw<float>(fixture("test_scores.f32")), 1e-4, 1e-3, path + " scores");
+    expect_close(out.boxes, read_raw<float>(fixture("test_boxes.f32")), 1e-4, 1e-3, path + " boxes");
+  }
+}
+
+TEST(OnnxExport, OneDnnEngineMatchesLibTorchOnTrainedRelu6) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  TempDir dir;
+  ModelInfo info;
+  info.net = "mb1-ssd-relu6";
+  info.class_names = read_labels(fixture("ref-trained-labels.txt"));
+  export_onnx(read_state_dict(fixture("ref-trained.pth")), info, dir.file("m.onnx"));
+  Outputs ours = run_engine(dir.file("m.onnx"), "", "onednn");
+  Outputs reference = run_libtorch(fixture("ref-trained.pth"), NetKind::Mb1SsdRelu6, info.num_classes());
+  expect_close(ours.scores, reference.scores, 1e-4, 1e-3, "scores");
+  expect_close(ours.boxes, reference.boxes, 1e-4, 1e-3, "boxes");
 }
 
 TEST(OnnxExport, OnnxRuntimeMatchesPytorchSsd) {

@@ -8,6 +8,8 @@
 #include "edgessd/common/files.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/model/checkpoint.h"
+#include "edgessd/data/dataset.h"
+#include "edgessd/eval/evaluate.h"
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/onnx_model.h"
 #include "edgessd/runtime/overlay.h"
@@ -101,7 +103,7 @@ TEST(Detector, FindsPlatesWithTheTrainedModel) {
   PostprocessOptions post;
   post.probability_threshold = 0.3f;
   Detector detector(load_onnx_model(dir.file("ref.onnx")), {}, post);
-  EXPECT_EQ(detector.engine_name(), "opencv");
+  EXPECT_EQ(detector.engine_name(), "onednn");
   const std::vector<std::string> images = list_images(plates_dir() + "/test");
   ASSERT_FALSE(images.empty());
   size_t with_detections = 0;
@@ -199,4 +201,40 @@ TEST(Overlay, DrawsInsideTheBox) {
   EXPECT_NE(image.at<cv::Vec3b>(90, 100), cv::Vec3b(0, 0, 0));  // bottom edge
   EXPECT_EQ(image.at<cv::Vec3b>(70, 100), cv::Vec3b(0, 0, 0));  // inside stays clear
   EXPECT_EQ(image.at<cv::Vec3b>(5, 5), cv::Vec3b(0, 0, 0));     // outside too
+}
+
+// int8 (calibrated on plates-us training images) keeps the trained model's mAP within 0.01.
+TEST(Int8, CalibratedModelKeepsMeanAveragePrecision) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  ModelInfo info;
+  info.net = "mb1-ssd-relu6";
+  info.class_names = read_labels(fixture("ref-trained-labels.txt"));
+  export_onnx(read_state_dict(fixture("ref-trained.pth")), info, dir.file("fp32.onnx"));
+  std::vector<std::string> images = list_images(plates_dir() + "/train");
+  images.resize(std::min<size_t>(images.size(), 24));
+  EXPECT_GT(quantize_onnx_model(dir.file("fp32.onnx"), images, dir.file("int8.onnx")), 30u);
+  DatasetOptions options;
+  options.class_names = info.class_names;
+  const DetectionDataset test = read_open_images(plates_dir(), "test", options);
+  auto map_of = [&](const std::string& path, const std::string& expected_engine) {
+    Detector detector(load_onnx_model(path), {"onednn", 2});
+    EXPECT_EQ(detector.engine_name(), expected_engine);
+    return evaluate(test, [&](const cv::Mat& rgb) { return detector.detect_rgb(rgb); }, {}).mean_average_precision;
+  };
+  const double fp32 = map_of(dir.file("fp32.onnx"), "onednn");
+  const double int8 = map_of(dir.file("int8.onnx"), "onednn-int8");
+  EXPECT_NEAR(fp32, 0.22753, 0.002);
+  EXPECT_GE(int8, fp32 - 0.01) << "fp32 " << fp32 << ", int8 " << int8;
+  // Other runtimes see the unchanged fp32 graph.
+  Detector opencv(load_onnx_model(dir.file("int8.onnx")), {"opencv", 2});
+  EXPECT_NEAR(evaluate(test, [&](const cv::Mat& rgb) { return opencv.detect_rgb(rgb); }, {}).mean_average_precision, fp32,
+              0.002);
+}
+
+TEST(Engines, AutoPicksOneDnn) {
+  EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
+  Detector detector(load_onnx_model(exported_fixture()), {});
+  EXPECT_EQ(detector.engine_name(), "onednn");
 }

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   add_download_command(app, exit_code);
   add_synth_command(app);
   add_demo_command(app);
+  add_quantize_command(app);
+  add_bench_command(app);
   try {
     edgessd::set_torch_threads();
     app.parse(argc, argv);

@@ -1,13 +1,24 @@
 #include "edgessd/runtime/engine.h"
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
 
 namespace edgessd {
 
-std::vector<std::string> available_engines() { return {"opencv"}; }
+std::vector<std::string> available_engines() { return {"onednn", "opencv"}; }
 
 std::unique_ptr<InferenceEngine> create_engine(const OnnxModel& model, const EngineOptions& options) {
-  if (options.name == "auto" || options.name == "opencv") return create_opencv_engine(model, options.threads);
+  if (options.name == "onednn") return create_onednn_engine(model, options.threads);
+  if (options.name == "opencv") return create_opencv_engine(model, options.threads);
+  if (options.name == "auto") {
+    // The fastest engine that takes the model; OpenCV DNN is the fallback.
+    try {
+      return create_onednn_engine(model, options.threads);
+    } catch (const Error& e) {
+      log_warning(std::string("oneDNN engine unavailable for this model (") + e.what() + "); using OpenCV DNN");
+      return create_opencv_engine(model, options.threads);
+    }
+  }
   std::string known;
   for (const auto& e : available_engines()) known += " " + e;
   throw Error("--engine " + options.name + ": unknown engine (this build has: auto" + known + ")");

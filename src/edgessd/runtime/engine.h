@@ -31,5 +31,7 @@ std::unique_ptr<InferenceEngine> create_engine(const OnnxModel& model, const Eng
 
 // Each engine's constructor, for the factory.
 std::unique_ptr<InferenceEngine> create_opencv_engine(const OnnxModel& model, int threads);
+// oneDNN: fp32, or int8 when the model carries a calibration table (`edgessd quantize`).
+std::unique_ptr<InferenceEngine> create_onednn_engine(const OnnxModel& model, int threads);
 
 }  // namespace edgessd

@@ -2,6 +2,9 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <nlohmann/json.hpp>
+
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -84,6 +87,7 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
 
   bool has_info = false;
   for (const auto& prop : proto.metadata_props()) {
+    if (prop.key() == "edgessd.int8") m.int8 = int8_calibration_from_json(prop.value(), path + " (edgessd.int8 metadata)");
     if (prop.key() != "edgessd") continue;
     m.info = model_info_from_json(prop.value(), path + " (metadata)");
     has_info = true;
@@ -110,6 +114,27 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
     throw Error(labels_from + " names " + std::to_string(m.info.num_classes()) + " classes (BACKGROUND included) but " +
                 path + " outputs " + std::to_string(classes));
   return m;
+}
+
+std::string int8_calibration_to_json(const Int8Calibration& table) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, scale] : table.scales) j[name] = scale;
+  return j.dump();
+}
+
+Int8Calibration int8_calibration_from_json(const std::string& text, const std::string& what) {
+  Int8Calibration table;
+  try {
+    const nlohmann::json parsed = nlohmann::json::parse(text);
+    for (const auto& [name, scale] : parsed.items()) {
+      const float s = scale.get<float>();
+      if (!(s > 0) || !std::isfinite(s)) throw Error(what + ": scale of '" + name + "' is not a positive number");
+      table.scales[name] = s;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(what + ": " + e.what());
+  }
+  return table;
 }
 
 std::string onnx_for_opencv(const std::string& bytes, const std::string& what) {

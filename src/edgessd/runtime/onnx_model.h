@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "edgessd/model/model_info.h"
+#include "edgessd/runtime/int8_calibration.h"
 
 namespace edgessd {
 
@@ -18,6 +19,7 @@ struct OnnxModel {
   std::string boxes_name = "boxes";
   int64_t num_priors = 0;  // 0 when the file leaves it symbolic
   std::vector<std::string> op_types;  // distinct, in first-use order
+  Int8Calibration int8;               // empty unless `edgessd quantize` wrote one
 };
 
 // Reads and checks the file: one 4-d float input with 3 channels, outputs `scores` and
@@ -30,5 +32,11 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
 // Identity nodes (removed, their consumers rewired) and Clip with min/max as inputs
 // (turned into the attribute form). Other bytes are unchanged.
 std::string onnx_for_opencv(const std::string& bytes, const std::string& what);
+
+// Post-training int8 calibration: runs the fp32 model on `images` (the detector's
+// pre-processing) and records the largest value of every convolution output; writes
+// the model again with the table in its metadata. Returns the number of tensors covered.
+size_t quantize_onnx_model(const std::string& model_path, const std::vector<std::string>& images,
+                           const std::string& output_path);
 
 }  // namespace edgessd

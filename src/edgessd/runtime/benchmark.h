@@ -1,0 +1,22 @@
+#pragma once
+#include <functional>
+#include <string>
+
+namespace edgessd {
+
+struct BenchResult {
+  double min_ms = 0;
+  double median_ms = 0;
+  int runs = 0;
+  double peak_rss_mb = 0;  // of the whole process, at the end
+};
+
+// Times `forward` alone on a fixed input: `warmup` untimed calls, then `runs` timed ones.
+BenchResult time_forward(const std::function<void()>& forward, int runs, int warmup = 5);
+
+// The line `edgessd bench` ends with: engine=<name> threads=<n> min_ms=<x> median_ms=<y> peak_rss_mb=<z>
+std::string format_bench_line(const std::string& engine, int threads, const BenchResult& r);
+
+double peak_rss_mb();
+
+}  // namespace edgessd

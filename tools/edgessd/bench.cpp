@@ -1,0 +1,118 @@
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <random>
+
+#include "commands.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/model_info.h"
+#include "edgessd/model/ssd.h"
+#include "edgessd/runtime/benchmark.h"
+#include "edgessd/runtime/engine.h"
+#include "edgessd/runtime/onnx_model.h"
+
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::string engine = "auto";
+  int threads = 0;
+  int runs = 30;
+  std::string net;
+};
+
+struct QuantizeArgs {
+  std::string model;
+  std::string calibration;
+  std::string output;
+  int images = 100;
+};
+
+// The same input for every engine: a fixed pseudo-random image in the network's range.
+std::vector<float> fixed_input(size_t n) {
+  std::mt19937 random(7);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::vector<float> input(n);
+  for (auto& v : input) v = unit(random);
+  return input;
+}
+
+void run_bench(const BenchArgs& a) {
+  using namespace edgessd;
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (a.runs < 1) throw Error("--runs must be >= 1");
+  if (a.engine == "libtorch") {
+    // LibTorch eager on the checkpoint (X.pth), for comparison.
+    ModelInfo info;
+    load_model_info(a.model, info);
+    if (!a.net.empty()) info.net = a.net;
+    const StateDict state = read_state_dict(a.model);
+    auto head = std::find_if(state.begin(), state.end(), [](const auto& kv) { return kv.first == "classification_headers.0.weight"; });
+    if (head == state.end()) throw Error(a.model + ": not an SSD checkpoint");
+    Ssd net(parse_net_kind(info.net), static_cast<int>(head->second.size(0) / 6));
+    load_state_dict(*net, state, LoadMode::Everything, a.model);
+    net->eval();
+    torch::set_num_threads(threads);
+    std::vector<float> input = fixed_input(3 * 300 * 300);
+    const torch::Tensor x = torch::from_blob(input.data(), {1, 3, 300, 300}, torch::kFloat32);
+    torch::NoGradGuard no_grad;
+    const BenchResult r = time_forward([&] { net->predict(x); }, a.runs);
+    std::printf("%s\n", format_bench_line("libtorch", threads, r).c_str());
+    return;
+  }
+  OnnxModel model = load_onnx_model(a.model);
+  EngineOptions options;
+  options.name = a.engine;
+  options.threads = threads;
+  auto engine = create_engine(model, options);
+  std::vector<float> input =
+      fixed_input(static_cast<size_t>(model.batch_size) * 3 * model.info.input_width * model.info.input_height);
+  std::vector<float> scores, boxes;
+  int64_t priors = 0;
+  const BenchResult r = time_forward([&] { engine->forward(input.data(), scores, boxes, priors); }, a.runs);
+  std::printf("%s\n", format_bench_line(engine->name(), threads, r).c_str());
+}
+
+void run_quantize(const QuantizeArgs& a) {
+  using namespace edgessd;
+  std::vector<std::string> images = list_images(a.calibration);
+  if (images.empty()) throw Error("--calibration " + a.calibration + ": no images");
+  // An even spread over the folder, not its first files.
+  if (static_cast<int>(images.size()) > a.images) {
+    std::vector<std::string> picked;
+    for (int i = 0; i < a.images; ++i) picked.push_back(images[i * images.size() / a.images]);
+    images = picked;
+  }
+  log_info("Calibrating " + a.model + " on " + std::to_string(images.size()) + " images from " + a.calibration);
+  const size_t tensors = quantize_onnx_model(a.model, images, a.output);
+  log_info("Wrote " + a.output + ": int8 scales for " + std::to_string(tensors) +
+           " activations (run by the onednn engine; other runtimes see the fp32 graph)");
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Time the network alone on a fixed input");
+  cmd->add_option("--model", a->model, "ONNX model (or .pth with --engine libtorch)")->required();
+  std::vector<std::string> engines = {"auto", "libtorch"};
+  for (const auto& e : edgessd::available_engines()) engines.push_back(e);
+  cmd->add_option("--engine", a->engine, "Engine")->check(CLI::IsMember(engines))->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Threads (0 = every core)")->capture_default_str();
+  cmd->add_option("--runs", a->runs, "Timed runs after 5 warm-up runs")->capture_default_str();
+  cmd->add_option("--net", a->net, "For --engine libtorch without a model JSON: mb1-ssd or mb1-ssd-relu6");
+  cmd->callback([a] { run_bench(*a); });
+}
+
+void add_quantize_command(CLI::App& app) {
+  auto a = std::make_shared<QuantizeArgs>();
+  CLI::App* cmd = app.add_subcommand("quantize", "Post-training int8 calibration of an ONNX model (onednn engine)");
+  cmd->add_option("--model", a->model, "fp32 ONNX model")->required();
+  cmd->add_option("--calibration", a->calibration, "Folder of training images")->required();
+  cmd->add_option("--output", a->output, "Output (e.g. X-int8.onnx)")->required();
+  cmd->add_option("--images", a->images, "Calibration images to use")->capture_default_str();
+  cmd->callback([a] { run_quantize(*a); });
+}
