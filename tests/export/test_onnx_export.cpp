@@ -13,6 +13,7 @@
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/onnx_model.h"
+#include "support/reference_model.h"
 #include "support/test_support.h"
 
 using namespace edgessd;
@@ -115,10 +116,7 @@ TEST(OnnxExport, GraphIsWhatDetectNetReads) {
 TEST(OnnxExport, Relu6IsAttributeFormClip) {
   EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
   TempDir dir;
-  ModelInfo info;
-  info.net = "mb1-ssd-relu6";
-  info.class_names = read_labels(fixture("ref-trained-labels.txt"));
-  export_onnx(read_state_dict(fixture("ref-trained.pth")), info, dir.file("m.onnx"));
+  export_reference_onnx(dir.file("m.onnx"));
   int clips = 0;
   const onnx::ModelProto proto = read_proto(dir.file("m.onnx"));
   for (const auto& node : proto.graph().node()) {
@@ -143,10 +141,8 @@ TEST(OnnxExport, OpenCvDnnMatchesPytorchSsd) {
 TEST(OnnxExport, OpenCvDnnMatchesLibTorchOnTrainedRelu6) {
   EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
   TempDir dir;
-  ModelInfo info;
-  info.net = "mb1-ssd-relu6";
-  info.class_names = read_labels(fixture("ref-trained-labels.txt"));
-  export_onnx(read_state_dict(fixture("ref-trained.pth")), info, dir.file("m.onnx"));
+  const ModelInfo info = reference_model_info();
+  export_reference_onnx(dir.file("m.onnx"));
   Outputs ours = run_engine(dir.file("m.onnx"));
   Outputs reference = run_libtorch(fixture("ref-trained.pth"), NetKind::Mb1SsdRelu6, info.num_classes());
   expect_close(ours.scores, reference.scores, 1e-4, 1e-3, "scores");
@@ -180,10 +176,8 @@ TEST(OnnxExport, OneDnnEngineMatchesPytorchSsd) {
 TEST(OnnxExport, OneDnnEngineMatchesLibTorchOnTrainedRelu6) {
   EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
   TempDir dir;
-  ModelInfo info;
-  info.net = "mb1-ssd-relu6";
-  info.class_names = read_labels(fixture("ref-trained-labels.txt"));
-  export_onnx(read_state_dict(fixture("ref-trained.pth")), info, dir.file("m.onnx"));
+  const ModelInfo info = reference_model_info();
+  export_reference_onnx(dir.file("m.onnx"));
   Outputs ours = run_engine(dir.file("m.onnx"), "", "onednn");
   Outputs reference = run_libtorch(fixture("ref-trained.pth"), NetKind::Mb1SsdRelu6, info.num_classes());
   expect_close(ours.scores, reference.scores, 1e-4, 1e-3, "scores");

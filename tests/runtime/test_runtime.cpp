@@ -15,6 +15,7 @@
 #include "edgessd/runtime/overlay.h"
 #include "edgessd/runtime/video_output.h"
 #include "edgessd/runtime/video_source.h"
+#include "support/reference_model.h"
 #include "support/test_support.h"
 
 using namespace edgessd;
@@ -96,10 +97,7 @@ TEST(Detector, FindsPlatesWithTheTrainedModel) {
   EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
   EDGESSD_REQUIRE_FILE(plates_dir());
   TempDir dir;
-  ModelInfo info;
-  info.net = "mb1-ssd-relu6";
-  info.class_names = read_labels(fixture("ref-trained-labels.txt"));
-  export_onnx(read_state_dict(fixture("ref-trained.pth")), info, dir.file("ref.onnx"));
+  export_reference_onnx(dir.file("ref.onnx"));
   PostprocessOptions post;
   post.probability_threshold = 0.3f;
   Detector detector(load_onnx_model(dir.file("ref.onnx")), {}, post);
@@ -208,10 +206,8 @@ TEST(Int8, CalibratedModelKeepsMeanAveragePrecision) {
   EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
   EDGESSD_REQUIRE_FILE(plates_dir());
   TempDir dir;
-  ModelInfo info;
-  info.net = "mb1-ssd-relu6";
-  info.class_names = read_labels(fixture("ref-trained-labels.txt"));
-  export_onnx(read_state_dict(fixture("ref-trained.pth")), info, dir.file("fp32.onnx"));
+  const ModelInfo info = reference_model_info();
+  export_reference_onnx(dir.file("fp32.onnx"));
   std::vector<std::string> images = list_images(plates_dir() + "/train");
   images.resize(std::min<size_t>(images.size(), 24));
   EXPECT_GT(quantize_onnx_model(dir.file("fp32.onnx"), images, dir.file("int8.onnx")), 30u);
