@@ -83,13 +83,17 @@ DemoResult run_demo(const DemoOptions& options) {
   log_info(std::string(data.reused ? "Reusing " : "Wrote ") + synth.out + ": " + std::to_string(data.train_images) +
            " train, " + std::to_string(data.validation_images) + " validation, " + std::to_string(data.test_images) +
            " test images");
-  timings << "| synthetic data (" << options.count << " images) | " << seconds_since(t) << " s |\n";
+  auto took = [&](bool reused) {
+    return reused ? std::string("reused from an earlier run") : std::to_string(seconds_since(t)) + " s";
+  };
+  timings << "| synthetic data (" << options.count << " images) | " << took(data.reused) << " |\n";
 
   // 2. The offline base model.
   stage("base model");
   t = Clock::now();
   const std::string base = join_path(join_path(work, "base"), "mb1-ssd-relu6-face-api.pth");
-  if (!fs::exists(base, ec)) {
+  const bool base_reused = fs::exists(base, ec);
+  if (!base_reused) {
     fs::create_directories(fs::path(base).parent_path(), ec);
     FaceApiImportOptions import;
     import.model_dir = join_path(EDGESSD_FACE_API_DIR, "model");
@@ -107,7 +111,7 @@ DemoResult run_demo(const DemoOptions& options) {
     save_model_info(base, info);
   }
   log_info("Base model: " + base);
-  timings << "| base model import | " << seconds_since(t) << " s |\n";
+  timings << "| base model import | " << took(base_reused) << " |\n";
 
   // 3. Re-training (resumed if an earlier run stopped part-way).
   stage("training");
@@ -115,7 +119,8 @@ DemoResult run_demo(const DemoOptions& options) {
   const std::string model_dir = join_path(work, "model");
   int last_epoch = -1;
   std::string last = latest_checkpoint(model_dir, last_epoch);
-  if (last_epoch < options.epochs - 1) {
+  const bool trained_before = last_epoch >= options.epochs - 1;
+  if (!trained_before) {
     TrainOptions train_options;
     train_options.data = {synth.out};
     train_options.net = "mb1-ssd-relu6";
@@ -133,7 +138,7 @@ DemoResult run_demo(const DemoOptions& options) {
   } else {
     log_info("Reusing the trained model in " + model_dir);
   }
-  timings << "| training (" << options.epochs << " epochs) | " << seconds_since(t) << " s |\n";
+  timings << "| training (" << options.epochs << " epochs) | " << took(trained_before) << " |\n";
   const std::string best = best_checkpoint_in(model_dir);
   ModelInfo info;
   if (!load_model_info(best, info)) throw Error(best + ": no model JSON beside it");
