@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
 #include "edgessd/common/progress.h"
 
 namespace edgessd {
@@ -40,6 +41,9 @@ struct Pending {
 
 struct Transfer {
   size_t job = 0;
+  std::string label;
+  double report_every = 0;
+  Clock::time_point started, last_report;
   int attempt = 0;
   CURL* easy = nullptr;
   FILE* file = nullptr;
@@ -72,6 +76,24 @@ size_t write_body(char* data, size_t size, size_t count, void* user) {
   }
   t->bytes += n;
   return n;
+}
+
+// libcurl's progress callback: a periodic line for big single files.
+int report_bytes(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  const auto clock = Clock::now();
+  if (std::chrono::duration<double>(clock - t->last_report).count() < t->report_every) return 0;
+  t->last_report = clock;
+  const double seconds = std::chrono::duration<double>(clock - t->started).count();
+  char line[256];
+  const double have = (now + t->resumed_from) / 1e6, whole = total > 0 ? (total + t->resumed_from) / 1e6 : 0;
+  if (whole > 0)
+    std::snprintf(line, sizeof line, "%s: %.1f of %.1f MB (%.1f MB/s)", t->label.c_str(), have, whole,
+                  now / 1e6 / std::max(seconds, 1e-3));
+  else
+    std::snprintf(line, sizeof line, "%s: %.1f MB (%.1f MB/s)", t->label.c_str(), have, now / 1e6 / std::max(seconds, 1e-3));
+  log_info(line);
+  return 0;
 }
 
 std::string describe(const Transfer& t, CURLcode code, long status) {
@@ -157,6 +179,14 @@ FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& ve
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, timeout);
     if (t->resumed_from > 0) curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, t->resumed_from);
+    if (options.byte_report_seconds > 0) {
+      t->label = fs::path(job.path).filename().string();
+      t->report_every = options.byte_report_seconds;
+      t->started = t->last_report = Clock::now();
+      curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, report_bytes);
+      curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
+      curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_multi_add_handle(multi, e);
     active.push_back(std::move(t));
   };

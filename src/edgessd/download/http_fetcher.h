@@ -13,6 +13,9 @@ struct FetchOptions {
   double timeout = 30.0;     // seconds without a byte (connect, or mid-body) before giving up a try
   std::string progress_label = "Downloading";
   bool show_progress = true;
+  // For single large files: a log line about every `byte_report_seconds` with the bytes
+  // received, the rate and the expected total (0 = off).
+  double byte_report_seconds = 0;
 };
 
 struct FetchJob {

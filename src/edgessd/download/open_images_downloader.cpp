@@ -86,6 +86,7 @@ void fetch_metadata(const std::string& url, const std::string& path, const Fetch
   fetch.retry_wait = options.retry_wait;
   fetch.timeout = options.timeout;
   fetch.show_progress = false;
+  fetch.byte_report_seconds = 5;  // the v6 train file is 2.2 GB
   const FetchReport report = fetch_all({{url, path, /*resume=*/true}}, verify, fetch);
   if (report.downloaded == 1) return;
   if (report.missing) throw Error(url + ": not found on the server (404)");
