@@ -151,7 +151,11 @@ class OneDnnEngine : public InferenceEngine {
     threads_ = threads;
     omp_set_num_threads(threads);
     if (int8) calibration_ = *int8;
-    build();
+    try {
+      build();
+    } catch (const dnnl::error& e) {
+      throw Error(model_.path + ": oneDNN cannot run it: " + e.what());
+    }
   }
 
   std::string name() const override { return int8_ ? "onednn-int8" : "onednn"; }
