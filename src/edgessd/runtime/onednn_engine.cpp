@@ -331,6 +331,10 @@ void OneDnnEngine::build() {
   const Shape& box_shape = values_[model_.boxes_name].shape;
   if (box_shape.size() != 3 || box_shape[2] != 4) throw Error(model_.path + ": 'boxes' is not (N,P,4)");
   num_priors_ = box_shape[1];
+  // The steps hold what they use; the planning state (weights as parsed, the file) goes.
+  values_.clear();
+  consumers_.clear();
+  std::string().swap(model_.bytes);
 }
 
 void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<const onnx::NodeProto*>& fused_bn,
