@@ -22,11 +22,12 @@ $CLI quantize --model "$WORK/fp32.onnx" --calibration "$DATA/train" --output "$W
 declare -A MIN MED RSS
 run() {  # name threads command...
   local name=$1 threads=$2; shift 2
-  local line
-  line=$("$@" 2>/dev/null | tail -1)
+  local out line
+  out=$("$@" 2>/dev/null)
+  line=$(tail -1 <<<"$out")
   MIN[$name,$threads]=$(sed -E 's/.*min_ms=([0-9.]+).*/\1/' <<<"$line")
   MED[$name,$threads]=$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$line")
-  RSS[$name,$threads]=$(sed -E 's/.*peak_rss_mb=([0-9.]+).*/\1/' <<<"$line")
+  RSS[$name,$threads]=$(sed -nE 's/^peak_rss_mb=([0-9.]+).*/\1/p' <<<"$out")
 }
 NAMES=("edgessd onednn fp32" "edgessd onednn int8" "OpenCV DNN 4.6" "ONNX Runtime 1.17" "LibTorch eager")
 for t in 1 2; do

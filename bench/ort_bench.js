@@ -1,6 +1,6 @@
 // ONNX Runtime (npm onnxruntime-node 1.17) on the same fixed-input timing as `edgessd bench`:
 // node bench/ort_bench.js MODEL.onnx THREADS RUNS
-// Last line: engine=onnxruntime threads=<n> min_ms=<x> median_ms=<y> peak_rss_mb=<z>
+// Prints peak_rss_mb=<z> runs=<n>, then engine=onnxruntime threads=<n> min_ms=<x> median_ms=<y>
 const ort = require('onnxruntime-node');
 
 async function main() {
@@ -26,7 +26,8 @@ async function main() {
   ms.sort((a, b) => a - b);
   const median = ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
   const rss = process.resourceUsage().maxRSS / 1024;
-  console.log(`engine=onnxruntime threads=${threads} min_ms=${ms[0].toFixed(3)} median_ms=${median.toFixed(3)} peak_rss_mb=${rss.toFixed(1)}`);
+  console.log(`peak_rss_mb=${rss.toFixed(1)} runs=${runs}`);
+  console.log(`engine=onnxruntime threads=${threads} min_ms=${ms[0].toFixed(3)} median_ms=${median.toFixed(3)}`);
 }
 
 main().catch((e) => { console.error(`ort_bench: ${e.message}`); process.exit(1); });

@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include <regex>
 #include <sstream>
 
 #include "edgessd/common/boxes.h"
@@ -191,4 +192,22 @@ TEST(DetectCli, DeployProgramHasNoLibTorch) {
   EXPECT_EQ(r.output.find("libtorch"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("libc10"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("libopencv_dnn"), std::string::npos) << r.output;
+}
+
+TEST(DetectCli, BenchAndQuantize) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  CommandResult r = edgessd_cli("quantize --model " + reference_onnx() + " --calibration " + plates_dir() +
+                                "/train --images 8 --output " + dir.file("int8.onnx"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const auto& [model, engine] : std::vector<std::pair<std::string, std::string>>{
+           {reference_onnx(), "onednn"}, {dir.file("int8.onnx"), "onednn-int8"}, {reference_onnx(), "opencv"}}) {
+    r = edgessd_cli("bench --model " + model + " --engine " + (engine == "opencv" ? "opencv" : "onednn") +
+                    " --threads 1 --runs 3");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::regex last("engine=" + engine + " threads=1 min_ms=[0-9.]+ median_ms=[0-9.]+");
+    EXPECT_TRUE(std::regex_match(last_line(r.output), last)) << r.output;
+    EXPECT_NE(r.output.find("peak_rss_mb="), std::string::npos) << r.output;
+  }
 }

@@ -34,8 +34,8 @@ BenchResult time_forward(const std::function<void()>& forward, int runs, int war
 
 std::string format_bench_line(const std::string& engine, int threads, const BenchResult& r) {
   char line[256];
-  std::snprintf(line, sizeof line, "engine=%s threads=%d min_ms=%.3f median_ms=%.3f peak_rss_mb=%.1f", engine.c_str(),
-                threads, r.min_ms, r.median_ms, r.peak_rss_mb);
+  std::snprintf(line, sizeof line, "peak_rss_mb=%.1f runs=%d\nengine=%s threads=%d min_ms=%.3f median_ms=%.3f",
+                r.peak_rss_mb, r.runs, engine.c_str(), threads, r.min_ms, r.median_ms);
   return line;
 }
 

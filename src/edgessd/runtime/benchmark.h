@@ -14,7 +14,8 @@ struct BenchResult {
 // Times `forward` alone on a fixed input: `warmup` untimed calls, then `runs` timed ones.
 BenchResult time_forward(const std::function<void()>& forward, int runs, int warmup = 5);
 
-// The line `edgessd bench` ends with: engine=<name> threads=<n> min_ms=<x> median_ms=<y> peak_rss_mb=<z>
+// What `edgessd bench` prints: `peak_rss_mb=<z> runs=<n>`, then the last line
+// `engine=<name> threads=<n> min_ms=<x> median_ms=<y>`.
 std::string format_bench_line(const std::string& engine, int threads, const BenchResult& r);
 
 double peak_rss_mb();
