@@ -206,6 +206,9 @@ TEST(OpenImagesCsv, Errors) {
     EXPECT_NE(std::string(e.what()).find("'LabelName'"), std::string::npos) << e.what();
   }
   EXPECT_THROW(filter_annotations(dir.file("none.csv"), known), Error);
+  // A byte-order mark before the header is not part of the first column's name.
+  std::ofstream(dir.file("bom.csv")) << "\xEF\xBB\xBF" << kEvalHeader << "\n" << eval_row(hex_id(1), kCar) << "\n";
+  EXPECT_EQ(filter_annotations(dir.file("bom.csv"), known).rows.size(), 1u);
   EXPECT_TRUE(is_open_images_id("000a1b2c3d4e5f60"));
   EXPECT_FALSE(is_open_images_id("../x"));
   EXPECT_FALSE(is_open_images_id("a/b"));

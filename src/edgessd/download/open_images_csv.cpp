@@ -61,6 +61,12 @@ std::string_view strip_cr(std::string_view line) {
   return line;
 }
 
+// A UTF-8 byte-order mark, which spreadsheet exports put before the first line.
+std::string_view strip_bom(std::string_view line) {
+  if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+  return line;
+}
+
 bool parse_float(const std::string& s, float& value) {
   if (s.empty()) return false;
   char* end = nullptr;
@@ -186,6 +192,7 @@ std::vector<ClassDescription> read_class_descriptions(const std::string& path) {
   std::vector<std::string> fields;
   while (reader.next(record, line)) {
     record = strip_cr(record);
+    if (line == 1) record = strip_bom(record);
     if (record.empty()) continue;
     if (!split_record(record, fields) || fields.size() != 2 || fields[0].empty())
       throw Error(path + ":" + std::to_string(line) + ": expected '<LabelName>,<class name>'");
@@ -238,7 +245,7 @@ FilteredAnnotations filter_annotations(const std::string& path, const std::vecto
   FilteredAnnotations out;
   std::string_view record;
   uint64_t line = 0;
-  if (!reader.next(record, line) || !split_record(strip_cr(record), out.header))
+  if (!reader.next(record, line) || !split_record(strip_bom(strip_cr(record)), out.header))
     throw Error(path + ": empty, or no CSV header line");
   auto column = [&](const char* name, bool required) -> long {
     auto it = std::find(out.header.begin(), out.header.end(), name);

@@ -44,7 +44,8 @@ bool ends_with_newline(const std::string& path) {
 
 // A CSV is complete when its header is right and its last line ended.
 std::string verify_annotations_csv(const std::string& path) {
-  const std::string head = read_head(path, 4096);
+  std::string head = read_head(path, 4096);
+  if (head.compare(0, 3, "\xEF\xBB\xBF") == 0) head.erase(0, 3);
   const std::string first = head.substr(0, head.find('\n'));
   if (first.rfind("ImageID,", 0) != 0 || first.find("LabelName") == std::string::npos ||
       first.find("XMin") == std::string::npos)
