@@ -148,15 +148,7 @@ TEST(DetectCli, VideoInAnnotatedVideoOut) {
   EXPECT_NE(r.output.find("Timing Report"), std::string::npos);
   EXPECT_NE(r.output.find("-- ClassID: 1"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("-- Center: ("), std::string::npos);
-  cv::VideoCapture check(dir.file("out.mp4"));
-  ASSERT_TRUE(check.isOpened());
-  int frames = 0;
-  cv::Mat m;
-  while (check.read(m)) {
-    ++frames;
-    EXPECT_EQ(m.size(), cv::Size(480, 360));
-  }
-  EXPECT_EQ(frames, 6);
+  EXPECT_EQ(count_video_frames(dir.file("out.mp4"), cv::Size(480, 360)), 6);
 }
 
 TEST(DetectCli, ErrorsAreOneClearLine) {

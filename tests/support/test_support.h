@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/videoio.hpp>
+
 namespace edgessd::testing {
 
 inline std::string shared_dir() { return EDGESSD_SHARED_DIR; }
@@ -61,6 +63,15 @@ inline CommandResult run_command(const std::string& command) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// Frames of a video file, each checked to be `size`; -1 if it does not open.
+inline int count_video_frames(const std::string& path, cv::Size size) {
+  cv::VideoCapture video(path);
+  if (!video.isOpened()) return -1;
+  int frames = 0;
+  for (cv::Mat m; video.read(m); ++frames) EXPECT_EQ(m.size(), size) << path << " frame " << frames;
+  return frames;
 }
 
 // Debian's python3 with python3-torch (the pyenv python3 on PATH has no torch).
