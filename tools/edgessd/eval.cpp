@@ -7,7 +7,10 @@
 #include "edgessd/eval/evaluate.h"
 #include "edgessd/eval/ssd_predictor.h"
 #include "edgessd/model/checkpoint.h"
+// A trainer-only build (EDGESSD_TRAINER_ONLY) has no deploy runtime: checkpoints only.
+#ifndef EDGESSD_TRAINER_ONLY
 #include "edgessd/runtime/detector.h"
+#endif
 
 namespace {
 
@@ -17,7 +20,9 @@ struct EvalArgs {
   std::string split;
   std::string trained_model;
   std::string model;  // .onnx through the runtime
+#ifndef EDGESSD_TRAINER_ONLY
   edgessd::EngineOptions engine;
+#endif
   std::string net;
   std::string label_file;
   float iou_threshold = 0.5f;
@@ -37,10 +42,14 @@ void run_eval(const EvalArgs& a) {
   DetectFunction detect;
   std::string what;
   if (!a.model.empty()) {
+#ifdef EDGESSD_TRAINER_ONLY
+    throw Error("--model: this edgessd-train build has no ONNX runtime; use edgessd eval");
+#else
     auto detector = std::make_shared<Detector>(load_onnx_model(a.model, a.label_file), a.engine, post);
     info = detector->info();
     what = a.model + " (ONNX, engine " + detector->engine_name() + ")";
     detect = [detector](const cv::Mat& rgb) { return detector->detect_rgb(rgb); };
+#endif
   } else {
     const bool has_info = load_model_info(a.trained_model, info);
     if (!a.net.empty()) info.net = a.net;
@@ -85,8 +94,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--split", a->split, "Split to evaluate (default: test)");
   cmd->add_option("--trained-model,--trained_model", a->trained_model, "Checkpoint (.pth)");
   cmd->add_option("--model", a->model, "Exported ONNX model, run through the deploy runtime");
+#ifndef EDGESSD_TRAINER_ONLY
   cmd->add_option("--engine", a->engine.name, "Runtime engine for --model")->capture_default_str();
   cmd->add_option("--threads", a->engine.threads, "Runtime threads for --model (0 = every core)");
+#endif
   cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
       ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
   cmd->add_option("--label-file,--label_file", a->label_file, "labels.txt (default: from the model JSON)");

@@ -1,9 +1,6 @@
-#include <CLI/CLI.hpp>
-#include <cstdio>
-
 #include "commands.h"
-#include "edgessd/common/error.h"
 #include "edgessd/model/ssd.h"
+#include "run_app.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgessd: re-train SSD-MobileNet on your own classes and deploy it to edge devices"};
@@ -20,17 +17,5 @@ int main(int argc, char** argv) {
   add_demo_command(app);
   add_quantize_command(app);
   add_bench_command(app);
-  try {
-    edgessd::set_torch_threads();
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const edgessd::Error& e) {
-    std::fprintf(stderr, "edgessd: error: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "edgessd: internal error: %s\n", e.what());
-    return 2;
-  }
-  return exit_code;
+  return run_app(app, argc, argv, "edgessd", exit_code, [] { edgessd::set_torch_threads(); });
 }

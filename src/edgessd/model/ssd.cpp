@@ -1,11 +1,11 @@
 #include "edgessd/model/ssd.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <thread>
 
 #include "edgessd/common/error.h"
+#include "edgessd/model/cpu_autocast.h"
 
 namespace edgessd {
 
@@ -141,14 +141,14 @@ std::pair<torch::Tensor, torch::Tensor> SsdImpl::forward(const torch::Tensor& im
   auto head = [&](size_t index, torch::Tensor features) {
     // Under bf16 autocast the heads still run in fp32: they are a small part of the
     // work, and logits of magnitude 10-100 lose whole units in bf16, which the loss feels.
-    const bool autocast = at::autocast::is_cpu_enabled();
+    const bool autocast = cpu_autocast_enabled();
     if (autocast) {
-      at::autocast::set_cpu_enabled(false);
+      set_cpu_autocast(false);
       features = features.to(torch::kFloat32);
     }
     auto c = classification_headers[index]->as<nn::Conv2d>()->forward(features);
     auto l = regression_headers[index]->as<nn::Conv2d>()->forward(features);
-    if (autocast) at::autocast::set_cpu_enabled(true);
+    if (autocast) set_cpu_autocast(true);
     confidences.push_back(c.permute({0, 2, 3, 1}).contiguous().view({n, -1, num_classes_}));
     locations.push_back(l.permute({0, 2, 3, 1}).contiguous().view({n, -1, 4}));
   };

@@ -17,6 +17,7 @@
 #include "edgessd/common/progress.h"
 #include "edgessd/data/loader.h"
 #include "edgessd/model/checkpoint.h"
+#include "edgessd/model/cpu_autocast.h"
 #include "edgessd/model/model_info.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/train/loss_plot.h"
@@ -292,10 +293,9 @@ TrainResult train(const TrainOptions& options) {
   };
   auto forward = [&](const torch::Tensor& images) {
     if (!bf16) return net->forward(images);
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    set_cpu_autocast(true);
     auto out = net->forward(images);
-    at::autocast::set_cpu_enabled(false);
+    set_cpu_autocast(false);
     at::autocast::clear_cache();
     return std::make_pair(out.first.to(torch::kFloat32), out.second.to(torch::kFloat32));
   };
@@ -307,6 +307,7 @@ TrainResult train(const TrainOptions& options) {
     log_warning("already trained " + std::to_string(start_epoch) + " epochs; nothing to do for --epochs " +
                 std::to_string(options.epochs));
   std::string last_good = options.resume;
+  const double warmup_steps = options.warmup_epochs * static_cast<double>(train_loader.batches_per_epoch());
   for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
     EpochMetrics metrics;
     metrics.epoch = epoch;
@@ -324,6 +325,12 @@ TrainResult train(const TrainOptions& options) {
     size_t images_seen = 0;
     Batch batch;
     for (size_t step = 0; train_loader.next(batch); ++step) {
+      if (warmup_steps > 0) {
+        const double done = static_cast<double>(epoch) * steps + step + 1;
+        const double factor = std::min(1.0, done / warmup_steps);
+        for (size_t g = 0; g < optimizer.param_groups().size(); ++g)
+          static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[g].options()).lr(metrics.learning_rates[g] * factor);
+      }
       auto [images, labels, gt_locations] = to_tensors(batch);
       optimizer.zero_grad();
       auto [confidences, locations] = forward(images);

@@ -38,6 +38,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   std::string precision = "auto";  // auto | fp32 | bf16 (CPU autocast; auto = bf16 where the CPU has it)
   int threads = 0;                 // LibTorch intra-op threads, 0 = all cores
+  double warmup_epochs = 0;        // linear learning-rate warm-up from the first step
 };
 
 struct EpochMetrics {
