@@ -145,3 +145,34 @@ TEST_F(TrainCli, BadFlagsAndDataAreClearErrors) {
   EXPECT_NE(r.output.find("missing.pth"), std::string::npos) << r.output;
   EXPECT_NE(edgessd_cli("train --data x --scheduler linear").exit_code, 0);
 }
+
+// --clip-grad-norm bounds each step's update by lr x the norm, and --warmup-epochs scales the
+// first steps' learning rate down: both checked on how far the base net's first convolution
+// moves in two plain-SGD steps (no momentum, no weight decay), against an unclipped step.
+TEST_F(TrainCli, GradientClippingAndWarmupBoundTheFirstSteps) {
+  auto moved = [&](const std::string& name, const std::string& flags) {
+    const std::string dir = dir_->file(name);
+    CommandResult r = edgessd_cli(train_args(dir, 1, "0.01") + " --momentum 0 --weight-decay 0 " + flags);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    if (r.exit_code != 0) return -1.0;
+    StateDict before = read_state_dict(dir_->file("base.pth")), after = read_state_dict(checkpoint_of_epoch(dir, 0));
+    auto find = [](const StateDict& s, const std::string& key) {
+      for (const auto& [k, t] : s)
+        if (k == key) return t;
+      ADD_FAILURE() << key << " missing";
+      return torch::Tensor();
+    };
+    double most = 0;
+    for (const std::string key : {"base_net.0.0.weight", "extras.0.0.weight"})
+      most = std::max(most, (find(after, key) - find(before, key)).abs().max().item<double>());
+    return most;
+  };
+  const double free_step = moved("unclipped", "--clip-grad-norm 0");
+  const double clipped = moved("clipped", "--clip-grad-norm 1e-9");
+  const double warm = moved("warmup", "--clip-grad-norm 0 --warmup-epochs 1e9");
+  EXPECT_GT(free_step, 1e-4);
+  EXPECT_GE(clipped, 0);
+  EXPECT_LT(clipped, 1e-6) << "two steps of lr 0.01 with the gradient norm clipped to 1e-9";
+  EXPECT_GE(warm, 0);
+  EXPECT_LT(warm, 1e-6) << "the first steps of a 1e9-epoch warm-up";
+}

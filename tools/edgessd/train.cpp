@@ -53,6 +53,10 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--clip-grad-norm", o->clip_grad_norm,
+                  "Clip the gradients' global L2 norm to this before each step (0: none, as pytorch-ssd)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--warmup-epochs", o->warmup_epochs,
                   "Linear learning-rate warm-up over this many epochs (0: none, as pytorch-ssd)")
       ->check(CLI::NonNegativeNumber)

@@ -342,6 +342,7 @@ TrainResult train(const TrainOptions& options) {
                     std::to_string(epoch) + ", step " + std::to_string(step) + "; training stopped" +
                     (last_good.empty() ? "" : ", the last good checkpoint is " + last_good));
       total.backward();
+      if (options.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), options.clip_grad_norm);
       optimizer.step();
       sums.add(r, c);
       window.add(r, c);

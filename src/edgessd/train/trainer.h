@@ -39,6 +39,11 @@ struct TrainOptions {
   std::string precision = "auto";  // auto | fp32 | bf16 (CPU autocast; auto = bf16 where the CPU has it)
   int threads = 0;                 // LibTorch intra-op threads, 0 = all cores
   double warmup_epochs = 0;        // linear learning-rate warm-up from the first step
+  // Clip the gradients' global L2 norm to this before each step (0: none, as pytorch-ssd).
+  // Not in pytorch-ssd: from a pretrained base, the fresh heads' first gradients (norms in
+  // the hundreds) kill most ReLU6 units of the extra layers within the first epoch, in
+  // pytorch-ssd as here, and the outcome becomes a lottery (see README, train accuracy).
+  double clip_grad_norm = 10;
 };
 
 struct EpochMetrics {
