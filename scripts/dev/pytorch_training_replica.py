@@ -2,7 +2,10 @@
 # loop in PyTorch (Debian's /usr/bin/python3 with python3-torch), fed with the exact batches
 # and initial weights our C++ trainer used, to tell data-pipeline problems from
 # training-loop problems. On 2026-11-28 it reached mAP 0.228/0.272 on plates-us test on
-# our batches where our C++ loop reached 0.004 (see the issue note).
+# our batches where our C++ loop reached 0.004 (see the issue note). That gap turned out to
+# be chaos, not a bug: PyTorch itself diverges between 1 and 2 threads from step 3 of this
+# run, and gradient clipping (train --clip-grad-norm) is what made training reliable
+# (README, "Training accuracy").
 #
 # It needs the trainer to dump what it trains on. The temporary patch used (in
 # src/edgessd/train/trainer.cpp, train()): before the epoch loop write
