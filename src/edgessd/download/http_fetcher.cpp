@@ -85,13 +85,11 @@ int report_bytes(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_
   if (std::chrono::duration<double>(clock - t->last_report).count() < t->report_every) return 0;
   t->last_report = clock;
   const double seconds = std::chrono::duration<double>(clock - t->started).count();
+  char whole[48] = "";
+  if (total > 0) std::snprintf(whole, sizeof whole, " of %.1f", (total + t->resumed_from) / 1e6);
   char line[256];
-  const double have = (now + t->resumed_from) / 1e6, whole = total > 0 ? (total + t->resumed_from) / 1e6 : 0;
-  if (whole > 0)
-    std::snprintf(line, sizeof line, "%s: %.1f of %.1f MB (%.1f MB/s)", t->label.c_str(), have, whole,
-                  now / 1e6 / std::max(seconds, 1e-3));
-  else
-    std::snprintf(line, sizeof line, "%s: %.1f MB (%.1f MB/s)", t->label.c_str(), have, now / 1e6 / std::max(seconds, 1e-3));
+  std::snprintf(line, sizeof line, "%s: %.1f%s MB (%.1f MB/s)", t->label.c_str(), (now + t->resumed_from) / 1e6, whole,
+                now / 1e6 / std::max(seconds, 1e-3));
   log_info(line);
   return 0;
 }

@@ -61,12 +61,6 @@ std::string_view strip_cr(std::string_view line) {
   return line;
 }
 
-// A UTF-8 byte-order mark, which spreadsheet exports put before the first line.
-std::string_view strip_bom(std::string_view line) {
-  if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
-  return line;
-}
-
 bool parse_float(const std::string& s, float& value) {
   if (s.empty()) return false;
   char* end = nullptr;
@@ -183,6 +177,11 @@ class RecordReader {
 };
 
 }  // namespace
+
+std::string_view strip_bom(std::string_view line) {
+  if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+  return line;
+}
 
 std::vector<ClassDescription> read_class_descriptions(const std::string& path) {
   RecordReader reader(path);

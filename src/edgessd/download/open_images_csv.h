@@ -1,10 +1,15 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace edgessd {
+
+// `line` without a leading UTF-8 byte-order mark, which spreadsheet exports put before the
+// first line of a CSV.
+std::string_view strip_bom(std::string_view line);
 
 // class-descriptions-boxable.csv: "<LabelName>,<class name>" a line, no header.
 struct ClassDescription {

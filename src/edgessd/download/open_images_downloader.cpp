@@ -44,9 +44,9 @@ bool ends_with_newline(const std::string& path) {
 
 // A CSV is complete when its header is right and its last line ended.
 std::string verify_annotations_csv(const std::string& path) {
-  std::string head = read_head(path, 4096);
-  if (head.compare(0, 3, "\xEF\xBB\xBF") == 0) head.erase(0, 3);
-  const std::string first = head.substr(0, head.find('\n'));
+  const std::string head = read_head(path, 4096);
+  const std::string_view text = strip_bom(head);
+  const std::string first(text.substr(0, text.find('\n')));
   if (first.rfind("ImageID,", 0) != 0 || first.find("LabelName") == std::string::npos ||
       first.find("XMin") == std::string::npos)
     return "not an Open Images annotation CSV (header '" + first.substr(0, 60) + "')";
