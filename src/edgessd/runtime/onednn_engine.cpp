@@ -22,6 +22,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/image.h"
+#include "edgessd/runtime/depthwise_conv.h"
 #include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/int8_calibration.h"
 
@@ -145,8 +146,11 @@ std::vector<int32_t> broadcast_index(const Shape& in, const Shape& out) {
 
 class OneDnnEngine : public InferenceEngine {
  public:
-  OneDnnEngine(const OnnxModel& model, int threads, const Int8Calibration* int8)
-      : model_(model), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), int8_(int8 != nullptr) {
+  // share_activations: convolution outputs whose lifetimes do not overlap share memory
+  // (off for calibration, which reads every activation after the pass).
+  OneDnnEngine(const OnnxModel& model, int threads, const Int8Calibration* int8, bool share_activations = true)
+      : model_(model), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), int8_(int8 != nullptr),
+        share_activations_(share_activations) {
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     threads_ = threads;
     omp_set_num_threads(threads);
@@ -218,10 +222,10 @@ class OneDnnEngine : public InferenceEngine {
       dnnl::primitive_attr attr;
       attr.set_output_scales(0, {1.0f / activation_scale(v.producer)});
       auto r = std::make_shared<dnnl::reorder>(dnnl::reorder::primitive_desc(*src, *dst, attr));
-      steps_.push_back([this, r, src, dst] { r->execute(stream_, *src, *dst); });
+      add_step([this, r, src, dst] { r->execute(stream_, *src, *dst); }, {src});
     } else {
       auto r = std::make_shared<dnnl::reorder>(*src, *dst);
-      steps_.push_back([this, r, src, dst] { r->execute(stream_, *src, *dst); });
+      add_step([this, r, src, dst] { r->execute(stream_, *src, *dst); }, {src});
     }
     return v.plain;
   }
@@ -230,6 +234,23 @@ class OneDnnEngine : public InferenceEngine {
     auto it = calibration_.scales.find(tensor);
     return it == calibration_.scales.end() ? 1.0f : it->second;
   }
+
+  // A convolution output or a reordered input: memory placed in the shared arena at the
+  // end of build(), once every step that reads or writes it is known.
+  std::shared_ptr<memory> activation(const memory::desc& desc) {
+    auto m = std::make_shared<memory>(desc, engine_, static_cast<void*>(DNNL_MEMORY_NONE));
+    activations_.push_back({m, SIZE_MAX, 0});
+    return m;
+  }
+  // Appends a step and notes which activations it touches.
+  void add_step(std::function<void()> step, std::initializer_list<std::shared_ptr<memory>> touched) {
+    const size_t index = steps_.size();
+    steps_.push_back(std::move(step));
+    for (const auto& m : touched)
+      for (auto& a : activations_)
+        if (a.mem == m) a.first = std::min(a.first, index), a.last = std::max(a.last, index);
+  }
+  void place_activations();
 
   void build();
   void build_conv(const onnx::NodeProto& node, const std::vector<const onnx::NodeProto*>& fused_bn,
@@ -245,6 +266,13 @@ class OneDnnEngine : public InferenceEngine {
   int opset_ = 13;
   std::map<std::string, Value> values_;
   std::vector<std::function<void()>> steps_;
+  bool share_activations_ = true;
+  struct Activation {
+    std::shared_ptr<memory> mem;
+    size_t first, last;  // steps that use it
+  };
+  std::vector<Activation> activations_;
+  std::shared_ptr<void> arena_;
   std::shared_ptr<std::vector<float>> input_, scores_, boxes_;
   int64_t num_priors_ = 0;
   std::map<std::string, int> consumers_;
@@ -331,10 +359,48 @@ void OneDnnEngine::build() {
   const Shape& box_shape = values_[model_.boxes_name].shape;
   if (box_shape.size() != 3 || box_shape[2] != 4) throw Error(model_.path + ": 'boxes' is not (N,P,4)");
   num_priors_ = box_shape[1];
+  place_activations();
   // The steps hold what they use; the planning state (weights as parsed, the file) goes.
   values_.clear();
   consumers_.clear();
   std::string().swap(model_.bytes);
+}
+
+// Offsets in one arena: largest first, each at the lowest offset that overlaps no placed
+// activation whose steps overlap its own. The layers run one after another, so the early
+// layers' megabytes are reused and stay in cache instead of streaming a fresh buffer per
+// layer (and peak memory falls from the sum of all activations to about two of them).
+void OneDnnEngine::place_activations() {
+  constexpr size_t kAlign = 64;
+  std::vector<size_t> order(activations_.size()), offset(activations_.size()), size(activations_.size());
+  for (size_t i = 0; i < activations_.size(); ++i) {
+    order[i] = i;
+    size[i] = (activations_[i].mem->get_desc().get_size() + kAlign - 1) / kAlign * kAlign;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return size[a] > size[b]; });
+  size_t total = 0;
+  std::vector<size_t> placed;
+  for (size_t i : order) {
+    const Activation& a = activations_[i];
+    std::vector<std::pair<size_t, size_t>> taken;  // [begin, end) of live neighbours
+    for (size_t j : placed) {
+      const Activation& b = activations_[j];
+      if (!share_activations_ || (a.first <= b.last && b.first <= a.last)) taken.push_back({offset[j], offset[j] + size[j]});
+    }
+    std::sort(taken.begin(), taken.end());
+    size_t at = 0;
+    for (const auto& [begin, end] : taken) {
+      if (at + size[i] <= begin) break;
+      at = std::max(at, end);
+    }
+    offset[i] = at;
+    total = std::max(total, at + size[i]);
+    placed.push_back(i);
+  }
+  arena_.reset(std::aligned_alloc(4096, (total + 4095) / 4096 * 4096 + 4096), std::free);
+  for (size_t i = 0; i < activations_.size(); ++i)
+    activations_[i].mem->set_data_handle(static_cast<char*>(arena_.get()) + offset[i]);
+  activations_.clear();
 }
 
 void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<const onnx::NodeProto*>& fused_bn,
@@ -376,12 +442,15 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
       bias[c] = static_cast<float>((bias[c] - mean[c]) * s + beta[c]);
     }
   }
+  // The fused activation as bounds: Relu is [0, inf), Clip [min, max].
+  float act_lo = -3.4e38f, act_hi = 3.4e38f;
   dnnl::post_ops post;
   if (fused_act) {
     if (fused_act->op_type() == "Relu") {
+      act_lo = 0.0f;
       post.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     } else {
-      float lo = attr_float(*fused_act, "min", -3.4e38f), hi = attr_float(*fused_act, "max", 3.4e38f);
+      act_lo = attr_float(*fused_act, "min", act_lo), act_hi = attr_float(*fused_act, "max", act_hi);
       auto bound = [&](int i, float& v) {
         if (fused_act->input_size() > i && !fused_act->input(i).empty()) {
           const Value& c = value(fused_act->input(i), *fused_act);
@@ -389,9 +458,9 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
           v = c.floats[0];
         }
       };
-      bound(1, lo);
-      bound(2, hi);
-      post.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, lo, hi);
+      bound(1, act_lo);
+      bound(2, act_hi);
+      post.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, act_lo, act_hi);
     }
   }
 
@@ -453,6 +522,27 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
   } else {
     attr.set_post_ops(post);
   }
+  // fp32 3x3 depthwise on channels-last input: our kernel (see depthwise_conv.h).
+  const memory::desc nhwc(src_dims, f32, memory::format_tag::acdb);
+  if (!quantize && group == ic && oc == ic && n == 1 && x.blocked && x.blocked->get_desc() == nhwc &&
+      DepthwiseConv3x3::supports(kh, kw, strides[0], strides[1], pads) && DepthwiseConv3x3::available()) {
+    auto dw = std::make_shared<DepthwiseConv3x3>();
+    dw->channels = ic, dw->height = h, dw->width = wd, dw->out_height = oh, dw->out_width = ow;
+    dw->stride = static_cast<int>(strides[0]);
+    dw->pad_top = static_cast<int>(pads[0]), dw->pad_left = static_cast<int>(pads[1]);
+    dw->lo = act_lo, dw->hi = act_hi;
+    dw->set_weights(weight, bias);
+    auto src = x.blocked;
+    auto dst = activation(memory::desc(dst_dims, f32, memory::format_tag::acdb));
+    add_step([dw, src, dst] {
+      dw->run(static_cast<const float*>(src->get_data_handle()), static_cast<float*>(dst->get_data_handle()));
+    }, {src, dst});
+    out.blocked = dst;
+    if (fused_act) observed_.push_back({output, dst, out.shape});
+    values_[output] = std::move(out);
+    return;
+  }
+
   dnnl::convolution_forward::primitive_desc pd;
   try {
     pd = dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
@@ -493,16 +583,16 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
       from = std::make_shared<memory>(memory::desc(src_dims, f32, memory::format_tag::nchw), engine_, data->data());
       if (quantize) rattr.set_output_scales(0, {src_scale});
     }
-    src = std::make_shared<memory>(pd.src_desc(), engine_);
+    src = activation(pd.src_desc());
     auto r = std::make_shared<dnnl::reorder>(dnnl::reorder::primitive_desc(*from, *src, rattr));
-    steps_.push_back([this, r, from, src] { r->execute(stream_, *from, *src); });
+    add_step([this, r, from, src] { r->execute(stream_, *from, *src); }, {from, src});
   }
-  auto dst = std::make_shared<memory>(pd.dst_desc(), engine_);
+  auto dst = activation(pd.dst_desc());
   auto conv = std::make_shared<dnnl::convolution_forward>(pd);
-  steps_.push_back([this, conv, src, weight_mem, bias_mem, dst] {
+  add_step([this, conv, src, weight_mem, bias_mem, dst] {
     conv->execute(stream_, {{DNNL_ARG_SRC, *src}, {DNNL_ARG_WEIGHTS, *weight_mem}, {DNNL_ARG_BIAS, *bias_mem},
                             {DNNL_ARG_DST, *dst}});
-  });
+  }, {src, dst});
   out.blocked = dst;
   if (fused_act && !int8_) observed_.push_back({output, dst, out.shape});
   values_[output] = std::move(out);
@@ -839,7 +929,7 @@ size_t quantize_onnx_model(const std::string& model_path, const std::vector<std:
   if (images.empty()) throw Error("--calibration: no images");
   OnnxModel model = load_onnx_model(model_path);
   model.int8 = {};
-  OneDnnEngine engine(model, 0, nullptr);
+  OneDnnEngine engine(model, 0, nullptr, /*share_activations=*/false);
   const ModelInfo& info = model.info;
   std::vector<float> input(static_cast<size_t>(model.batch_size) * 3 * info.input_width * info.input_height, 0.0f);
   std::map<std::string, float> peaks;
