@@ -17,10 +17,12 @@ constexpr int kLanes = 16;
 
 #ifdef EDGESSD_DW_AVX512
 
-// One output row's worth of pointers and sizes.
-struct Row {
-  const float* in[3];    // input rows for kh = 0, 1, 2 (a row of zeros where padding)
-  float* out;
+constexpr int kMaxRows = 2;  // output rows computed together, sharing the input rows between them
+
+// The pointers and sizes for R output rows.
+struct Rows {
+  const float* in[(kMaxRows - 1) * 2 + 3];  // input rows (a row of zeros where padding)
+  float* out[kMaxRows];
   int64_t channels, width, out_width;
   int pad_left;
   const float* weights;  // packed: [block][9][16]
@@ -30,47 +32,56 @@ struct Row {
 
 #define EDGESSD_AVX512_FN __attribute__((target("avx512f"))) inline
 
-// U output pixels from ow on, one 16-channel block, loading each input column once for
-// all the pixels and taps that read it. Checked: the window may leave the row (columns
-// outside read as zero) and only the first n pixels are stored.
-template <int S, int U, bool Checked>
-EDGESSD_AVX512_FN void depthwise_tile(const Row& r, int64_t offset, __mmask16 mask, int64_t ow, int n) {
+// U x R output pixels (U along the row from ow, R rows), one 16-channel block: each input
+// column is loaded once for all the pixels and taps that read it. Checked: the window may
+// leave the row (columns outside read as zero) and only the first n pixels are stored.
+template <int S, int U, int R, bool Checked>
+EDGESSD_AVX512_FN void depthwise_tile(const Rows& r, int64_t offset, __mmask16 mask, int64_t ow, int n) {
   constexpr int kColumns = (U - 1) * S + 3;
+  constexpr int kInputRows = (R - 1) * S + 3;
   const float* wp = r.weights + offset * 9;
-  __m512 acc[U];
   const __m512 bias = _mm512_loadu_ps(r.bias + offset);
+  __m512 acc[R][U];
 #pragma GCC unroll 16
-  for (int u = 0; u < U; ++u) acc[u] = bias;
+  for (int o = 0; o < R * U; ++o) acc[o / U][o % U] = bias;
   const int64_t iw0 = ow * S - r.pad_left;
-#pragma GCC unroll 3
-  for (int kh = 0; kh < 3; ++kh) {
+#pragma GCC unroll 8
+  for (int i = 0; i < kInputRows; ++i) {
     __m512 col[kColumns];
-    const float* row = r.in[kh] + offset;
+    const float* row = r.in[i] + offset;
 #pragma GCC unroll 16
     for (int c = 0; c < kColumns; ++c) {
       const int64_t iw = iw0 + c;
       col[c] = !Checked || (iw >= 0 && iw < r.width) ? _mm512_maskz_loadu_ps(mask, row + iw * r.channels)
                                                      : _mm512_setzero_ps();
     }
+#pragma GCC unroll 4
+    for (int o = 0; o < R; ++o) {
+      const int kh = i - o * S;  // this input row's tap for output row o
+      if (kh < 0 || kh > 2) continue;
 #pragma GCC unroll 3
-    for (int kw = 0; kw < 3; ++kw) {
-      const __m512 w = _mm512_loadu_ps(wp + (kh * 3 + kw) * kLanes);
+      for (int kw = 0; kw < 3; ++kw) {
+        const __m512 w = _mm512_loadu_ps(wp + (kh * 3 + kw) * kLanes);
 #pragma GCC unroll 16
-      for (int u = 0; u < U; ++u) acc[u] = _mm512_fmadd_ps(col[u * S + kw], w, acc[u]);
+        for (int u = 0; u < U; ++u) acc[o][u] = _mm512_fmadd_ps(col[u * S + kw], w, acc[o][u]);
+      }
     }
   }
   const __m512 lo = _mm512_set1_ps(r.lo), hi = _mm512_set1_ps(r.hi);
+#pragma GCC unroll 4
+  for (int o = 0; o < R; ++o)
 #pragma GCC unroll 16
-  for (int u = 0; u < U; ++u)
-    if (!Checked || u < n)
-      _mm512_mask_storeu_ps(r.out + (ow + u) * r.channels + offset, mask, _mm512_min_ps(_mm512_max_ps(acc[u], lo), hi));
+    for (int u = 0; u < U; ++u)
+      if (!Checked || u < n)
+        _mm512_mask_storeu_ps(r.out[o] + (ow + u) * r.channels + offset, mask,
+                              _mm512_min_ps(_mm512_max_ps(acc[o][u], lo), hi));
 }
 
-// One output row: tiles of U pixels along it, all channel blocks of a tile before the
+// R output rows: tiles of U pixels along them, all channel blocks of a tile before the
 // next, so that the reads of a tile's input columns stream through consecutive memory.
-template <int S>
-EDGESSD_AVX512_FN void depthwise_row(const Row& r) {
-  constexpr int U = S == 1 ? 6 : 4;
+template <int S, int R>
+EDGESSD_AVX512_FN void depthwise_rows(const Rows& r) {
+  constexpr int U = S == 1 ? 4 : 3;
   const int64_t blocks = (r.channels + kLanes - 1) / kLanes;
   const int tail = static_cast<int>(r.channels % kLanes);
   const __mmask16 tail_mask = static_cast<__mmask16>(tail ? (1u << tail) - 1 : 0xFFFF);
@@ -79,8 +90,8 @@ EDGESSD_AVX512_FN void depthwise_row(const Row& r) {
     const bool inside = n == U && ow * S - r.pad_left >= 0 && (ow + U - 1) * S - r.pad_left + 2 < r.width;
     for (int64_t b = 0; b < blocks; ++b) {
       const __mmask16 mask = b == blocks - 1 ? tail_mask : static_cast<__mmask16>(0xFFFF);
-      if (inside) depthwise_tile<S, U, false>(r, b * kLanes, mask, ow, n);
-      else depthwise_tile<S, U, true>(r, b * kLanes, mask, ow, n);
+      if (inside) depthwise_tile<S, U, R, false>(r, b * kLanes, mask, ow, n);
+      else depthwise_tile<S, U, R, true>(r, b * kLanes, mask, ow, n);
     }
   }
 }
@@ -118,20 +129,22 @@ void DepthwiseConv3x3::set_weights(const std::vector<float>& weights, const std:
 
 void DepthwiseConv3x3::run(const float* src, float* dst) const {
 #ifdef EDGESSD_DW_AVX512
-  const int64_t rows = out_height;
+  const int64_t pairs = (out_height + kMaxRows - 1) / kMaxRows;
 #pragma omp parallel for schedule(static)
-  for (int64_t oh = 0; oh < rows; ++oh) {
-    Row r;
-    for (int kh = 0; kh < 3; ++kh) {
-      const int64_t ih = oh * stride - pad_top + kh;
-      r.in[kh] = ih >= 0 && ih < height ? src + ih * width * channels : zeros_.data();
+  for (int64_t pair = 0; pair < pairs; ++pair) {
+    const int64_t oh = pair * kMaxRows;
+    const bool two = oh + 1 < out_height;
+    Rows r;
+    for (int i = 0; i < (kMaxRows - 1) * 2 + 3; ++i) {
+      const int64_t ih = oh * stride - pad_top + i;
+      r.in[i] = ih >= 0 && ih < height ? src + ih * width * channels : zeros_.data();
     }
-    r.out = dst + oh * out_width * channels;
+    for (int o = 0; o < kMaxRows; ++o) r.out[o] = dst + (oh + o) * out_width * channels;
     r.channels = channels, r.width = width, r.out_width = out_width, r.pad_left = pad_left;
     r.weights = packed_.data(), r.bias = bias_.data();
     r.lo = lo, r.hi = hi;
-    if (stride == 1) depthwise_row<1>(r);
-    else depthwise_row<2>(r);
+    if (stride == 1) two ? depthwise_rows<1, 2>(r) : depthwise_rows<1, 1>(r);
+    else two ? depthwise_rows<2, 2>(r) : depthwise_rows<2, 1>(r);
   }
 #else
   (void)src, (void)dst;
