@@ -139,7 +139,7 @@ void DepthwiseConv3x3::run(const float* src, float* dst) const {
       const int64_t ih = oh * stride - pad_top + i;
       r.in[i] = ih >= 0 && ih < height ? src + ih * width * channels : zeros_.data();
     }
-    for (int o = 0; o < kMaxRows; ++o) r.out[o] = dst + (oh + o) * out_width * channels;
+    for (int o = 0; o < kMaxRows; ++o) r.out[o] = oh + o < out_height ? dst + (oh + o) * out_width * channels : nullptr;
     r.channels = channels, r.width = width, r.out_width = out_width, r.pad_left = pad_left;
     r.weights = packed_.data(), r.bias = bias_.data();
     r.lo = lo, r.hi = hi;

@@ -18,6 +18,8 @@
 #include <numeric>
 #include <set>
 #include <thread>
+#include <chrono>//PROF
+#include <cstdio>//PROF
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
@@ -162,6 +164,10 @@ class OneDnnEngine : public InferenceEngine {
     }
   }
 
+  std::vector<double> prof_; int prof_runs_ = 0; //PROF
+  ~OneDnnEngine() override { //PROF
+    if (prof_runs_) { double t = 0; for (size_t i = 0; i < prof_.size(); ++i) { t += prof_[i]; fprintf(stderr, "step %zu %.3f\n", i, prof_[i]); } fprintf(stderr, "total %.3f\n", t); } //PROF
+  } //PROF
   std::string name() const override { return int8_ ? "onednn-int8" : "onednn"; }
 
   // For calibration: the largest value of each activated convolution output on `input`.
@@ -185,7 +191,18 @@ class OneDnnEngine : public InferenceEngine {
                int64_t& num_priors) override {
     omp_set_num_threads(threads_);
     std::memcpy(input_->data(), input, input_->size() * sizeof(float));
-    for (auto& step : steps_) step();
+    static bool prof = getenv("EDGESSD_PROF") != nullptr;
+    if (prof) {
+      prof_.resize(steps_.size(), 1e9);
+      for (size_t i = 0; i < steps_.size(); ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        steps_[i]();
+        prof_[i] = std::min(prof_[i], std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      ++prof_runs_;
+    } else {
+      for (auto& step : steps_) step();
+    }
     stream_.wait();
     scores.assign(scores_->begin(), scores_->end());
     boxes.assign(boxes_->begin(), boxes_->end());
