@@ -6,54 +6,66 @@
 
 namespace edgessd {
 
-CsvTable::CsvTable(std::string text, std::string what) : what_(std::move(what)) {
-  std::vector<std::string> fields;
+std::string_view strip_bom(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  return text;
+}
+
+bool split_csv_record(std::string_view record, std::vector<std::string>& fields) {
+  fields.clear();
   std::string field;
-  size_t line = 1, row_line = 1;
-  bool quoted = false, any = false;
-  auto end_row = [&] {
-    fields.push_back(std::move(field));
-    field.clear();
-    if (header_.empty()) {
-      header_ = std::move(fields);
-    } else if (!(fields.size() == 1 && fields[0].empty())) {  // skip blank lines
-      if (fields.size() != header_.size())
-        throw Error(what_ + ":" + std::to_string(row_line) + ": " + std::to_string(fields.size()) +
-                    " fields, the header has " + std::to_string(header_.size()));
-      rows_.push_back(std::move(fields));
-      lines_.push_back(row_line);
-    }
-    fields.clear();
-  };
-  size_t i = 0;
-  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;  // UTF-8 BOM
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    any = true;
+  bool quoted = false;
+  for (size_t i = 0; i < record.size(); ++i) {
+    const char c = record[i];
     if (quoted) {
       if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') { field += '"'; ++i; }
+        if (i + 1 < record.size() && record[i + 1] == '"') field += '"', ++i;
         else quoted = false;
       } else {
-        if (c == '\n') ++line;
         field += c;
       }
-      continue;
-    }
-    switch (c) {
-      case '"': quoted = true; break;
-      case ',': fields.push_back(std::move(field)); field.clear(); break;
-      case '\r': break;
-      case '\n':
-        end_row();
-        row_line = ++line;
-        any = false;
-        break;
-      default: field += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else {
+      field += c;
     }
   }
-  if (quoted) throw Error(what_ + ":" + std::to_string(row_line) + ": unterminated quoted field");
-  if (any) end_row();
+  fields.push_back(std::move(field));
+  return !quoted;
+}
+
+CsvTable::CsvTable(std::string text, std::string what) : what_(std::move(what)) {
+  std::vector<std::string> fields;
+  size_t line = 1;
+  size_t at = text.size() - strip_bom(text).size();
+  while (at < text.size()) {
+    // The record ends at the first line end outside quotes ("" toggles twice).
+    size_t end = at, inner_lines = 0;
+    bool quoted = false;
+    for (; end < text.size(); ++end) {
+      if (text[end] == '"') quoted = !quoted;
+      else if (text[end] == '\n' && !quoted) break;
+      else if (text[end] == '\n') ++inner_lines;
+    }
+    if (quoted) throw Error(what_ + ":" + std::to_string(line) + ": unterminated quoted field");
+    std::string_view record(text.data() + at, end - at);
+    if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
+    split_csv_record(record, fields);
+    if (header_.empty()) {
+      header_ = fields;
+    } else if (!(fields.size() == 1 && fields[0].empty())) {  // skip blank lines
+      if (fields.size() != header_.size())
+        throw Error(what_ + ":" + std::to_string(line) + ": " + std::to_string(fields.size()) +
+                    " fields, the header has " + std::to_string(header_.size()));
+      rows_.push_back(fields);
+      lines_.push_back(line);
+    }
+    line += inner_lines + 1;
+    at = end + 1;
+  }
   if (header_.empty()) throw Error(what_ + ": empty CSV file");
   for (size_t c = 0; c < header_.size(); ++c) index_[header_[c]] = c;
 }

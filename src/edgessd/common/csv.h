@@ -31,6 +31,14 @@ class CsvTable {
   std::vector<size_t> lines_;
 };
 
+// `text` without a leading UTF-8 byte-order mark, which spreadsheet exports put before the
+// first line of a CSV.
+std::string_view strip_bom(std::string_view text);
+
+// One CSV record (without its line end) into unquoted fields, "" standing for a quote
+// inside a quoted field; false if a quote is left open.
+bool split_csv_record(std::string_view record, std::vector<std::string>& fields);
+
 // Parses a float field; an Error naming file, line and column if it is not a number.
 float parse_float_field(const CsvTable& table, size_t row, size_t column);
 

@@ -17,7 +17,11 @@ void write_file_atomic(const std::string& path, const std::string& contents);
 // `dir/name` with exactly one separator.
 std::string join_path(const std::string& dir, const std::string& name);
 
-// Sorted list of image files (jpg, jpeg, png, bmp) in a folder.
+// Whether the name ends in an image extension OpenCV reads (jpg, jpeg, png, bmp, tif,
+// tiff, webp; any case).
+bool has_image_extension(const std::string& path);
+
+// Sorted list of the image files (has_image_extension) in a folder.
 std::vector<std::string> list_images(const std::string& dir);
 
 }  // namespace edgessd

@@ -26,4 +26,8 @@ class Progress {
 
 std::string format_duration(double seconds);  // "1:02:03" / "2:03"
 
+inline double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace edgessd

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "edgessd/common/csv.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 
@@ -27,33 +28,6 @@ std::string trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-// One CSV record (no line end) into unquoted fields; false if a quote is unbalanced.
-bool split_record(std::string_view line, std::vector<std::string>& fields) {
-  fields.clear();
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') field += '"', ++i;
-        else quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(std::move(field));
-      field.clear();
-    } else {
-      field += c;
-    }
-  }
-  fields.push_back(std::move(field));
-  return !quoted;
 }
 
 std::string_view strip_cr(std::string_view line) {
@@ -178,11 +152,6 @@ class RecordReader {
 
 }  // namespace
 
-std::string_view strip_bom(std::string_view line) {
-  if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
-  return line;
-}
-
 std::vector<ClassDescription> read_class_descriptions(const std::string& path) {
   RecordReader reader(path);
   std::vector<ClassDescription> classes;
@@ -193,7 +162,7 @@ std::vector<ClassDescription> read_class_descriptions(const std::string& path) {
     record = strip_cr(record);
     if (line == 1) record = strip_bom(record);
     if (record.empty()) continue;
-    if (!split_record(record, fields) || fields.size() != 2 || fields[0].empty())
+    if (!split_csv_record(record, fields) || fields.size() != 2 || fields[0].empty())
       throw Error(path + ":" + std::to_string(line) + ": expected '<LabelName>,<class name>'");
     classes.push_back({fields[0], fields[1]});
   }
@@ -244,7 +213,7 @@ FilteredAnnotations filter_annotations(const std::string& path, const std::vecto
   FilteredAnnotations out;
   std::string_view record;
   uint64_t line = 0;
-  if (!reader.next(record, line) || !split_record(strip_bom(strip_cr(record)), out.header))
+  if (!reader.next(record, line) || !split_csv_record(strip_bom(strip_cr(record)), out.header))
     throw Error(path + ": empty, or no CSV header line");
   auto column = [&](const char* name, bool required) -> long {
     auto it = std::find(out.header.begin(), out.header.end(), name);
@@ -303,7 +272,7 @@ FilteredAnnotations filter_annotations(const std::string& path, const std::vecto
         if (class_index == classes.size()) continue;
       }
     }
-    if (!split_record(record, fields)) {
+    if (!split_csv_record(record, fields)) {
       malformed(line, "unbalanced quotes");
       continue;
     }

@@ -7,10 +7,6 @@
 
 namespace edgessd {
 
-// `line` without a leading UTF-8 byte-order mark, which spreadsheet exports put before the
-// first line of a CSV.
-std::string_view strip_bom(std::string_view line);
-
 // class-descriptions-boxable.csv: "<LabelName>,<class name>" a line, no header.
 struct ClassDescription {
   std::string label;  // the MID, e.g. /m/01jfm_

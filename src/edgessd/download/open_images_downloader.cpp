@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "edgessd/common/csv.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"

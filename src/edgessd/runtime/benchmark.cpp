@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "edgessd/common/progress.h"
+
 namespace edgessd {
 
 double peak_rss_mb() {
@@ -21,7 +23,7 @@ BenchResult time_forward(const std::function<void()>& forward, int runs, int war
   for (int i = 0; i < runs; ++i) {
     const auto start = std::chrono::steady_clock::now();
     forward();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(ms_since(start));
   }
   std::sort(ms.begin(), ms.end());
   BenchResult r;

@@ -9,6 +9,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/common/progress.h"
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/overlay.h"
 #include "edgessd/runtime/video_output.h"
@@ -19,10 +20,6 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_interrupt(int) { g_interrupted = true; }
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 std::string class_name(const ModelInfo& info, int64_t label) {
   return label >= 0 && label < info.num_classes() ? info.class_names[label] : std::to_string(label);

@@ -6,14 +6,9 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/image.h"
+#include "edgessd/common/progress.h"
 
 namespace edgessd {
-
-namespace {
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
-}  // namespace
 
 Detector::Detector(OnnxModel model, const EngineOptions& engine, PostprocessOptions options)
     : model_(std::move(model)), engine_(create_engine(model_, engine)), options_(options) {

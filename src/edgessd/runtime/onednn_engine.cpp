@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -405,7 +406,8 @@ void OneDnnEngine::place_activations() {
     total = std::max(total, at + size[i]);
     placed.push_back(i);
   }
-  arena_.reset(std::aligned_alloc(4096, (total + 4095) / 4096 * 4096 + 4096), std::free);
+  arena_.reset(std::aligned_alloc(4096, std::max<size_t>(4096, (total + 4095) / 4096 * 4096)), std::free);
+  if (!arena_) throw Error(model_.path + ": cannot allocate " + std::to_string(total >> 20) + " MB for activations");
   for (size_t i = 0; i < activations_.size(); ++i)
     activations_[i].mem->set_data_handle(static_cast<char*>(arena_.get()) + offset[i]);
   activations_.clear();
@@ -546,7 +548,7 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
       dw->run(static_cast<const float*>(src->get_data_handle()), static_cast<float*>(dst->get_data_handle()));
     }, {src, dst});
     out.blocked = dst;
-    if (fused_act) observed_.push_back({output, dst, out.shape});
+    if (fused_act && !int8_) observed_.push_back({output, dst, out.shape});
     values_[output] = std::move(out);
     return;
   }

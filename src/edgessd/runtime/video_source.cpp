@@ -137,12 +137,6 @@ std::vector<std::string> glob_images(const std::string& pattern) {
 
 }  // namespace
 
-bool has_image_extension(const std::string& path) {
-  const std::string ext = lower_extension(path);
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".tif" || ext == ".tiff" ||
-         ext == ".webp";
-}
-
 bool has_video_extension(const std::string& path) {
   const std::string ext = lower_extension(path);
   return ext == ".mp4" || ext == ".avi" || ext == ".mkv" || ext == ".mov" || ext == ".webm" || ext == ".m4v" ||
@@ -184,7 +178,7 @@ std::unique_ptr<VideoSource> VideoSource::open(const std::string& uri, const Cap
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     std::vector<std::string> paths = list_images(path);
-    if (paths.empty()) throw Error(uri + ": the folder has no images (jpg, jpeg, png, bmp)");
+    if (paths.empty()) throw Error(uri + ": the folder has no images (jpg, jpeg, png, bmp, tif, tiff, webp)");
     return std::make_unique<ImageListSource>(uri, std::move(paths), true);
   }
   if (!fs::exists(path, ec)) throw Error(uri + ": no such file or folder");

@@ -41,7 +41,6 @@ class VideoSource {
   static std::unique_ptr<VideoSource> open(const std::string& uri, const CaptureOptions& options = {});
 };
 
-bool has_image_extension(const std::string& path);
 bool has_video_extension(const std::string& path);
 
 }  // namespace edgessd
