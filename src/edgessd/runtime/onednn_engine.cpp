@@ -532,9 +532,11 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
   } else {
     attr.set_post_ops(post);
   }
-  // fp32 3x3 depthwise on channels-last input: our kernel (see depthwise_conv.h).
+  // fp32 3x3 depthwise on channels-last input with at least 32x32 outputs: our kernel
+  // (see depthwise_conv.h). On the small, deep layers (19x19x512, 10x10x1024) oneDNN's
+  // is the faster one: 0.065 against 0.068 ms at 1 thread, 0.047 against 0.057 at 2.
   const memory::desc nhwc(src_dims, f32, memory::format_tag::acdb);
-  if (!quantize && group == ic && oc == ic && n == 1 && x.blocked && x.blocked->get_desc() == nhwc &&
+  if (!quantize && group == ic && oc == ic && n == 1 && oh * ow >= 1024 && x.blocked && x.blocked->get_desc() == nhwc &&
       DepthwiseConv3x3::supports(kh, kw, strides[0], strides[1], pads) && DepthwiseConv3x3::available()) {
     auto dw = std::make_shared<DepthwiseConv3x3>();
     dw->channels = ic, dw->height = h, dw->width = wd, dw->out_height = oh, dw->out_width = ow;
