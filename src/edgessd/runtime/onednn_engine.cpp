@@ -1,9 +1,12 @@
 // The oneDNN engine: a small ONNX interpreter for SSD graphs. Convolutions (with a
 // following BatchNormalization folded in and Relu/Clip fused as a post-op) run as oneDNN
-// primitives in its blocked layouts, optionally in int8 from a calibration table; the
-// few cheap ops around the heads (transpose, reshape, concat, softmax, box decoding) run
-// as plain loops. Shape arithmetic (Shape/Gather/Unsqueeze/Concat on integers, as
-// torch.onnx writes for view()) is folded once at load time.
+// primitives in its blocked layouts (Winograd for the large 3x3 heads), optionally in
+// int8 from a calibration table; large fp32 depthwise layers run our own kernel
+// (depthwise_conv.h). All activations share one arena, placed by lifetime. A head's
+// transpose is folded into the reorder out of oneDNN's layout; the few cheap ops after it
+// (reshape, concat, softmax, box decoding) run as plain loops. Shape arithmetic
+// (Shape/Gather/Unsqueeze/Concat on integers, as torch.onnx writes for view()) is folded
+// once at load time.
 #include <omp.h>
 #include <onnx/onnx_pb.h>
 
@@ -215,20 +218,20 @@ class OneDnnEngine : public InferenceEngine {
     if (!v.blocked) fail(node, "an input has no data");
     v.plain = std::make_shared<std::vector<float>>(numel(v.shape));
     const memory::dims dims(v.shape.begin(), v.shape.end());
-    auto dst = std::make_shared<memory>(memory::desc(dims, memory::data_type::f32, memory::format_tag::abcd), engine_,
-                                        v.plain->data());
-    auto src = v.blocked;
-    if (src->get_desc().data_type() != memory::data_type::f32) {
-      // int8 activations: reorder with their scale back to float.
-      dnnl::primitive_attr attr;
-      attr.set_output_scales(0, {1.0f / activation_scale(v.producer)});
-      auto r = std::make_shared<dnnl::reorder>(dnnl::reorder::primitive_desc(*src, *dst, attr));
-      add_step([this, r, src, dst] { r->execute(stream_, *src, *dst); }, {src});
-    } else {
-      auto r = std::make_shared<dnnl::reorder>(*src, *dst);
-      add_step([this, r, src, dst] { r->execute(stream_, *src, *dst); }, {src});
-    }
+    reorder_out(v, memory::desc(dims, memory::data_type::f32, memory::format_tag::abcd), v.plain->data());
     return v.plain;
+  }
+
+  // A step that reorders a convolution's output into `data`, laid out as `layout` says
+  // (int8 activations scaled back to float).
+  void reorder_out(const Value& v, const memory::desc& layout, float* data) {
+    auto src = v.blocked;
+    auto dst = std::make_shared<memory>(layout, engine_, data);
+    dnnl::primitive_attr attr;
+    if (src->get_desc().data_type() != memory::data_type::f32)
+      attr.set_output_scales(0, {1.0f / activation_scale(v.producer)});
+    auto r = std::make_shared<dnnl::reorder>(dnnl::reorder::primitive_desc(*src, *dst, attr));
+    add_step([this, r, src, dst] { r->execute(stream_, *src, *dst); }, {src});
   }
 
   float activation_scale(const std::string& tensor) const {
@@ -745,8 +748,20 @@ void OneDnnEngine::build_plain(const onnx::NodeProto& node) {
       for (int64_t i = static_cast<int64_t>(x.shape.size()) - 1; i >= 0; --i) perm.push_back(i);
     Shape shape(perm.size());
     for (size_t i = 0; i < perm.size(); ++i) shape[i] = x.shape.at(perm[i]);
-    // Precomputed gather index: small tensors only (the heads).
     const Shape in_strides = strides_of(x.shape), out_strides = strides_of(shape);
+    if (x.blocked && !x.plain && perm.size() == x.shape.size()) {
+      // A convolution's output (a head): one reorder writes it out already transposed,
+      // its destination described as x's dimensions with the permuted strides.
+      memory::dims dims(x.shape.begin(), x.shape.end()), strides(dims.size());
+      for (size_t i = 0; i < perm.size(); ++i) strides[perm[i]] = out_strides[i];
+      Value v;
+      v.shape = shape;
+      v.plain = alloc(shape);
+      reorder_out(x, memory::desc(dims, memory::data_type::f32, strides), v.plain->data());
+      set(0, v);
+      return;
+    }
+    // Otherwise a precomputed gather index: small tensors only.
     auto index = std::make_shared<std::vector<int32_t>>(numel(shape));
     for (int64_t i = 0; i < static_cast<int64_t>(index->size()); ++i) {
       int64_t rest = i, flat = 0;
