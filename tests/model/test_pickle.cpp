@@ -59,7 +59,7 @@ TEST(Pickle, RefusesPickledModules) {
 
 TEST(Pickle, RefusesUnknownOpcodesTruncationAndUnderflow) {
   EXPECT_NE(error_of(std::string("\x80\x02\xff", 3)).find("unsupported pickle opcode 0xff"), std::string::npos);
-  EXPECT_NE(error_of(std::string("\x80\x02X\x10\x00\x00\x00ab", 9)).find("truncated"), std::string::npos);
+  EXPECT_NE(error_of(std::string("\x80\x02X\x10\x00\x00\x00" "ab", 9)).find("truncated"), std::string::npos);
   EXPECT_NE(error_of(std::string("\x80\x02R", 3)).find("underflow"), std::string::npos);
   EXPECT_NE(error_of(std::string("\x80\x02h\x05", 4)).find("unknown memo"), std::string::npos);
   EXPECT_NE(error_of("").find("truncated"), std::string::npos);

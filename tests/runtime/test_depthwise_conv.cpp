@@ -73,4 +73,7 @@ TEST(DepthwiseConv3x3, SupportsOnlyWhatItComputes) {
   EXPECT_FALSE(DepthwiseConv3x3::supports(3, 3, 3, 3, {1, 1, 1, 1}));
   EXPECT_FALSE(DepthwiseConv3x3::supports(3, 3, 1, 1, {2, 2, 2, 2}));
   EXPECT_THROW(DepthwiseConv3x3().set_weights({1.0f}, {}), std::exception);
+  DepthwiseConv3x3 unset;
+  unset.channels = 16, unset.height = unset.width = unset.out_height = unset.out_width = 5;
+  EXPECT_THROW(unset.run(nullptr, nullptr), std::exception);
 }

@@ -128,6 +128,7 @@ void DepthwiseConv3x3::set_weights(const std::vector<float>& weights, const std:
 }
 
 void DepthwiseConv3x3::run(const float* src, float* dst) const {
+  if (zeros_.size() != static_cast<size_t>(width * channels)) throw Error("depthwise 3x3: run before set_weights");
 #ifdef EDGESSD_DW_AVX512
   const int64_t pairs = (out_height + kMaxRows - 1) / kMaxRows;
 #pragma omp parallel for schedule(static)
