@@ -11,6 +11,7 @@
 #include "edgessd/data/dataset.h"
 #include "edgessd/eval/evaluate.h"
 #include "edgessd/runtime/detector.h"
+#include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/onnx_model.h"
 #include "edgessd/runtime/overlay.h"
 #include "edgessd/runtime/video_output.h"
@@ -225,4 +226,33 @@ TEST(Engines, AutoPicksOneDnn) {
   EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
   Detector detector(load_onnx_model(exported_fixture()), {});
   EXPECT_EQ(detector.engine_name(), "onednn");
+}
+
+// A graph unlike MobileNet-v1 SSD (a residual Add, linear and stride-2 depthwise layers,
+// two head scales), made by PyTorch at test time: the oneDNN engine, with its activation
+// arena and its own depthwise kernel, gives PyTorch's outputs at 1 and 2 threads.
+TEST(Engines, OneDnnRunsOtherGraphsAsPytorchDoes) {
+  TempDir dir;
+  const CommandResult made = run_command(debian_python() + " '" + std::string(EDGESSD_SOURCE_DIR) +
+                                         "/tests/runtime/branchy_ssd.py' '" + dir.path() + "'");
+  if (made.exit_code != 0) GTEST_SKIP() << "making the graph needs Debian's python3-torch: " << made.output;
+  const OnnxModel model = load_onnx_model(dir.file("branchy.onnx"));
+  const std::vector<float> input = read_raw<float>(dir.file("input.f32"));
+  const std::vector<float> expected_scores = read_raw<float>(dir.file("scores.f32"));
+  const std::vector<float> expected_boxes = read_raw<float>(dir.file("boxes.f32"));
+  auto worst = [](const std::vector<float>& ours, const std::vector<float>& expected) {
+    EXPECT_EQ(ours.size(), expected.size());
+    double w = 0;
+    for (size_t i = 0; i < std::min(ours.size(), expected.size()); ++i) w = std::max<double>(w, std::abs(ours[i] - expected[i]));
+    return w;
+  };
+  for (int threads : {1, 2}) {
+    auto engine = create_onednn_engine(model, threads);
+    std::vector<float> scores, boxes;
+    int64_t priors = 0;
+    engine->forward(input.data(), scores, boxes, priors);
+    EXPECT_EQ(priors, 3840);
+    EXPECT_LE(worst(scores, expected_scores), 1e-4) << threads << " thread(s)";
+    EXPECT_LE(worst(boxes, expected_boxes), 1e-4) << threads << " thread(s)";
+  }
 }

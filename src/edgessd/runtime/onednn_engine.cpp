@@ -332,6 +332,13 @@ void OneDnnEngine::build() {
     for (const auto& in : node.input())
       if (consumers_[in] == 1) sole_consumer[in] = &node;
   std::set<const onnx::NodeProto*> absorbed;
+  // Constants first: a fused Clip reads its bounds from Constant nodes (torch.onnx, opset
+  // 11+) that the graph may list after the Conv the Clip is fused into.
+  for (const auto& node : graph.node())
+    if (node.op_type() == "Constant") {
+      build_plain(node);
+      absorbed.insert(&node);
+    }
 
   for (const auto& node : graph.node()) {
     if (absorbed.count(&node)) continue;
