@@ -923,6 +923,27 @@ void OneDnnEngine::build_plain(const onnx::NodeProto& node) {
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
     Value& a = in(0);
     Value& b = in(1);
+    if (a.blocked && b.blocked && a.shape == b.shape && a.blocked->get_desc() == b.blocked->get_desc() &&
+        a.blocked->get_desc().data_type() == memory::data_type::f32) {
+      // Two fp32 activations in the same layout (a residual connection): one oneDNN
+      // binary primitive, and the result stays in that layout for the next convolution.
+      const auto alg = op == "Add" ? dnnl::algorithm::binary_add
+                       : op == "Sub" ? dnnl::algorithm::binary_sub
+                       : op == "Mul" ? dnnl::algorithm::binary_mul
+                                     : dnnl::algorithm::binary_div;
+      const memory::desc& layout = a.blocked->get_desc();
+      auto pd = dnnl::binary::primitive_desc(dnnl::binary::desc(alg, layout, layout, layout), engine_);
+      auto binary = std::make_shared<dnnl::binary>(pd);
+      auto src0 = a.blocked, src1 = b.blocked, dst = activation(layout);
+      add_step([this, binary, src0, src1, dst] {
+        binary->execute(stream_, {{DNNL_ARG_SRC_0, *src0}, {DNNL_ARG_SRC_1, *src1}, {DNNL_ARG_DST, *dst}});
+      }, {src0, src1, dst});
+      Value v;
+      v.shape = a.shape;
+      v.blocked = dst;
+      set(0, v);
+      return;
+    }
     const Shape shape = broadcast_shape(a.shape, b.shape, node.name());
     auto ia = std::make_shared<std::vector<int32_t>>(broadcast_index(a.shape, shape));
     auto ib = std::make_shared<std::vector<int32_t>>(broadcast_index(b.shape, shape));
