@@ -6,6 +6,12 @@
 void add_convert_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+// convert, train and eval: all that edgessd-train, the trainer-only build, has.
+inline void add_training_commands(CLI::App& app) {
+  add_convert_command(app);
+  add_train_command(app);
+  add_eval_command(app);
+}
 void add_export_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);

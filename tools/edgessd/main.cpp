@@ -6,9 +6,7 @@ int main(int argc, char** argv) {
   CLI::App app{"edgessd: re-train SSD-MobileNet on your own classes and deploy it to edge devices"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "edgessd 0.1.0");
-  add_convert_command(app);
-  add_train_command(app);
-  add_eval_command(app);
+  add_training_commands(app);
   add_export_command(app);
   int exit_code = 0;
   add_detect_command(app, exit_code);

@@ -8,8 +8,6 @@ int main(int argc, char** argv) {
   CLI::App app{"edgessd-train: re-train SSD-MobileNet on your own classes"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "edgessd-train 0.1.0");
-  add_convert_command(app);
-  add_train_command(app);
-  add_eval_command(app);
+  add_training_commands(app);
   return run_app(app, argc, argv, "edgessd-train", 0, [] { edgessd::set_torch_threads(); });
 }
