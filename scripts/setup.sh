@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler  # writing and checking ONNX models
   libcurl4-openssl-dev    # parallel HTTP for the Open Images downloader
   libdnnl-dev             # oneDNN: the fast CPU inference engine (fp32 and int8)
+  ocl-icd-opencl-dev      # dnnl-config.cmake asks for OpenCL; libdnnl-dev only recommends it
   libxnnpack-dev libpthreadpool-dev  # XNNPACK, only for the bench that measured it against oneDNN
   zlib1g-dev              # CRC-32 check of checkpoint archive members
   libcli11-dev            # the command line
