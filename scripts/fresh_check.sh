@@ -45,7 +45,7 @@ make_base() {
   if [ "$REBUILD_BASE" = 1 ] || [ ! -s "$WORKDIR/base.tar" ]; then
     command -v mmdebstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq mmdebstrap >/dev/null; }
     log "mmdebstrap --variant=apt bookworm (about 7 minutes)"
-    mmdebstrap --variant=apt bookworm "$WORKDIR/base.tar.part" >"$LOGS/mmdebstrap.log" 2>&1 ||
+    mmdebstrap --variant=apt --format=tar bookworm "$WORKDIR/base.tar.part" >"$LOGS/mmdebstrap.log" 2>&1 ||
       fail "mmdebstrap" "$LOGS/mmdebstrap.log"
     mv "$WORKDIR/base.tar.part" "$WORKDIR/base.tar"
   fi
