@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
     if (base.empty()) {
       base = join_path(work, "face-api-base.pth");
       FaceApiImportOptions import;
-      import.model_dir = join_path(EDGESSD_FACE_API_DIR, "model");
-      import.calibration_images = list_images(join_path(EDGESSD_FACE_API_DIR, "demo"));
+      import.model_dir = join_path(face_api_dir(), "model");
+      import.calibration_images = list_images(join_path(face_api_dir(), "demo"));
       write_state_dict(base, state_dict_of(*import_face_api(import)));
     }
     const double pytorch_ssd = 5.3, target = 10.6;

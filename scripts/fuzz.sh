@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# Fuzzes the .pth reader with libFuzzer (clang, ASan + UBSan) for SECONDS (default 300).
-# Crashes are written to fuzz/crashes/; add each (after fixing it) to fuzz/corpus/.
+# Fuzzes the untrusted-input readers with libFuzzer (clang, ASan + UBSan), SECONDS each
+# (default 300): the .pth reader (checkpoints and optimizer state) and ONNX model loading
+# through both engines. Crashes are written to fuzz/crashes/; add each (after fixing it) to
+# the target's seed corpus (fuzz/corpus/, fuzz/corpus-onnx/).
+#   scripts/fuzz.sh [SECONDS] [checkpoint|onnx ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-300}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(checkpoint onnx)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEDGESSD_FUZZ=ON -DEDGESSD_BUILD_TESTS=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_checkpoint_reader -j"$(nproc)"
-mkdir -p fuzz/corpus-work fuzz/crashes
-cp -n fuzz/corpus/* fuzz/corpus-work/
-# Leak detection stays on for our code (see fuzz/lsan.supp for the one LibTorch leak).
-ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=fuzz/lsan.supp ./build-fuzz/fuzz_checkpoint_reader fuzz/corpus-work \
-  -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-  -artifact_prefix=fuzz/crashes/ -print_final_stats=1
+mkdir -p fuzz/crashes
+for target in "${TARGETS[@]}"; do
+  case "$target" in
+    checkpoint) binary=fuzz_checkpoint_reader; seeds=fuzz/corpus; max_len=65536 ;;
+    onnx) binary=fuzz_onnx_model; seeds=fuzz/corpus-onnx; max_len=262144 ;;
+    *) echo "fuzz.sh: error: unknown target $target (checkpoint, onnx)" >&2; exit 1 ;;
+  esac
+  cmake --build build-fuzz --target "$binary" -j"$(nproc)"
+  work=fuzz/corpus-work/$target
+  mkdir -p "$work"
+  cp -n "$seeds"/* "$work"/
+  echo "== $binary for $SECONDS_TO_RUN s"
+  # Leak detection stays on for our code (see fuzz/lsan.supp for the one LibTorch leak).
+  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=fuzz/lsan.supp "./build-fuzz/$binary" "$work" \
+    -max_total_time="$SECONDS_TO_RUN" -max_len="$max_len" -timeout=10 -rss_limit_mb=4096 \
+    -artifact_prefix=fuzz/crashes/ -print_final_stats=1
+done

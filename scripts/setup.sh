@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
+  file help2man           # CPack's .deb (dpkg-shlibdeps needs file) and man pages from --help
   libtorch-dev            # the network, autograd and training (LibTorch 1.13)
   libopencv-dev           # image decoding, augmentation, video I/O, OpenCV DNN runtime
   libonnx-dev libprotobuf-dev protobuf-compiler  # writing and checking ONNX models
   libcurl4-openssl-dev    # parallel HTTP for the Open Images downloader
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  gstreamer1.0-libav      # rtp:// streams through OpenCV's GStreamer backend (x264enc, avdec_h264)
+  gstreamer1.0-tools      # test-only: gst-launch-1.0 receives detect's RTP stream
   libdnnl-dev             # oneDNN: the fast CPU inference engine (fp32 and int8)
   ocl-icd-opencl-dev      # dnnl-config.cmake asks for OpenCL; libdnnl-dev only recommends it
   libxnnpack-dev libpthreadpool-dev  # XNNPACK, only for the bench that measured it against oneDNN

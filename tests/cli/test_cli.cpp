@@ -74,7 +74,7 @@ TEST(Cli, ConvertErrorsAreOneClearLine) {
 }
 
 TEST(Cli, ConvertFaceApiWithDefaults) {
-  EDGESSD_REQUIRE_FILE(std::string(EDGESSD_FACE_API_DIR) + "/model");
+  EDGESSD_REQUIRE_FILE(face_api_dir() + "/model");
   TempDir dir;
   CommandResult r = edgessd_cli("convert --from face-api --output " + dir.file("base.pth"));
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -67,6 +67,7 @@ TEST(DetectCli, ExportThenEvalOnnxMatchesEvalSsd) {
 
 TEST(DetectCli, ExportPicksTheLowestLossCheckpoint) {
   EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
   TempDir dir;
   std::filesystem::create_symlink(fixture("ref-trained.pth"), dir.file("mb1-ssd-relu6-Epoch-29-Loss-3.78.pth"));
   write_file_atomic(dir.file("mb1-ssd-relu6-Epoch-2-Loss-6.1.pth"), std::string("not read: its loss is higher"));
@@ -74,7 +75,10 @@ TEST(DetectCli, ExportPicksTheLowestLossCheckpoint) {
   CommandResult r = edgessd_cli("export --model-dir " + dir.path() + " --net mb1-ssd-relu6");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Epoch-29-Loss-3.78.pth"), std::string::npos) << r.output;
-  EXPECT_TRUE(std::filesystem::exists(dir.file("ssd-mobilenet-relu6.onnx")));
+  // README's next command reads the name export wrote, whatever the net.
+  r = edgessd_cli("detect --model " + dir.file("ssd-mobilenet.onnx") + " --headless " +
+                  list_images(plates_dir() + "/test").front() + " " + dir.file("o.jpg"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
   r = edgessd_cli("export --model-dir " + dir.path() + " --input x.pth");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(last_line(r.output).find("exactly one of"), std::string::npos) << r.output;

@@ -176,3 +176,59 @@ TEST_F(TrainCli, GradientClippingAndWarmupBoundTheFirstSteps) {
   EXPECT_GE(warm, 0);
   EXPECT_LT(warm, 1e-6) << "the first steps of a 1e9-epoch warm-up";
 }
+
+// A data set with neither a validation nor a test split still gets its checkpoints, named
+// by the training loss (it used to train every epoch and save nothing).
+TEST_F(TrainCli, NoValidationSplitStillSavesCheckpoints) {
+  const std::string data = dir_->file("train-only");
+  make_slice(data, {{"train", 4}});
+  const std::string dir = dir_->file("train-only-model");
+  CommandResult r = edgessd_cli("train --data " + data + " --pretrained-ssd " + dir_->file("base.pth") +
+                                " --epochs 2 --batch-size 4 --workers 1 --threads 1 --precision fp32 --model-dir " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("checkpoints are named by the training loss"), std::string::npos) << r.output;
+  ASSERT_EQ(checkpoints(dir).size(), 2u) << r.output;
+  CsvTable metrics(read_file(dir + "/metrics.csv"), "metrics.csv");
+  const double loss = parse_float_field(metrics, 1, metrics.column("train_loss"));
+  const std::string last = checkpoint_of_epoch(dir, 1);
+  EXPECT_NEAR(std::stod(last.substr(last.find("-Loss-") + 6)), loss, 1e-4 * std::abs(loss));  // CSV rounds
+  auto info = nlohmann::json::parse(read_file(model_info_path(last)));
+  EXPECT_TRUE(info["training"].contains("train_loss"));
+}
+
+// pytorch-ssd's usage offers --base-net and --pretrained-ssd as alternatives: both at once
+// is an error, not one file's net with the other's weights.
+TEST_F(TrainCli, StartingPointsAreMutuallyExclusive) {
+  CommandResult r = edgessd_cli(train_args(dir_->file("both"), 1) + " --base-net " + dir_->file("base.pth"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--base-net and --pretrained-ssd: give only one of them"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_->file("both/labels.txt")));
+}
+
+// The optimizer state of --resume is read by our own restricted .pth reader: a hostile or
+// foreign file is one clear error naming it, never torch::load's trust.
+TEST_F(TrainCli, ResumeReadsOptimizerStateSafely) {
+  const std::string dir = dir_->file("optim");
+  CommandResult r = edgessd_cli(train_args(dir, 1));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string good = checkpoint_of_epoch(dir, 0);
+  const std::string optim = good.substr(0, good.size() - 4) + ".optim.pt";
+  StateDict state = read_state_dict(optim);  // our .pth format, momentum per parameter
+  ASSERT_FALSE(state.empty());
+  EXPECT_NE(state.front().first.find(".momentum_buffer"), std::string::npos);
+
+  const std::string saved = read_file(optim);
+  for (const std::string& hostile : {std::string("PK\x03\x04 not a zip at all"), saved.substr(0, saved.size() / 2)}) {
+    write_file_atomic(optim, hostile);
+    r = edgessd_cli(train_args(dir, 2) + " --resume " + good);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(optim), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+  }
+  // A state whose shapes do not fit the net.
+  state.front().second = torch::zeros({3});
+  write_state_dict(optim, state);
+  r = edgessd_cli(train_args(dir, 2) + " --resume " + good);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("does not fit its parameter"), std::string::npos) << r.output;
+}

@@ -14,8 +14,6 @@ using namespace edgessd::testing;
 
 namespace {
 
-std::string face_api_dir() { return std::string(EDGESSD_FACE_API_DIR); }
-
 std::vector<std::string> first(std::vector<std::string> v, size_t n) {
   if (v.size() > n) v.resize(n);
   return v;

@@ -1,7 +1,8 @@
 """A small SSD-shaped net with what MobileNet-v1 lacks but other exports have: a residual
 Add, a depthwise convolution without activation, stride-2 depthwise, two head scales.
 Writes OUT/branchy.onnx, OUT/labels.txt, OUT/input.f32 and PyTorch's OUT/scores.f32 and
-OUT/boxes.f32 for that input.  usage: branchy_ssd.py OUT"""
+OUT/boxes.f32 for that input, at SIZE x SIZE pixels (default 128; the ONNX fuzz target's
+seed is the 32-pixel one).  usage: branchy_ssd.py OUT [SIZE]"""
 import os
 import sys
 
@@ -52,7 +53,8 @@ def main():
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.2, 0.2)
     net.eval()
-    x = torch.rand(1, 3, 128, 128) * 2 - 1
+    size = int(sys.argv[2]) if len(sys.argv) > 2 else 128
+    x = torch.rand(1, 3, size, size) * 2 - 1
     with torch.no_grad():
         scores, boxes = net(x)
     torch.onnx.export(net, x, os.path.join(out, "branchy.onnx"), input_names=["input_0"],

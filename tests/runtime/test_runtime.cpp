@@ -188,10 +188,40 @@ TEST(VideoIo, ImageListsFoldersAndErrors) {
 TEST(Overlay, DrawsInsideTheBox) {
   cv::Mat image(100, 200, CV_8UC3, cv::Scalar(0, 0, 0));
   Detection d{{50, 40, 150, 90}, 1, 0.9f};
-  draw_detections(image, {d}, {"BACKGROUND", "plate"});
+  draw_detections(image, {d}, {"BACKGROUND", "plate"}, parse_overlay("lines", 120));
   EXPECT_NE(image.at<cv::Vec3b>(90, 100), cv::Vec3b(0, 0, 0));  // bottom edge
   EXPECT_EQ(image.at<cv::Vec3b>(70, 100), cv::Vec3b(0, 0, 0));  // inside stays clear
   EXPECT_EQ(image.at<cv::Vec3b>(5, 5), cv::Vec3b(0, 0, 0));     // outside too
+}
+
+// detectNet's default overlay (box,labels,conf): the box tinted at --alpha, no outline.
+TEST(Overlay, FlagsAndAlphaAsDetectNet) {
+  cv::Mat image(100, 200, CV_8UC3, cv::Scalar(0, 0, 0));
+  draw_detections(image, {Detection{{50, 40, 150, 90}, 1, 0.9f}}, {"BACKGROUND", "plate"}, parse_overlay("box", 51));
+  EXPECT_EQ(image.at<cv::Vec3b>(70, 100), cv::Vec3b(0, 26, 51));  // class 1 orange at 51/255
+  EXPECT_EQ(image.at<cv::Vec3b>(5, 5), cv::Vec3b(0, 0, 0));
+  const OverlayOptions defaults = parse_overlay("box,labels,conf", 120);
+  EXPECT_TRUE(defaults.box && defaults.labels && defaults.conf && !defaults.lines);
+  const OverlayOptions none = parse_overlay("none", 0);
+  EXPECT_FALSE(none.box || none.labels || none.conf || none.lines);
+  EXPECT_NE(error_of([] { parse_overlay("box,glow", 120); }).find("glow"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_overlay("box", 256); }).find("--alpha"), std::string::npos);
+}
+
+// A label never leaves the frame: above its box where there is room, else inside at the
+// top, shifted left at the right edge (the demo's "Vehicle registration plate 87%").
+TEST(Overlay, LabelsStayInsideTheFrame) {
+  const cv::Size frame(300, 100), text(180, 20);
+  EXPECT_EQ(place_label(text, {50, 40, 100, 30}, frame), cv::Rect(50, 20, 180, 20));   // above
+  EXPECT_EQ(place_label(text, {50, 5, 100, 30}, frame), cv::Rect(50, 5, 180, 20));     // top edge: inside
+  EXPECT_EQ(place_label(text, {250, 40, 50, 30}, frame), cv::Rect(120, 20, 180, 20));  // right edge
+  EXPECT_EQ(place_label(text, {0, 95, 300, 5}, frame), cv::Rect(0, 75, 180, 20));      // bottom edge
+  EXPECT_EQ(place_label({400, 20}, {10, 50, 10, 10}, frame).x, 0);                     // wider than the frame
+  cv::Mat image(100, 300, CV_8UC3, cv::Scalar(0, 0, 0));
+  draw_detections(image, {Detection{{250, 40, 299, 70}, 1, 0.87f}}, {"BACKGROUND", "Vehicle registration plate"});
+  int coloured_left_of_box = 0;
+  for (int x = 0; x < 250; ++x) coloured_left_of_box += image.at<cv::Vec3b>(30, x) != cv::Vec3b(0, 0, 0);
+  EXPECT_GT(coloured_left_of_box, 50);  // the label moved left to fit
 }
 
 // int8 (calibrated on plates-us training images) keeps the trained model's mAP within 0.01.
@@ -255,4 +285,139 @@ TEST(Engines, OneDnnRunsOtherGraphsAsPytorchDoes) {
     EXPECT_LE(worst(scores, expected_scores), 1e-4) << threads << " thread(s)";
     EXPECT_LE(worst(boxes, expected_boxes), 1e-4) << threads << " thread(s)";
   }
+}
+
+namespace {
+
+onnx::NodeProto* first_node(onnx::ModelProto& m, const std::string& op) {
+  for (auto& n : *m.mutable_graph()->mutable_node())
+    if (n.op_type() == op) return &n;
+  return nullptr;
+}
+
+// Runs `model` on one fixed input through an engine.
+std::pair<std::vector<float>, std::vector<float>> outputs_of(const std::string& model, const std::string& engine) {
+  const OnnxModel m = load_onnx_model(model);
+  std::vector<float> input(3 * 300 * 300);
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>((i * 7919) % 255) / 127.5f - 1.0f;
+  auto e = engine == "opencv" ? create_opencv_engine(m, 2) : create_onednn_engine(m, 2);
+  std::vector<float> scores, boxes;
+  int64_t priors = 0;
+  e->forward(input.data(), scores, boxes, priors);
+  return {scores, boxes};
+}
+
+double worst_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double w = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    w = std::max(w, std::abs(a[i] - b[i]) / (1e-4 + 1e-3 * std::abs(b[i])));
+  return w;  // <= 1 means within 1e-4 + 1e-3 rel
+}
+
+}  // namespace
+
+// Malformed attributes and tensors are errors naming the node or tensor before any engine
+// sees them (strides 0 divided by zero in oneDNN, group 0 in OpenCV DNN; a short
+// raw_data was read past its end).
+TEST(OnnxModel, MalformedAttributesAndTensorsAreErrors) {
+  EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::function<void(onnx::ModelProto&)>>> cases = {
+      {"strides must be within 1..1024", [](onnx::ModelProto& m) {
+         for (auto& a : *first_node(m, "Conv")->mutable_attribute())
+           if (a.name() == "strides") a.set_ints(0, 0);
+       }},
+      {"group must be within 1..65536", [](onnx::ModelProto& m) {
+         auto* a = first_node(m, "Conv")->add_attribute();
+         a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(0);
+       }},
+      {"holds 3 values but its dimensions need", [](onnx::ModelProto& m) {
+         auto* t = m.mutable_graph()->mutable_initializer(0);
+         t->clear_float_data();
+         t->set_raw_data(std::string(12, '\0'));
+       }},
+      {"external tensor data", [](onnx::ModelProto& m) {
+         m.mutable_graph()->mutable_initializer(0)->set_data_location(onnx::TensorProto::EXTERNAL);
+       }},
+  };
+  for (const auto& [message, edit] : cases) {
+    rewrite(exported_fixture(), dir.file("bad.onnx"), edit);
+    const std::string e = error_of([&] { load_onnx_model(dir.file("bad.onnx")); });
+    EXPECT_NE(e.find(message), std::string::npos) << e;
+    EXPECT_NE(e.find("bad.onnx"), std::string::npos) << e;
+  }
+}
+
+// MaxPool (VGG-style SSD graphs) passes the up-front op check, so the oneDNN engine runs
+// it: a 3x3 pool inserted into the trained net gives OpenCV DNN's outputs.
+TEST(Engines, OneDnnMaxPoolEqualsOpenCv) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  TempDir dir;
+  export_reference_onnx(dir.file("ref.onnx"));
+  rewrite(dir.file("ref.onnx"), dir.file("pool.onnx"), [](onnx::ModelProto& m) {
+    auto* nodes = m.mutable_graph()->mutable_node();
+    int at = 0;
+    while (nodes->Get(at).op_type() != "Clip") ++at;
+    const std::string out = nodes->Get(at).output(0);
+    nodes->Mutable(at)->set_output(0, out + "_before_pool");
+    onnx::NodeProto pool;
+    pool.set_op_type("MaxPool"), pool.set_name("pool"), pool.add_input(out + "_before_pool"), pool.add_output(out);
+    for (const auto& [name, values] : std::vector<std::pair<std::string, std::vector<int64_t>>>{
+             {"kernel_shape", {3, 3}}, {"strides", {1, 1}}, {"pads", {1, 1, 1, 1}}}) {
+      auto* a = pool.add_attribute();
+      a->set_name(name), a->set_type(onnx::AttributeProto::INTS);
+      for (int64_t v : values) a->add_ints(v);
+    }
+    *nodes->Add() = pool;
+    for (int i = nodes->size() - 1; i > at + 1; --i) nodes->SwapElements(i, i - 1);
+  });
+  const auto [pool_scores, pool_boxes] = outputs_of(dir.file("pool.onnx"), "onednn");
+  const auto [cv_scores, cv_boxes] = outputs_of(dir.file("pool.onnx"), "opencv");
+  EXPECT_LE(worst_difference(pool_scores, cv_scores), 1.0);
+  EXPECT_LE(worst_difference(pool_boxes, cv_boxes), 1.0);
+  const auto [plain_scores, plain_boxes] = outputs_of(dir.file("ref.onnx"), "onednn");
+  EXPECT_GT(worst_difference(pool_scores, plain_scores), 1.0) << "the pool changed nothing";
+}
+
+// int8 reads a ReLU6's bounds whether the Clip carries them as attributes (opset 10, our
+// export) or as constant inputs (opset 11+, newer torch.onnx): both quantized models agree.
+TEST(Int8, ClipBoundsFromInputsAsFromAttributes) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  export_reference_onnx(dir.file("attr.onnx"));
+  rewrite(dir.file("attr.onnx"), dir.file("inputs.onnx"), [](onnx::ModelProto& m) {
+    m.mutable_opset_import(0)->set_version(11);
+    int k = 0;
+    for (auto& node : *m.mutable_graph()->mutable_node()) {
+      if (node.op_type() != "Clip") continue;
+      for (const auto& a : node.attribute()) {
+        auto* t = m.mutable_graph()->add_initializer();
+        t->set_name("clip_" + a.name() + std::to_string(k));
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        t->add_float_data(a.f());
+      }
+      node.add_input("clip_min" + std::to_string(k)), node.add_input("clip_max" + std::to_string(k));
+      node.clear_attribute();
+      ++k;
+    }
+    ASSERT_GT(k, 10);
+  });
+  std::vector<std::string> images = list_images(plates_dir() + "/train");
+  images.resize(4);
+  quantize_onnx_model(dir.file("attr.onnx"), images, dir.file("attr-int8.onnx"));
+  quantize_onnx_model(dir.file("inputs.onnx"), images, dir.file("inputs-int8.onnx"));
+  const auto [attr_scores, attr_boxes] = outputs_of(dir.file("attr-int8.onnx"), "onednn");
+  const auto [input_scores, input_boxes] = outputs_of(dir.file("inputs-int8.onnx"), "onednn");
+  EXPECT_LE(worst_difference(input_scores, attr_scores), 1.0);
+  EXPECT_LE(worst_difference(input_boxes, attr_boxes), 1.0);
+}
+
+// The ONNX fuzz target (both engines) over its seed and mutations of it, as the suite runs it.
+TEST(OnnxModel, FuzzTargetSurvivesMutatedSeeds) {
+  const std::string seed = std::string(EDGESSD_SOURCE_DIR) + "/fuzz/corpus-onnx/seed-branchy-32.onnx";
+  CommandResult r = run_command(std::string(EDGESSD_FUZZ_ONNX_REPLAY) + " --mutate 400 " + seed);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("replayed 401 inputs without a crash"), std::string::npos) << r.output;
 }

@@ -56,7 +56,7 @@ void convert_pth(const ConvertArgs& args) {
 void convert_face_api(const ConvertArgs& args) {
   using namespace edgessd;
   FaceApiImportOptions options;
-  options.model_dir = args.input.empty() ? join_path(EDGESSD_FACE_API_DIR, "model") : args.input;
+  options.model_dir = args.input.empty() ? join_path(face_api_dir(), "model") : args.input;
   const std::string calibration =
       args.calibration.empty() ? join_path(std::filesystem::path(options.model_dir).parent_path().string(), "demo")
                                : args.calibration;

@@ -1,27 +1,73 @@
 #include "commands.h"
+#include "edgessd/common/error.h"
 #include "edgessd/runtime/detect_run.h"
 #include "edgessd/runtime/engine.h"
+#include "edgessd/runtime/stream_pipelines.h"
+
+namespace {
+
+// detectNet's --network names models that jetson-inference downloads; we ship none of
+// them, so the flag takes an ONNX file (as --model) and says so for a name.
+std::string model_from_network(const std::string& network) {
+  if (network.size() > 5 && network.compare(network.size() - 5, 5, ".onnx") == 0) return network;
+  throw edgessd::Error("--network " + network +
+                       ": jetson-inference's pretrained networks are not shipped; give --model X.onnx "
+                       "(edgessd export writes one)");
+}
+
+// The input: the positional URI, or detectnet-camera.py's --camera (not both).
+std::string input_of(const std::string& positional, const std::string& camera) {
+  if (!positional.empty() && !camera.empty())
+    throw edgessd::Error("--camera " + camera + ": an input URI was given too (" + positional + "); give one");
+  if (positional.empty() && camera.empty()) throw edgessd::Error("input: give an input URI or --camera");
+  return positional.empty() ? camera : positional;
+}
+
+}  // namespace
 
 void add_detect_options(CLI::App& cmd, int& exit_code) {
   auto a = std::make_shared<edgessd::DetectRunOptions>();
+  auto network = std::make_shared<std::string>();
+  auto camera = std::make_shared<std::string>();
   std::vector<std::string> engines = {"auto"};
   for (const auto& e : edgessd::available_engines()) engines.push_back(e);
-  cmd.add_option("--model", a->model, "ONNX model (edgessd export or pytorch-ssd's onnx_export.py)")->required();
+  const std::string codecs = std::string("(") + edgessd::stream_codecs() + ")";
+  cmd.add_option("--model", a->model, "ONNX model (edgessd export or pytorch-ssd's onnx_export.py)");
+  cmd.add_option("--network", *network, "detectNet's flag: an ONNX file here (the same as --model)");
   cmd.add_option("--labels", a->labels, "labels.txt (default: the model's own, else labels.txt beside it)");
+  cmd.add_option("--input-blob,--input_blob", a->blobs.input, "The model's image input (default: its only input)");
+  cmd.add_option("--output-cvg,--output_cvg", a->blobs.scores, "The model's scores output (default: scores)");
+  cmd.add_option("--output-bbox,--output_bbox", a->blobs.boxes, "The model's boxes output (default: boxes)");
   cmd.add_option("--threshold", a->threshold, "Minimum detection confidence")->capture_default_str();
-  cmd.add_option("input", a->input, "Image, folder, glob, video file, /dev/videoN, v4l2://, rtsp://, "
-                                    "or a GStreamer pipeline")->required();
-  cmd.add_option("output", a->output, "Image (%i for a frame number), folder, video file (.mp4/.avi/.mkv) "
-                                      "or display://0 (default: a window when there is a display)");
+  cmd.add_option("--overlay", a->overlay, "What to draw, comma-separated: box, labels, conf, lines, none")
+      ->capture_default_str();
+  cmd.add_option("--alpha", a->alpha, "Opacity of the box fill, 0..255")->capture_default_str();
+  cmd.add_option("input", a->input, "Image, folder, glob, video file, /dev/videoN, v4l2://, rtsp://, rtp://@:PORT, "
+                                    "or a GStreamer pipeline");
+  cmd.add_option("output", a->output, "Image (%i for a frame number), folder, video file (.mp4/.avi/.mkv/.webm), "
+                                      "rtp://HOST:PORT or display://0 (default: a window when there is a display)");
+  cmd.add_option("--camera", *camera, "The input, as detectnet-camera.py takes it (e.g. /dev/video0)");
   cmd.add_flag("--headless", a->headless, "Never open a window");
   cmd.add_flag("--json", a->json, "One JSON object per frame on stdout instead of the text printout");
-  cmd.add_option("--width", a->capture.width, "Camera width");
-  cmd.add_option("--height", a->capture.height, "Camera height");
-  cmd.add_option("--fps", a->capture.fps, "Camera frame rate");
+  cmd.add_option("--input-width,--width", a->capture.width, "Camera width; video frames are scaled to it");
+  cmd.add_option("--input-height,--height", a->capture.height, "Camera height; video frames are scaled to it");
+  cmd.add_option("--input-rate,--fps", a->capture.fps, "Camera frame rate");
+  cmd.add_option("--input-loop", a->capture.loop, "Play a video file this many more times (-1: forever)")
+      ->capture_default_str();
+  cmd.add_option("--input-codec", a->capture.codec, "Codec of an rtp:// input " + codecs + ", default h264");
+  cmd.add_option("--output-codec", a->output_options.codec, "Codec of a video or rtp:// output " + codecs);
+  cmd.add_option("--bitrate", a->output_options.bitrate, "Bits per second of an rtp:// output")->capture_default_str();
   cmd.add_option("--max-frames", a->max_frames, "Stop after this many frames (0 = all)")->capture_default_str();
   cmd.add_option("--engine", a->engine.name, "Inference engine")->check(CLI::IsMember(engines))->capture_default_str();
   cmd.add_option("--threads", a->engine.threads, "Engine threads (0 = every core)")->capture_default_str();
-  cmd.callback([a, &exit_code] { exit_code = edgessd::run_detect(*a); });
+  cmd.callback([a, network, camera, &exit_code] {
+    if (!network->empty() && !a->model.empty())
+      throw edgessd::Error("--network " + *network + ": --model was given too; give one");
+    if (!network->empty()) a->model = model_from_network(*network);
+    if (a->model.empty()) throw edgessd::Error("--model: give the ONNX model to run");
+    a->input = input_of(a->input, *camera);
+    exit_code = edgessd::run_detect(*a);
+  });
 }
 
 void add_detect_command(CLI::App& app, int& exit_code) {

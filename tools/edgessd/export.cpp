@@ -35,7 +35,7 @@ void run_export(const ExportArgs& a) {
   std::string output = a.output;
   if (output.empty()) {
     const fs::path dir = !a.model_dir.empty() ? fs::path(a.model_dir) : fs::path(input).parent_path();
-    output = (dir / (info.net == "mb1-ssd-relu6" ? "ssd-mobilenet-relu6.onnx" : "ssd-mobilenet.onnx")).string();
+    output = (dir / kOnnxFileName).string();
   }
   log_info("Exporting " + input + " (" + info.net + ", " + std::to_string(info.num_classes()) + " classes) at " +
            std::to_string(a.options.width) + "x" + std::to_string(a.options.height) + ", batch " +
@@ -52,7 +52,7 @@ void add_export_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("export", "Write a checkpoint as ONNX for detectNet/TensorRT, OpenCV, ONNX Runtime");
   cmd->add_option("--model-dir,--model_dir", a->model_dir, "Training folder: export its lowest-loss checkpoint");
   cmd->add_option("--input", a->input, "Checkpoint (.pth) to export");
-  cmd->add_option("--output", a->output, "ONNX file (default: ssd-mobilenet.onnx beside the checkpoint)");
+  cmd->add_option("--output", a->output, std::string("ONNX file (default: ") + edgessd::kOnnxFileName + " in --model-dir or beside the checkpoint)");
   cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
       ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
   cmd->add_option("--labels", a->labels, "labels.txt (default: the model JSON, or labels.txt in --model-dir)");

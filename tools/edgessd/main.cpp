@@ -1,11 +1,12 @@
 #include "commands.h"
+#include "edgessd/common/version.h"
 #include "edgessd/model/ssd.h"
 #include "run_app.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgessd: re-train SSD-MobileNet on your own classes and deploy it to edge devices"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "edgessd 0.1.0");
+  app.set_version_flag("--version", "edgessd " EDGESSD_VERSION);
   add_training_commands(app);
   add_export_command(app);
   int exit_code = 0;

@@ -68,6 +68,18 @@ bool has_image_extension(const std::string& path) {
          ext == ".webp";
 }
 
+std::string face_api_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(EDGESSD_FACE_API_DIR, ec)) return EDGESSD_FACE_API_DIR;
+  const fs::path program = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = program.parent_path().parent_path() / "share" / "edgessd" / "face-api";
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+  return EDGESSD_FACE_API_DIR;
+}
+
 std::vector<std::string> list_images(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -21,6 +21,11 @@ std::string join_path(const std::string& dir, const std::string& name);
 // tiff, webp; any case).
 bool has_image_extension(const std::string& path);
 
+// The @vladmandic/face-api package (the offline base model and its demo photos): the
+// build's node_modules copy, else the installed one (<prefix>/share/edgessd/face-api,
+// found from the running program's own path).
+std::string face_api_dir();
+
 // Sorted list of the image files (has_image_extension) in a folder.
 std::vector<std::string> list_images(const std::string& dir);
 

@@ -247,7 +247,7 @@ const char* split_of(int index) {
 
 std::vector<std::string> default_photo_dirs() {
   std::vector<std::string> dirs;
-  for (const std::string d : {std::string(EDGESSD_FACE_API_DIR) + "/demo", std::string("/usr/share/backgrounds"),
+  for (const std::string d : {face_api_dir() + "/demo", std::string("/usr/share/backgrounds"),
                               std::string("/usr/share/wallpapers"), std::string("/usr/share/images/desktop-base")}) {
     std::error_code ec;
     if (fs::is_directory(d, ec)) dirs.push_back(d);

@@ -96,7 +96,7 @@ DemoResult run_demo(const DemoOptions& options) {
   if (!base_reused) {
     fs::create_directories(fs::path(base).parent_path(), ec);
     FaceApiImportOptions import;
-    import.model_dir = join_path(EDGESSD_FACE_API_DIR, "model");
+    import.model_dir = join_path(face_api_dir(), "model");
     std::vector<std::string> calibration = list_images(join_path(synth.out, "train"));
     if (calibration.size() > 64) calibration.resize(64);
     import.calibration_images = calibration;
@@ -164,7 +164,7 @@ DemoResult run_demo(const DemoOptions& options) {
   // 5. Export.
   stage("ONNX export");
   t = Clock::now();
-  result.onnx_path = join_path(model_dir, "ssd-mobilenet.onnx");
+  result.onnx_path = join_path(model_dir, kOnnxFileName);
   export_onnx(state, info, result.onnx_path);
   log_info("Wrote " + result.onnx_path);
   timings << "| ONNX export | " << seconds_since(t) << " s |\n";

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/version.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/progress.h"
 
@@ -171,7 +172,7 @@ FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& ve
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "edgessd-download/0.1");
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "edgessd-download/" EDGESSD_VERSION);
     const long timeout = std::max(1L, static_cast<long>(std::lround(options.timeout)));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, timeout);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);

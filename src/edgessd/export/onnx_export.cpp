@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/version.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/priors.h"
 
@@ -194,7 +195,7 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
   onnx::ModelProto model;
   model.set_ir_version(5);  // the IR version of opset 10's release
   model.set_producer_name("edgessd");
-  model.set_producer_version("0.1.0");
+  model.set_producer_version(EDGESSD_VERSION);
   model.set_doc_string("SSD-MobileNet-v1 (" + info.net + ") exported by edgessd");
   auto* opset = model.add_opset_import();
   opset->set_domain("");

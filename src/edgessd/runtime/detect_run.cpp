@@ -78,8 +78,9 @@ nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& dete
 }  // namespace
 
 int run_detect(const DetectRunOptions& options) {
-  if (options.threshold < 0 || options.threshold > 1) throw Error("--threshold must be within 0..1");
-  OnnxModel model = load_onnx_model(options.model, options.labels);
+  if (!(options.threshold >= 0 && options.threshold <= 1)) throw Error("--threshold must be within 0..1");
+  const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
+  OnnxModel model = load_onnx_model(options.model, options.labels, options.blobs);
   PostprocessOptions post;
   post.probability_threshold = options.threshold;
   Detector detector(std::move(model), options.engine, post);
@@ -90,7 +91,8 @@ int run_detect(const DetectRunOptions& options) {
   if (output_uri.empty() && !options.headless && (std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY")))
     output_uri = "display://0";
   std::unique_ptr<VideoOutput> output;
-  if (!output_uri.empty()) output = VideoOutput::open(output_uri, source->is_sequence(), source->fps());
+  if (!output_uri.empty())
+    output = VideoOutput::open(output_uri, source->is_sequence(), source->fps(), options.output_options);
 
   log_info("Model " + options.model + " (" + info.net + ", " + std::to_string(info.num_classes() - 1) +
            " classes, " + std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ") on engine " +
@@ -113,7 +115,7 @@ int run_detect(const DetectRunOptions& options) {
       t.post = detector.last_timings().postprocess_ms;
       if (output) {
         const auto visualize_start = std::chrono::steady_clock::now();
-        draw_detections(frame.bgr, detections, info.class_names);
+        draw_detections(frame.bgr, detections, info.class_names, overlay);
         output->write(frame.bgr, frame.name);
         t.visualize = ms_since(visualize_start);
       }

@@ -2,6 +2,8 @@
 #include <string>
 
 #include "edgessd/runtime/engine.h"
+#include "edgessd/runtime/onnx_model.h"
+#include "edgessd/runtime/video_output.h"
 #include "edgessd/runtime/video_source.h"
 
 namespace edgessd {
@@ -15,7 +17,11 @@ struct DetectRunOptions {
   bool headless = false;
   bool json = false;   // one JSON object per frame on stdout instead of the text printout
   int64_t max_frames = 0;  // 0 = all
+  std::string overlay = "box,labels,conf";  // detectNet's --overlay
+  int alpha = 120;                          // detectNet's --alpha
+  OnnxBlobNames blobs;                      // --input-blob, --output-cvg, --output-bbox
   CaptureOptions capture;
+  OutputOptions output_options;
   EngineOptions engine;
 };
 

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -108,6 +109,43 @@ float attr_float(const onnx::NodeProto& n, const std::string& name, float fallba
 std::vector<int64_t> attr_ints(const onnx::NodeProto& n, const std::string& name) {
   const auto* a = attribute(n, name);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
+}
+
+// A Conv's or MaxPool's sliding window over an H x W input, its attributes checked
+// (strides >= 1, pads >= 0 and smaller than the kernel, no dilation, no auto_pad) so that
+// no engine divides by zero or reads outside the input.
+struct Window {
+  Shape strides, pads;  // pads: top, left, bottom, right
+  int64_t out_h = 0, out_w = 0;
+};
+Window window_of(const onnx::NodeProto& node, int64_t kh, int64_t kw, int64_t h, int64_t w, bool ceil_mode,
+                 const std::function<void(const std::string&)>& fail) {
+  Window win;
+  win.pads = attr_ints(node, "pads");
+  win.strides = attr_ints(node, "strides");
+  if (win.pads.empty()) win.pads = {0, 0, 0, 0};
+  if (win.strides.empty()) win.strides = {1, 1};
+  if (kh < 1 || kw < 1 || kh > 1024 || kw > 1024) fail("the kernel must be 1..1024 pixels a side");
+  if (win.strides.size() != 2 || win.strides[0] < 1 || win.strides[1] < 1 || win.strides[0] > 1024 ||
+      win.strides[1] > 1024)
+    fail("strides must be two numbers within 1..1024");
+  if (win.pads.size() != 4) fail("pads must be four numbers");
+  for (int i = 0; i < 4; ++i)
+    if (win.pads[i] < 0 || win.pads[i] >= (i % 2 ? kw : kh)) fail("pads must be within 0..kernel-1");
+  for (int64_t d : attr_ints(node, "dilations"))
+    if (d != 1) fail("dilations other than 1 are not supported");
+  const auto* auto_pad = attribute(node, "auto_pad");
+  if (auto_pad && auto_pad->s() != "NOTSET") fail("auto_pad is not supported");
+  auto out = [&](int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1) {
+    const int64_t span = in + p0 + p1 - k;
+    if (span < 0) fail("the kernel is larger than the padded input");
+    int64_t n = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (n - 1) * s >= in + p0) --n;  // no window may start in the end padding
+    return n;
+  };
+  win.out_h = out(h, kh, win.strides[0], win.pads[0], win.pads[2]);
+  win.out_w = out(w, kw, win.strides[1], win.pads[1], win.pads[3]);
+  return win;
 }
 
 // Row-major strides of a shape.
@@ -266,6 +304,7 @@ class OneDnnEngine : public InferenceEngine {
   void build_conv(const onnx::NodeProto& node, const std::vector<const onnx::NodeProto*>& fused_bn,
                   const onnx::NodeProto* fused_act, const std::string& output);
   void build_plain(const onnx::NodeProto& node);
+  void build_max_pool(const onnx::NodeProto& node);
 
   OnnxModel model_;
   dnnl::engine engine_;
@@ -361,6 +400,8 @@ void OneDnnEngine::build() {
         out = n->output(0);
       }
       build_conv(node, bn, act, out);
+    } else if (node.op_type() == "MaxPool") {
+      build_max_pool(node);
     } else {
       build_plain(node);
     }
@@ -430,15 +471,12 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
   if (!w.is_const || w.shape.size() != 4) fail(node, "weights must be a constant 4-d tensor");
   if (x.shape.size() != 4) fail(node, "input must be 4-d (N,C,H,W), is " + shape_text(x.shape));
   const int64_t group = attr_int(node, "group", 1);
-  Shape pads = attr_ints(node, "pads"), strides = attr_ints(node, "strides"), dilations = attr_ints(node, "dilations");
-  if (pads.empty()) pads = {0, 0, 0, 0};
-  if (strides.empty()) strides = {1, 1};
-  for (int64_t d : dilations)
-    if (d != 1) fail(node, "dilated convolutions are not supported");
-  const auto* auto_pad = attribute(node, "auto_pad");
-  if (auto_pad && auto_pad->s() != "NOTSET") fail(node, "auto_pad is not supported");
   const int64_t oc = w.shape[0], ic = x.shape[1], kh = w.shape[2], kw = w.shape[3];
+  if (group < 1 || oc % group != 0) fail(node, "group must be a positive divisor of the output channels");
   if (w.shape[1] * group != ic) fail(node, "weights " + shape_text(w.shape) + " do not fit input " + shape_text(x.shape));
+  const Window win = window_of(node, kh, kw, x.shape[2], x.shape[3], false, [&](const std::string& why) { fail(node, why); });
+  const Shape& pads = win.pads;
+  const Shape& strides = win.strides;
 
   std::vector<float> weight = w.floats;
   std::vector<float> bias(oc, 0.0f);
@@ -485,8 +523,7 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
   }
 
   const int64_t n = x.shape[0], h = x.shape[2], wd = x.shape[3];
-  const int64_t oh = (h + pads[0] + pads[2] - kh) / strides[0] + 1;
-  const int64_t ow = (wd + pads[1] + pads[3] - kw) / strides[1] + 1;
+  const int64_t oh = win.out_h, ow = win.out_w;
   Value out;
   out.shape = {n, oc, oh, ow};
   out.producer = output;
@@ -532,10 +569,9 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
     if (fused_act->op_type() == "Relu") {
       scaled.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     } else {
-      float lo = 0, hi = 3.4e38f;
-      const float amin = attr_float(*fused_act, "min", 0.0f), amax = attr_float(*fused_act, "max", 3.4e38f);
-      lo = amin * dst_scale;
-      hi = amax < 1e30f ? amax * dst_scale : hi;
+      // The bounds as fp32 read them (attributes or constant inputs); u8 starts at 0.
+      const float lo = std::max(act_lo, 0.0f) * dst_scale;
+      const float hi = act_hi < 1e30f ? act_hi * dst_scale : 3.4e38f;
       scaled.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, lo, hi);
     }
     attr.set_post_ops(scaled);
@@ -634,6 +670,41 @@ void OneDnnEngine::build_conv(const onnx::NodeProto& node, const std::vector<con
   out.blocked = dst;
   if (fused_act && !int8_) observed_.push_back({output, dst, out.shape});
   values_[output] = std::move(out);
+}
+
+// MaxPool (VGG-style SSD graphs) as a loop over plain NCHW floats.
+void OneDnnEngine::build_max_pool(const onnx::NodeProto& node) {
+  Value& x = value(node.input(0), node);
+  if (x.shape.size() != 4) fail(node, "input must be 4-d (N,C,H,W), is " + shape_text(x.shape));
+  if (node.output_size() != 1) fail(node, "the Indices output is not supported");
+  if (attr_int(node, "storage_order", 0) != 0) fail(node, "storage_order 1 is not supported");
+  const Shape kernel = attr_ints(node, "kernel_shape");
+  if (kernel.size() != 2) fail(node, "kernel_shape must be two numbers");
+  const Window win = window_of(node, kernel[0], kernel[1], x.shape[2], x.shape[3], attr_int(node, "ceil_mode", 0) != 0,
+                               [&](const std::string& why) { fail(node, why); });
+  Value v;
+  v.shape = {x.shape[0], x.shape[1], win.out_h, win.out_w};
+  v.plain = std::make_shared<std::vector<float>>(numel(v.shape));
+  v.producer = node.output(0);
+  auto src = plain(x, node);
+  auto dst = v.plain;
+  const int64_t planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3];
+  steps_.push_back([src, dst, planes, h, w, win, kernel] {
+    float* out = dst->data();
+    for (int64_t p = 0; p < planes; ++p) {
+      const float* in = src->data() + p * h * w;
+      for (int64_t oy = 0; oy < win.out_h; ++oy)
+        for (int64_t ox = 0; ox < win.out_w; ++ox) {
+          const int64_t y0 = oy * win.strides[0] - win.pads[0], x0 = ox * win.strides[1] - win.pads[1];
+          float m = -std::numeric_limits<float>::infinity();
+          for (int64_t y = std::max<int64_t>(y0, 0); y < std::min(y0 + kernel[0], h); ++y)
+            for (int64_t xx = std::max<int64_t>(x0, 0); xx < std::min(x0 + kernel[1], w); ++xx)
+              m = std::max(m, in[y * w + xx]);
+          *out++ = m;
+        }
+    }
+  });
+  values_[node.output(0)] = std::move(v);
 }
 
 void OneDnnEngine::build_plain(const onnx::NodeProto& node) {

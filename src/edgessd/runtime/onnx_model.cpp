@@ -27,21 +27,72 @@ const std::set<std::string>& supported_ops() {
   return ops;
 }
 
+// A tensor's stored data must be what its dims say: engines read numel elements from it
+// (OpenCV DNN trusts the dims). External data is refused: a model is one file here.
+void check_tensor(const onnx::TensorProto& t, const std::string& what) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL || t.external_data_size() > 0)
+    throw Error(what + ": external tensor data is not supported (give a self-contained .onnx)");
+  int64_t count = 1;
+  for (int64_t d : t.dims()) {
+    if (d < 0 || d > (int64_t{1} << 31) || (d > 0 && count > (int64_t{1} << 31) / d))
+      throw Error(what + ": dimensions out of range");
+    count *= d;
+  }
+  int64_t element = 0, stored = 0;
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: element = 4, stored = t.float_data_size(); break;
+    case onnx::TensorProto::INT64: element = 8, stored = t.int64_data_size(); break;
+    case onnx::TensorProto::INT32: element = 4, stored = t.int32_data_size(); break;
+    case onnx::TensorProto::DOUBLE: element = 8, stored = t.double_data_size(); break;
+    default: throw Error(what + ": tensor type " + std::to_string(t.data_type()) + " is not supported");
+  }
+  const int64_t have = t.has_raw_data() ? static_cast<int64_t>(t.raw_data().size()) / element : stored;
+  if ((t.has_raw_data() && static_cast<int64_t>(t.raw_data().size()) != count * element) || have != count)
+    throw Error(what + ": holds " + std::to_string(have) + " values but its dimensions need " + std::to_string(count));
+}
+
+// The windowed ops' attributes, checked before any engine sees them (OpenCV DNN divides by
+// `group` and the strides unchecked).
+void check_window_attributes(const onnx::NodeProto& node, const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    throw Error(path + ": node '" + node.name() + "' (" + node.op_type() + "): " + why);
+  };
+  for (const auto& a : node.attribute()) {
+    const std::string& name = a.name();
+    if (name == "group" && (a.i() < 1 || a.i() > 65536)) fail("group must be within 1..65536");
+    for (int64_t v : a.ints()) {
+      if ((name == "strides" || name == "dilations" || name == "kernel_shape") && (v < 1 || v > 1024))
+        fail(name + " must be within 1..1024");
+      if (name == "pads" && (v < 0 || v > 1024)) fail("pads must be within 0..1024");
+    }
+  }
+}
+
 int64_t dim_value(const onnx::ValueInfoProto& value, int index) {
   const auto& shape = value.type().tensor_type().shape();
   if (index >= shape.dim_size() || !shape.dim(index).has_dim_value()) return 0;
   return shape.dim(index).dim_value();
 }
 
-const onnx::ValueInfoProto* find_output(const onnx::GraphProto& graph, const std::string& name) {
+template <typename Values>
+std::string quoted_names(const Values& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "'" : ", '") + v.name() + "'";
+  return out;
+}
+
+// The graph output called `name` (`flag` names where the name came from, for the error).
+const onnx::ValueInfoProto& find_output(const onnx::GraphProto& graph, const std::string& name, const char* flag,
+                                        const std::string& path) {
   for (const auto& o : graph.output())
-    if (o.name() == name) return &o;
-  return nullptr;
+    if (o.name() == name) return o;
+  throw Error(path + ": no output named '" + name + "' (" + flag + "); the model's outputs are " +
+              quoted_names(graph.output()));
 }
 
 }  // namespace
 
-OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path) {
+OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path, const OnnxBlobNames& blobs) {
   OnnxModel m;
   m.path = path;
   m.bytes = read_file(path);
@@ -58,13 +109,29 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
       throw Error(path + ": node '" + node.name() + "' has operator " + node.op_type() +
                   ", which the runtime does not support");
     if (seen.insert(node.op_type()).second) m.op_types.push_back(node.op_type());
+    if (node.op_type() == "Conv" || node.op_type() == "MaxPool") check_window_attributes(node, path);
+    for (const auto& a : node.attribute())
+      if (a.has_t()) check_tensor(a.t(), path + ": node '" + node.name() + "' attribute '" + a.name() + "'");
   }
+  for (const auto& t : graph.initializer()) check_tensor(t, path + ": initializer '" + t.name() + "'");
 
   std::set<std::string> initializers;
   for (const auto& t : graph.initializer()) initializers.insert(t.name());
   std::vector<const onnx::ValueInfoProto*> inputs;
   for (const auto& in : graph.input())
     if (!initializers.count(in.name())) inputs.push_back(&in);
+  if (!blobs.input.empty()) {
+    std::vector<const onnx::ValueInfoProto*> named;
+    for (const auto* in : inputs)
+      if (in->name() == blobs.input) named.push_back(in);
+    if (named.empty()) {
+      std::string real;
+      for (const auto* in : inputs) real += (real.empty() ? "'" : ", '") + in->name() + "'";
+      throw Error(path + ": no input named '" + blobs.input + "' (--input-blob); the model's inputs are " +
+                  (real.empty() ? std::string("none") : real));
+    }
+    inputs = named;
+  }
   if (inputs.size() != 1) throw Error(path + ": expected one image input, found " + std::to_string(inputs.size()));
   const onnx::ValueInfoProto& input = *inputs[0];
   m.input_name = input.name();
@@ -79,11 +146,14 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
     throw Error(path + ": input '" + input.name() + "' needs a fixed height and width");
   m.batch_size = dim_value(input, 0) > 0 ? static_cast<int>(dim_value(input, 0)) : 1;
 
-  const onnx::ValueInfoProto* scores = find_output(graph, "scores");
-  const onnx::ValueInfoProto* boxes = find_output(graph, "boxes");
-  if (!scores || !boxes) throw Error(path + ": outputs must be named 'scores' and 'boxes' (pytorch-ssd's export)");
-  m.num_priors = dim_value(*scores, 1);
-  const int64_t classes = dim_value(*scores, 2);
+  m.scores_name = blobs.scores.empty() ? "scores" : blobs.scores;
+  m.boxes_name = blobs.boxes.empty() ? "boxes" : blobs.boxes;
+  if (m.scores_name == m.boxes_name)
+    throw Error(path + ": --output-cvg and --output-bbox both name '" + m.scores_name + "'");
+  const onnx::ValueInfoProto& scores = find_output(graph, m.scores_name, "--output-cvg", path);
+  find_output(graph, m.boxes_name, "--output-bbox", path);
+  m.num_priors = dim_value(scores, 1);
+  const int64_t classes = dim_value(scores, 2);
 
   bool has_info = false;
   for (const auto& prop : proto.metadata_props()) {

@@ -22,11 +22,21 @@ struct OnnxModel {
   Int8Calibration int8;               // empty unless `edgessd quantize` wrote one
 };
 
+// detectNet's --input-blob / --output-cvg / --output-bbox: which graph input and outputs
+// are the image, the scores and the boxes. Empty = the one image input, `scores`, `boxes`.
+struct OnnxBlobNames {
+  std::string input;
+  std::string scores;
+  std::string boxes;
+};
+
 // Reads and checks the file: one 4-d float input with 3 channels, outputs `scores` and
-// `boxes`. Labels come from `labels_path` when given, else the model's metadata, else
+// `boxes` (or the names `blobs` gives; a name the graph lacks is an Error listing the real
+// ones). Labels come from `labels_path` when given, else the model's metadata, else
 // labels.txt beside the model; their count must match the scores' class dimension.
 // Every problem is an Error naming the file (and the node, where one is at fault).
-OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path = "");
+OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path = "",
+                          const OnnxBlobNames& blobs = {});
 
 // The model rewritten for OpenCV DNN 4.6, which rejects two things PyTorch exports:
 // Identity nodes (removed, their consumers rewired) and Clip with min/max as inputs

@@ -11,6 +11,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
+#include "edgessd/runtime/stream_pipelines.h"
 #include "edgessd/runtime/video_source.h"
 
 namespace edgessd {
@@ -68,9 +69,26 @@ class FolderOutput : public VideoOutput {
   size_t frames_ = 0;
 };
 
+// The FourCC for a video file: --output-codec when given, else the container's usual one.
+int video_fourcc(const std::string& path, const std::string& codec) {
+  if (codec == "h264") return cv::VideoWriter::fourcc('a', 'v', 'c', '1');
+  if (codec == "h265") return cv::VideoWriter::fourcc('h', 'e', 'v', '1');
+  if (codec == "vp8") return cv::VideoWriter::fourcc('V', 'P', '8', '0');
+  if (codec == "vp9") return cv::VideoWriter::fourcc('V', 'P', '9', '0');
+  if (codec == "mjpeg") return cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
+  if (!codec.empty()) throw Error("--output-codec " + codec + ": not one of " + stream_codecs());
+  std::string ext = fs::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".avi") return cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
+  if (ext == ".mkv") return cv::VideoWriter::fourcc('X', 'V', 'I', 'D');
+  if (ext == ".webm") return cv::VideoWriter::fourcc('V', 'P', '8', '0');
+  return cv::VideoWriter::fourcc('m', 'p', '4', 'v');
+}
+
 class VideoFileOutput : public VideoOutput {
  public:
-  VideoFileOutput(std::string path, double fps) : path_(std::move(path)), fps_(fps > 0 ? fps : 30) {
+  VideoFileOutput(std::string path, double fps, const std::string& codec)
+      : path_(std::move(path)), fps_(fps > 0 ? fps : 30), fourcc_(video_fourcc(path_, codec)) {
     const fs::path p(path_);
     // The container comes from the extension, so the temporary name keeps it.
     temporary_ = (p.parent_path() / ("." + p.stem().string() + ".partial-" + std::to_string(::getpid()) +
@@ -89,12 +107,7 @@ class VideoFileOutput : public VideoOutput {
   void write(const cv::Mat& bgr, const std::string&) override {
     if (!writer_.isOpened()) {
       size_ = bgr.size();
-      std::string ext = fs::path(path_).extension().string();
-      for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const int fourcc = ext == ".avi" ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G')
-                         : ext == ".mkv" ? cv::VideoWriter::fourcc('X', 'V', 'I', 'D')
-                                         : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
-      if (!writer_.open(temporary_, cv::CAP_FFMPEG, fourcc, fps_, size_))
+      if (!writer_.open(temporary_, cv::CAP_FFMPEG, fourcc_, fps_, size_))
         throw Error(path_ + ": cannot open a video writer for it (codec/container unsupported?)");
     }
     if (bgr.size() == size_) {
@@ -122,6 +135,44 @@ class VideoFileOutput : public VideoOutput {
  private:
   std::string path_, temporary_;
   double fps_;
+  int fourcc_;
+  cv::VideoWriter writer_;
+  cv::Size size_;
+  size_t frames_ = 0;
+};
+
+// RTP over UDP through a GStreamer pipeline (stream_pipelines.h); the pipeline starts with
+// the first frame, whose size the stream keeps.
+class RtpOutput : public VideoOutput {
+ public:
+  RtpOutput(std::string uri, double fps, const OutputOptions& options)
+      : uri_(std::move(uri)), fps_(fps > 0 ? fps : 30),
+        pipeline_(rtp_sender_pipeline(parse_rtp_uri(uri_), options.codec, options.bitrate)) {}
+  ~RtpOutput() override { writer_.release(); }
+  void write(const cv::Mat& bgr, const std::string&) override {
+    if (!writer_.isOpened()) {
+      size_ = bgr.size();
+      if (!writer_.open(pipeline_, cv::CAP_GSTREAMER, 0, fps_, size_, true))
+        throw Error(uri_ + ": cannot start the GStreamer pipeline '" + pipeline_ +
+                    "' (Debian: gstreamer1.0-plugins-base, -good and -ugly)");
+    }
+    if (bgr.size() == size_) {
+      writer_.write(bgr);
+    } else {
+      cv::Mat resized;
+      cv::resize(bgr, resized, size_);
+      writer_.write(resized);
+    }
+    ++frames_;
+  }
+  void close() override { writer_.release(); }
+  std::string uri() const override { return uri_; }
+  size_t frames_written() const override { return frames_; }
+
+ private:
+  std::string uri_;
+  double fps_;
+  std::string pipeline_;
   cv::VideoWriter writer_;
   cv::Size size_;
   size_t frames_ = 0;
@@ -153,11 +204,17 @@ class DisplayOutput : public VideoOutput {
 
 }  // namespace
 
-std::unique_ptr<VideoOutput> VideoOutput::open(const std::string& uri, bool sequence, double fps) {
+std::unique_ptr<VideoOutput> VideoOutput::open(const std::string& uri, bool sequence, double fps,
+                                               const OutputOptions& options) {
   if (uri.empty()) throw Error("no output given");
   if (uri.rfind("display://", 0) == 0) return std::make_unique<DisplayOutput>();
+  if (uri.rfind("rtp://", 0) == 0) return std::make_unique<RtpOutput>(uri, fps, options);
+  const size_t scheme = uri.find("://");
+  if (scheme != std::string::npos && uri.rfind("file://", 0) != 0)
+    throw Error(uri + ": output streams other than rtp://HOST:PORT (" + uri.substr(0, scheme) +
+                "://) are not supported; stream with rtp:// or write a file, a folder or display://0");
   std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
-  if (has_video_extension(path)) return std::make_unique<VideoFileOutput>(path, fps);
+  if (has_video_extension(path)) return std::make_unique<VideoFileOutput>(path, fps, options.codec);
   const bool numbered = path.find("%i") != std::string::npos || path.find("%d") != std::string::npos;
   std::error_code ec;
   if (has_image_extension(path) && !fs::is_directory(path, ec)) {
@@ -167,6 +224,10 @@ std::unique_ptr<VideoOutput> VideoOutput::open(const std::string& uri, bool sequ
     if (!parent.empty() && !fs::is_directory(parent, ec)) throw Error(uri + ": the output folder does not exist");
     return std::make_unique<ImageFileOutput>(path);
   }
+  if (!fs::path(path).extension().empty() && !fs::is_directory(path, ec))
+    throw Error(uri + ": unknown output type '" + fs::path(path).extension().string() +
+                "'; give an image (jpg, jpeg, png, bmp, tif, tiff, webp), a video (mp4, avi, mkv, mov, webm), "
+                "a folder, rtp://HOST:PORT or display://0");
   return std::make_unique<FolderOutput>(path);
 }
 

@@ -12,6 +12,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/runtime/stream_pipelines.h"
 
 namespace edgessd {
 
@@ -65,10 +66,12 @@ class ImageListSource : public VideoSource {
 
 class CaptureSource : public VideoSource {
  public:
-  CaptureSource(std::string uri, bool live) : uri_(std::move(uri)), live_(live) {}
+  CaptureSource(std::string uri, bool live, const CaptureOptions& options)
+      : uri_(std::move(uri)), live_(live), options_(options) {}
 
   void open_file(const std::string& path) {
     if (!capture_.open(path, cv::CAP_FFMPEG) && !capture_.open(path)) fail("cannot open the video file");
+    path_ = path;
   }
   void open_camera(int index, const CaptureOptions& options) {
     if (!capture_.open(index, cv::CAP_V4L2) && !capture_.open(index)) fail("cannot open the camera");
@@ -85,11 +88,13 @@ class CaptureSource : public VideoSource {
 
   bool read(Frame& frame) override {
     cv::Mat bgr;
-    bool ok = false;
-    try {
-      ok = capture_.read(bgr) && !bgr.empty();
-    } catch (const cv::Exception& e) {
-      ok = false;
+    bool ok = grab(bgr);
+    // --input-loop: a video file starts again at its end.
+    while (!ok && !path_.empty() && index_ > 0 && (options_.loop < 0 || loops_done_ < options_.loop)) {
+      ++loops_done_;
+      capture_.release();
+      ok = capture_.open(path_, cv::CAP_FFMPEG) && grab(bgr);
+      if (!ok) break;
     }
     if (!ok) {
       if (live_) end_reason_ = uri_ + " stopped delivering frames (disconnected?) after " + std::to_string(index_) + " frames";
@@ -97,6 +102,8 @@ class CaptureSource : public VideoSource {
       return false;
     }
     if (bgr.channels() == 1) cv::cvtColor(bgr, bgr, cv::COLOR_GRAY2BGR);
+    if (options_.width > 0 && options_.height > 0 && bgr.size() != cv::Size(options_.width, options_.height))
+      cv::resize(bgr, bgr, cv::Size(options_.width, options_.height));
     frame.bgr = bgr;
     frame.index = index_++;
     char name[32];
@@ -116,9 +123,19 @@ class CaptureSource : public VideoSource {
 
  private:
   [[noreturn]] void fail(const std::string& why) { throw Error(uri_ + ": " + why); }
+  bool grab(cv::Mat& bgr) {
+    try {
+      return capture_.read(bgr) && !bgr.empty();
+    } catch (const cv::Exception&) {
+      return false;
+    }
+  }
 
   std::string uri_;
   bool live_;
+  CaptureOptions options_;
+  std::string path_;  // a video file's, for --input-loop
+  int loops_done_ = 0;
   cv::VideoCapture capture_;
   int64_t index_ = 0;
   std::string end_reason_;
@@ -145,14 +162,21 @@ bool has_video_extension(const std::string& path) {
 
 std::unique_ptr<VideoSource> VideoSource::open(const std::string& uri, const CaptureOptions& options) {
   if (uri.empty()) throw Error("no input given");
+  check_stream_codec(options.codec, "--input-codec");
+  if (options.loop < -1) throw Error("--input-loop " + std::to_string(options.loop) + ": must be -1 (forever) or more");
   if (uri.find(" ! ") != std::string::npos) {
-    auto s = std::make_unique<CaptureSource>(uri, true);
+    auto s = std::make_unique<CaptureSource>(uri, true, options);
     s->open_gstreamer(uri);
     return s;
   }
-  for (const char* scheme : {"rtsp://", "rtmp://", "http://", "https://", "udp://", "rtp://"}) {
+  if (starts_with(uri, "rtp://")) {
+    auto s = std::make_unique<CaptureSource>(uri, true, options);
+    s->open_gstreamer(rtp_receiver_pipeline(parse_rtp_uri(uri), options.codec));
+    return s;
+  }
+  for (const char* scheme : {"rtsp://", "rtmp://", "http://", "https://", "udp://"}) {
     if (starts_with(uri, scheme)) {
-      auto s = std::make_unique<CaptureSource>(uri, true);
+      auto s = std::make_unique<CaptureSource>(uri, true, options);
       s->open_stream(uri);
       return s;
     }
@@ -166,7 +190,7 @@ std::unique_ptr<VideoSource> VideoSource::open(const std::string& uri, const Cap
       throw Error(uri + ": expected /dev/videoN");
     std::error_code ec;
     if (!fs::exists(path, ec)) throw Error(uri + ": no such camera");
-    auto s = std::make_unique<CaptureSource>(uri, true);
+    auto s = std::make_unique<CaptureSource>(uri, true, options);
     s->open_camera(std::stoi(number), options);
     return s;
   }
@@ -183,7 +207,7 @@ std::unique_ptr<VideoSource> VideoSource::open(const std::string& uri, const Cap
   }
   if (!fs::exists(path, ec)) throw Error(uri + ": no such file or folder");
   if (has_image_extension(path)) return std::make_unique<ImageListSource>(uri, std::vector<std::string>{path}, false);
-  auto s = std::make_unique<CaptureSource>(uri, false);
+  auto s = std::make_unique<CaptureSource>(uri, false, options);
   s->open_file(path);
   return s;
 }

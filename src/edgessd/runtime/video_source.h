@@ -6,11 +6,14 @@
 
 namespace edgessd {
 
-// What a camera is asked for (0 = its default).
+// detectNet's --input-width/--input-height/--input-rate (what a camera is asked for, and
+// the size video frames are scaled to; 0 = as they come), --input-loop and --input-codec.
 struct CaptureOptions {
   int width = 0;
   int height = 0;
   double fps = 0;
+  int loop = 0;       // play a video file this many more times; -1 = forever
+  std::string codec;  // of an rtp:// input; empty = h264
 };
 
 struct Frame {
@@ -21,7 +24,8 @@ struct Frame {
 
 // Frames from a URI, in the manner of jetson-utils' videoSource: an image file; a folder
 // or a glob of images; a video file (file:// optional); /dev/videoN or v4l2:///dev/videoN;
-// rtsp://, rtmp://, http(s):// streams; or a GStreamer pipeline (anything with " ! ").
+// rtsp://, rtmp://, http(s):// streams; rtp://@:PORT (RTP over UDP, decoded by GStreamer);
+// or a GStreamer pipeline (anything with " ! ").
 class VideoSource {
  public:
   virtual ~VideoSource() = default;

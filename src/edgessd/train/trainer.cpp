@@ -17,6 +17,7 @@
 #include "edgessd/common/progress.h"
 #include "edgessd/data/loader.h"
 #include "edgessd/model/checkpoint.h"
+#include "edgessd/train/optimizer_state.h"
 #include "edgessd/model/cpu_autocast.h"
 #include "edgessd/model/model_info.h"
 #include "edgessd/model/ssd.h"
@@ -103,6 +104,29 @@ std::pair<DetectionDataset, DetectionDataset> read_data(const TrainOptions& opti
   return {std::move(train_set), std::move(val_set)};
 }
 
+// One epoch's checkpoint: weights, optimizer state and model JSON with the training state.
+// Named by the validation loss, or by the training loss when there is nothing to validate on.
+std::string save_checkpoint(const TrainOptions& options, const std::string& net_name, Ssd& net,
+                            const torch::optim::SGD& optimizer, const std::vector<std::string>& class_names,
+                            const EpochMetrics& metrics) {
+  const double loss = metrics.validated ? metrics.val_loss : metrics.train_loss;
+  const std::string path = join_path(options.model_dir, net_name + "-Epoch-" + std::to_string(metrics.epoch) +
+                                                            "-Loss-" + python_float(loss) + ".pth");
+  StateDict state = state_dict_of(*net);
+  for (auto& [key, t] : state) t = t.to(torch::kCPU).contiguous();
+  write_state_dict(path, state);
+  save_sgd_state(optimizer, optimizer_path(path));
+  ModelInfo info;
+  info.net = net_name;
+  info.class_names = class_names;
+  info.source = "edgessd train";
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(model_info_to_json(info));
+  j["training"] = {{"epoch", metrics.epoch}, {metrics.validated ? "val_loss" : "train_loss", loss}, {"seed", options.seed}};
+  write_file_atomic(model_info_path(path), j.dump(2) + "\n");
+  log_info("Saved model " + path);
+  return path;
+}
+
 struct LossSums {
   double total = 0, regression = 0, classification = 0;
   size_t steps = 0;
@@ -148,6 +172,10 @@ TrainResult train(const TrainOptions& options) {
   scheduled_lr(options, 1, 0);  // validates --scheduler and --milestones before any work
   if (options.epochs < 1) throw Error("--epochs must be at least 1");
   if (options.validation_epochs < 1) throw Error("--validation-epochs must be at least 1");
+  // Two different starting weights: pytorch-ssd's usage offers them as alternatives.
+  // (--resume may join either, as it does there: rerunning a command with --resume added.)
+  if (!options.base_net.empty() && !options.pretrained_ssd.empty())
+    throw Error("--base-net and --pretrained-ssd: give only one of them");
 
   torch::Device device(torch::kCPU);
   if (options.use_cuda && torch::cuda::is_available()) {
@@ -180,10 +208,9 @@ TrainResult train(const TrainOptions& options) {
            std::to_string(val_set.box_count()) + " boxes");
   write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
 
-  // The net: its kind from --net, else from the starting checkpoint's JSON. As in
-  // pytorch-ssd, --resume wins over --base-net, which wins over --pretrained-ssd.
+  // The net: its kind from --net, else from the starting checkpoint's JSON.
   const std::string start_file =
-      !options.resume.empty() ? options.resume : !options.pretrained_ssd.empty() ? options.pretrained_ssd : options.base_net;
+      !options.resume.empty() ? options.resume : options.pretrained_ssd + options.base_net;  // at most one of the two
   ModelInfo start_info;
   const bool has_start_info = !start_file.empty() && load_model_info(start_file, start_info);
   std::string net_name = options.net;
@@ -197,6 +224,8 @@ TrainResult train(const TrainOptions& options) {
   int start_epoch = 0;
   if (!options.resume.empty()) {
     log_info("Resume from the model " + options.resume);
+    if (!options.base_net.empty() || !options.pretrained_ssd.empty())
+      log_info("--resume replaces --base-net / --pretrained-ssd (as in pytorch-ssd)");
     load_state_dict(*net, read_state_dict(options.resume), LoadMode::Everything, options.resume);
     if (!has_start_info) throw Error(options.resume + ": no model JSON beside it, so the epoch to resume is unknown");
     auto j = nlohmann::json::parse(read_file(model_info_path(options.resume)));
@@ -260,7 +289,7 @@ TrainResult train(const TrainOptions& options) {
   if (!options.resume.empty()) {
     const std::string path = optimizer_path(options.resume);
     if (std::filesystem::exists(path)) {
-      torch::load(optimizer, path);
+      load_sgd_state(optimizer, path);
       log_info("Restored optimizer state (momentum) from " + path);
     } else {
       log_warning(path + " not found: momentum starts from zero");
@@ -280,6 +309,7 @@ TrainResult train(const TrainOptions& options) {
   val_loader_options.augment = false;
   std::unique_ptr<DataLoader> val_loader;
   if (!val_set.images.empty()) val_loader = std::make_unique<DataLoader>(val_set, matcher, val_loader_options);
+  else log_warning("nothing to validate on: checkpoints are named by the training loss");
 
   MultiboxLoss criterion(3);
   const int64_t P = static_cast<int64_t>(priors.size());
@@ -376,7 +406,8 @@ TrainResult train(const TrainOptions& options) {
       log_info(line);
     }
 
-    if (val_loader && (epoch % options.validation_epochs == 0 || epoch == options.epochs - 1)) {
+    const bool checkpoint_epoch = epoch % options.validation_epochs == 0 || epoch == options.epochs - 1;
+    if (val_loader && checkpoint_epoch) {
       net->eval();
       torch::NoGradGuard no_grad;
       val_loader->start_epoch(0);
@@ -401,25 +432,10 @@ TrainResult train(const TrainOptions& options) {
                     "Loss: %.4f",
                     epoch, metrics.val_loss, metrics.val_regression, metrics.val_classification);
       log_info(line);
-
-      const std::string path = join_path(options.model_dir, net_name + "-Epoch-" + std::to_string(epoch) + "-Loss-" +
-                                                                python_float(metrics.val_loss) + ".pth");
-      StateDict state = state_dict_of(*net);
-      for (auto& [key, t] : state) t = t.to(torch::kCPU).contiguous();
-      write_state_dict(path, state);
-      std::ostringstream optim_bytes;
-      torch::save(optimizer, optim_bytes);
-      write_file_atomic(optimizer_path(path), optim_bytes.str());
-      ModelInfo info;
-      info.net = net_name;
-      info.class_names = train_set.class_names;
-      info.source = "edgessd train";
-      nlohmann::ordered_json j = nlohmann::ordered_json::parse(model_info_to_json(info));
-      j["training"] = {{"epoch", epoch}, {"val_loss", metrics.val_loss}, {"seed", options.seed}};
-      write_file_atomic(model_info_path(path), j.dump(2) + "\n");
-      last_good = path;
-      result.last_checkpoint = path;
-      log_info("Saved model " + path);
+    }
+    if (checkpoint_epoch) {
+      last_good = save_checkpoint(options, net_name, net, optimizer, train_set.class_names, metrics);
+      result.last_checkpoint = last_good;
     }
     metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     append_metrics(metrics_path, metrics, group_base_lrs.size());
