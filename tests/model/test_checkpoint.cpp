@@ -195,8 +195,9 @@ TEST(Checkpoint, BaseNetOnlyFromSsdOrBareMobilenet) {
 
 TEST(Checkpoint, FuzzTargetSurvivesMutatedSeeds) {
   const std::string corpus = std::string(EDGESSD_SOURCE_DIR) + "/fuzz/corpus";
+  // seed-optimizer-state.pth: --resume's momentum buffers, read by the same reader.
   CommandResult r = run_command(std::string(EDGESSD_FUZZ_REPLAY) + " --mutate 3000 " + corpus + "/seed-zip.pth " +
-                                corpus + "/seed-legacy.pth");
+                                corpus + "/seed-legacy.pth " + corpus + "/seed-optimizer-state.pth");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("replayed 6002 inputs without a crash"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("replayed 9003 inputs without a crash"), std::string::npos) << r.output;
 }

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "edgessd/common/error.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/model/checkpoint.h"
@@ -42,7 +43,7 @@ std::vector<float> fixed_input(size_t n) {
 
 void run_bench(const BenchArgs& a) {
   using namespace edgessd;
-  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = edgessd::resolve_threads(a.threads);
   if (a.runs < 1) throw Error("--runs must be >= 1");
   if (a.engine == "libtorch") {
     // LibTorch eager on the checkpoint (X.pth), for comparison.
@@ -101,7 +102,7 @@ void add_bench_command(CLI::App& app) {
   std::vector<std::string> engines = {"auto", "libtorch"};
   for (const auto& e : edgessd::available_engines()) engines.push_back(e);
   cmd->add_option("--engine", a->engine, "Engine")->check(CLI::IsMember(engines))->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Threads (0 = every core)")->capture_default_str();
+  cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--runs", a->runs, "Timed runs after 5 warm-up runs")->capture_default_str();
   cmd->add_option("--net", a->net, "For --engine libtorch without a model JSON: mb1-ssd or mb1-ssd-relu6");
   cmd->callback([a] { run_bench(*a); });

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/data/synth.h"
 #include "edgessd/demo/demo.h"
 #include "edgessd/common/logging.h"
@@ -11,7 +12,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Training batch size")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed for data and training")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Threads (0 = every core)")->capture_default_str();
+  cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--precision", a->precision, "auto, fp32 or bf16")->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--threshold", a->threshold, "Confidence for the annotated images")->capture_default_str();
@@ -24,7 +25,7 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--out", a->out, "Output folder")->required();
   cmd->add_option("--count", a->count, "Images over all splits")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed (same seed, same data set)")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Threads (0 = every core)")->capture_default_str();
+  cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--photos", a->photo_dirs, "Folders of background photos (default: face-api demo photos and "
                                              "Debian wallpapers, where present)");
   cmd->callback([a] {

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/common/error.h"
 #include "edgessd/runtime/detect_run.h"
 #include "edgessd/runtime/engine.h"
@@ -59,7 +60,7 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--bitrate", a->output_options.bitrate, "Bits per second of an rtp:// output")->capture_default_str();
   cmd.add_option("--max-frames", a->max_frames, "Stop after this many frames (0 = all)")->capture_default_str();
   cmd.add_option("--engine", a->engine.name, "Inference engine")->check(CLI::IsMember(engines))->capture_default_str();
-  cmd.add_option("--threads", a->engine.threads, "Engine threads (0 = every core)")->capture_default_str();
+  cmd.add_option("--threads", a->engine.threads, std::string("Engine threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd.callback([a, network, camera, &exit_code] {
     if (!network->empty() && !a->model.empty())
       throw edgessd::Error("--network " + *network + ": --model was given too; give one");

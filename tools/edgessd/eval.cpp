@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/eval/evaluate.h"
@@ -96,7 +97,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--model", a->model, "Exported ONNX model, run through the deploy runtime");
 #ifndef EDGESSD_TRAINER_ONLY
   cmd->add_option("--engine", a->engine.name, "Runtime engine for --model")->capture_default_str();
-  cmd->add_option("--threads", a->engine.threads, "Runtime threads for --model (0 = every core)");
+  cmd->add_option("--threads", a->engine.threads, std::string("Runtime threads for --model (") + edgessd::threads_rule() + ")");
 #endif
   cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
       ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));

@@ -6,14 +6,17 @@
 #include "edgessd/common/error.h"
 
 // Every program's main: parse (the subcommand callbacks do the work) and turn errors into
-// one line and an exit status: 1 for bad input (edgessd::Error), 2 for anything else.
+// one line and an exit status: 0 for --help and --version, 1 for bad input (a flag that
+// does not parse, or an edgessd::Error), 2 for anything else (a bug).
 inline int run_app(CLI::App& app, int argc, char** argv, const char* program, const int& exit_code,
                    const std::function<void()>& before_parse = {}) {
   try {
     if (before_parse) before_parse();
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "%s: error: %s (see --help)\n", program, e.what());
+    return 1;
   } catch (const edgessd::Error& e) {
     std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return 1;

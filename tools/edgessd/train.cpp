@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/train/trainer.h"
@@ -52,7 +53,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "auto, fp32 or bf16 (CPU autocast where the CPU has bf16)")
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--threads", o->threads, std::string("LibTorch threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--clip-grad-norm", o->clip_grad_norm,
                   "Clip the gradients' global L2 norm to this before each step (0: none, as pytorch-ssd)")
       ->check(CLI::NonNegativeNumber)

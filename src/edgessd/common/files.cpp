@@ -15,6 +15,16 @@
 namespace edgessd {
 
 std::string read_file(const std::string& path) {
+  // Only regular files: a folder read as empty, and /dev/zero grew without bound.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw Error(path + ": cannot open (" + std::strerror(ENOENT) + ")");
+  if (!std::filesystem::is_regular_file(status))
+    throw Error(path + (std::filesystem::is_directory(status) ? ": is a folder, not a file" : ": not a regular file"));
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxReadBytes)
+    throw Error(path + ": " + std::to_string(size >> 20) + " MB, larger than the " + std::to_string(kMaxReadBytes >> 20) +
+                " MB this reads");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
   std::ostringstream buffer;
@@ -23,8 +33,17 @@ std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
+void check_replaceable(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw Error(path + ": exists and is not a regular file; refusing to replace it");
+}
+
 void write_file_atomic(const std::string& path,
                        const std::function<void(std::FILE*)>& write) {
+  // A rename would replace a device node or a folder's entry; nothing is written beside it.
+  check_replaceable(path);
   std::string temp = path + ".tmp-" + std::to_string(::getpid());
   std::FILE* file = std::fopen(temp.c_str(), "wb");
   if (!file) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");

@@ -1,11 +1,18 @@
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
 namespace edgessd {
 
+// A regular file's bytes (at most kMaxReadBytes); folders, devices and pipes are Errors.
+constexpr uintmax_t kMaxReadBytes = uintmax_t{4} << 30;
 std::string read_file(const std::string& path);
+
+// Error unless `path` is absent or a regular file: outputs never replace a device node,
+// a folder or a pipe (`--output /dev/null` used to replace the device with a file).
+void check_replaceable(const std::string& path);
 
 // Writes through `write` into a temporary file beside `path`, flushes it to disk and
 // renames it over `path`, so a reader never sees a half-written file. On any failure the

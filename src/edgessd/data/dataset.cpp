@@ -18,6 +18,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/model/model_info.h"
 
 namespace edgessd {
 
@@ -63,30 +64,43 @@ bool valid_box(const CornerBox& b) {
   return b.x1 < b.x2 && b.y1 < b.y2;
 }
 
-// Drops images whose file is missing or does not decode (checked in parallel).
+// 0 ok, 2 undecodable, 3 under 8 px on a side. Decoding at 1/8 scale keeps the check
+// cheap; an image too small to have a 1/8 scale makes OpenCV throw there (it used to
+// abort eval and train), and is too small to train or evaluate on anyway.
+uint8_t image_state(const std::string& path) {
+  try {
+    return cv::imread(path, cv::IMREAD_REDUCED_GRAYSCALE_8).empty() ? 2 : 0;
+  } catch (const cv::Exception&) {
+    return 3;
+  }
+}
+
+// Drops images whose file is missing, does not decode or is tiny (checked in parallel).
 void drop_unreadable(std::vector<AnnotatedImage>& images, bool verify, const std::string& where) {
-  std::vector<uint8_t> state(images.size(), 0);  // 0 ok, 1 missing, 2 undecodable
+  std::vector<uint8_t> state(images.size(), 0);  // 0 ok, 1 missing, 2 undecodable, 3 tiny
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next++) < images.size();) {
       std::error_code ec;
       if (!std::filesystem::is_regular_file(images[i].image_path, ec)) state[i] = 1;
-      else if (verify && cv::imread(images[i].image_path, cv::IMREAD_REDUCED_GRAYSCALE_8).empty()) state[i] = 2;
+      else if (verify) state[i] = image_state(images[i].image_path);
     }
   };
   const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
   for (auto& t : pool) t.join();
-  DropReport missing("missing images"), broken("undecodable images");
+  DropReport missing("missing images"), broken("undecodable images"), tiny("images under 8 px on a side");
   std::vector<AnnotatedImage> kept;
   for (size_t i = 0; i < images.size(); ++i) {
     if (state[i] == 1) missing.add(images[i].image_path);
     else if (state[i] == 2) broken.add(images[i].image_path);
+    else if (state[i] == 3) tiny.add(images[i].image_path);
     else kept.push_back(std::move(images[i]));
   }
   missing.log(where);
   broken.log(where);
+  tiny.log(where);
   images = std::move(kept);
 }
 
@@ -115,6 +129,7 @@ DetectionDataset read_open_images(const std::string& root, const std::string& sp
     for (size_t r = 0; r < table.rows(); ++r) names.insert(table.row(r)[c_class]);
     dataset.class_names.push_back("BACKGROUND");
     dataset.class_names.insert(dataset.class_names.end(), names.begin(), names.end());
+    check_class_names(dataset.class_names, csv_path + " (ClassName)");
   } else {
     dataset.class_names = options.class_names;
   }
@@ -184,6 +199,7 @@ DetectionDataset read_voc(const std::string& root, const std::string& split, con
       if (!line.empty() && line != "BACKGROUND") dataset.class_names.push_back(line);
     }
     if (dataset.class_names.size() < 2) throw Error(labels_path + ": no class names");
+    check_class_names(dataset.class_names, labels_path);
   } else {
     dataset.class_names = kVocClasses;
   }

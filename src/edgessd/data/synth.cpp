@@ -14,6 +14,7 @@
 #include "edgessd/common/boxes.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
+#include "edgessd/common/threads.h"
 
 namespace edgessd {
 
@@ -316,7 +317,7 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
       }
     }
   };
-  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = resolve_threads(options.threads);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();

@@ -13,6 +13,7 @@
 #include "edgessd/common/image.h"
 #include "edgessd/common/progress.h"
 #include "edgessd/eval/average_precision.h"
+#include "edgessd/model/model_info.h"
 
 namespace edgessd {
 
@@ -70,7 +71,16 @@ void draw_pr_curves(const std::vector<std::string>& names, const std::vector<Pre
 EvalResult evaluate(const DetectionDataset& dataset, const DetectFunction& detect, const EvalOptions& options) {
   const size_t num_classes = dataset.class_names.size();
   const size_t n = dataset.images.size();
+  if (!(options.iou_threshold > 0 && options.iou_threshold <= 1))
+    throw Error("--iou-threshold " + std::to_string(options.iou_threshold) + ": must be within 0 (exclusive) and 1");
   if (n == 0) throw Error(dataset.description + ": no images to evaluate");
+  // The output folder is checked before the work, not after it.
+  if (!options.eval_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.eval_dir, ec);
+    if (!std::filesystem::is_directory(options.eval_dir, ec))
+      throw Error("--eval-dir " + options.eval_dir + ": cannot create the folder");
+  }
   // Ground truth per class and image, in pixels (boxes are scaled with the image size).
   std::vector<std::vector<std::vector<CornerBox>>> gt(num_classes, std::vector<std::vector<CornerBox>>(n));
   std::vector<std::vector<std::vector<uint8_t>>> difficult(num_classes, std::vector<std::vector<uint8_t>>(n));
@@ -99,7 +109,6 @@ EvalResult evaluate(const DetectionDataset& dataset, const DetectFunction& detec
   EvalResult result;
   result.images = n;
   std::vector<PrecisionRecall> curves;
-  if (!options.eval_dir.empty()) std::filesystem::create_directories(options.eval_dir);
   for (size_t c = 1; c < num_classes; ++c) {
     const std::string& name = dataset.class_names[c];
     if (!options.eval_dir.empty()) {
@@ -109,7 +118,7 @@ EvalResult evaluate(const DetectionDataset& dataset, const DetectFunction& detec
         text += dataset.images[d.image_index].image_id + " " + shortest(d.probability) + " " + shortest(d.box.x1 + 1.0f) +
                 " " + shortest(d.box.y1 + 1.0f) + " " + shortest(d.box.x2 + 1.0f) + " " + shortest(d.box.y2 + 1.0f) + "\n";
       }
-      write_file_atomic(join_path(options.eval_dir, "det_test_" + name + ".txt"), text);
+      write_file_atomic(join_path(options.eval_dir, "det_test_" + file_name_of(name) + ".txt"), text);
     }
     PrecisionRecall pr = precision_recall(detections[c], gt[c], difficult[c], options.iou_threshold);
     const double ap = options.use_2007_metric ? voc2007_average_precision(pr) : area_average_precision(pr);

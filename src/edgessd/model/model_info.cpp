@@ -1,8 +1,12 @@
 #include "edgessd/model/model_info.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
@@ -55,7 +59,39 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
     throw Error(what + ": bad model JSON (" + e.what() + ")");
   }
   if (info.class_names.size() < 2) throw Error(what + ": needs BACKGROUND and at least one class");
+  check_class_names(info.class_names, what);
+  if (!(info.image_std > 0) || !std::isfinite(info.image_std) || !std::isfinite(info.image_mean))
+    throw Error(what + ": image_std must be a positive number and image_mean finite");
   return info;
+}
+
+void check_class_names(const std::vector<std::string>& names, const std::string& where) {
+  auto is_background = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+    return s == "BACKGROUND";
+  };
+  if (names.empty() || names.front() != "BACKGROUND") throw Error(where + ": the first class must be BACKGROUND");
+  std::set<std::string> seen;
+  for (size_t i = 1; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    const std::string shown = "class " + std::to_string(i) + " '" + name.substr(0, 64) + "'";
+    if (name.empty()) throw Error(where + ": class " + std::to_string(i) + " has an empty name");
+    if (name.size() > 256) throw Error(where + ": " + shown + "... is longer than 256 bytes");
+    for (unsigned char c : name)
+      if (c < 0x20 || c == 0x7f) throw Error(where + ": class " + std::to_string(i) + " holds a control character");
+    if (is_background(name)) throw Error(where + ": " + shown + ": BACKGROUND is reserved for class 0");
+    if (!seen.insert(name).second) throw Error(where + ": " + shown + " appears twice");
+  }
+}
+
+std::string file_name_of(const std::string& class_name) {
+  std::string out = class_name;
+  for (char& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '.' || c == '_' || c == '(' || c == ')' ||
+          c == '-'))
+      c = '_';
+  if (!out.empty() && out.front() == '.') out.front() = '_';
+  return out;
 }
 
 void save_model_info(const std::string& checkpoint_path, const ModelInfo& info) {
@@ -81,6 +117,7 @@ std::vector<std::string> read_labels(const std::string& path) {
   if (names.empty()) throw Error(path + ": no class names");
   // pytorch-ssd's labels.txt starts with BACKGROUND; jetson-inference's may not.
   if (names.front() != "BACKGROUND") names.insert(names.begin(), "BACKGROUND");
+  check_class_names(names, path);
   return names;
 }
 

@@ -27,6 +27,16 @@ void save_model_info(const std::string& checkpoint_path, const ModelInfo& info);
 // Reads X.json beside X.pth; returns false if there is none (a pytorch-ssd checkpoint).
 bool load_model_info(const std::string& checkpoint_path, ModelInfo& info);
 
+// Class names come from data files, so they are untrusted: BACKGROUND first and nowhere
+// else (any case), each other name non-empty, at most 256 bytes, without control
+// characters (a newline desynchronised labels.txt from the model), and unique. Error
+// naming `where` and the offending name otherwise.
+void check_class_names(const std::vector<std::string>& names, const std::string& where);
+
+// A class name as part of a file name (eval's det_test_<class>.txt): letters, digits,
+// space and ._()- kept, anything else (a '/' among them) '_', never a leading '.'.
+std::string file_name_of(const std::string& class_name);
+
 // labels.txt as pytorch-ssd writes it: one class name a line, BACKGROUND first.
 std::vector<std::string> read_labels(const std::string& path);
 void write_labels(const std::string& path, const std::vector<std::string>& class_names);

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/model/cpu_autocast.h"
 
 namespace edgessd {
@@ -74,8 +75,7 @@ constexpr int kHeadChannels[6] = {512, 1024, 512, 256, 256, 256};
 }  // namespace
 
 void set_torch_threads(int threads) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
+  torch::set_num_threads(resolve_threads(threads));
 }
 
 torch::Tensor priors_tensor(const PriorBoxes& priors) {

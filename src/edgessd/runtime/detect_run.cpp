@@ -6,8 +6,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/progress.h"
 #include "edgessd/runtime/detector.h"
@@ -75,6 +77,25 @@ nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& dete
                          {"visualize", t.visualize}, {"total", t.total()}}}};
 }
 
+std::string local_path(const std::string& uri) { return uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri; }
+
+// Annotated frames written over the inputs would destroy them (`detect DIR DIR`, `x.jpg
+// x.jpg`, or an image into the folder it came from, where it keeps its name).
+void check_output_is_not_input(const std::string& input, const std::string& output) {
+  namespace fs = std::filesystem;
+  const fs::path in = local_path(input), out = local_path(output);
+  std::error_code ec;
+  if (output.empty() || !fs::exists(out, ec)) return;
+  std::vector<fs::path> places;
+  if (input.find_first_of("*?[") != std::string::npos) places.push_back(in.parent_path().empty() ? "." : in.parent_path());
+  else if (fs::exists(in, ec)) places.push_back(in);
+  if (fs::is_regular_file(in, ec) && has_image_extension(in.string()))
+    places.push_back(in.parent_path().empty() ? "." : in.parent_path());
+  for (const fs::path& place : places)
+    if (fs::equivalent(place, out, ec))
+      throw Error(output + ": is the input (or the folder it is read from); its images would be overwritten");
+}
+
 }  // namespace
 
 int run_detect(const DetectRunOptions& options) {
@@ -86,6 +107,7 @@ int run_detect(const DetectRunOptions& options) {
   Detector detector(std::move(model), options.engine, post);
   const ModelInfo& info = detector.info();
 
+  check_output_is_not_input(options.input, options.output);
   std::unique_ptr<VideoSource> source = VideoSource::open(options.input, options.capture);
   std::string output_uri = options.output;
   if (output_uri.empty() && !options.headless && (std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY")))

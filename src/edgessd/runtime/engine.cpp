@@ -2,12 +2,14 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/common/threads.h"
 
 namespace edgessd {
 
 std::vector<std::string> available_engines() { return {"onednn", "opencv"}; }
 
 std::unique_ptr<InferenceEngine> create_engine(const OnnxModel& model, const EngineOptions& options) {
+  resolve_threads(options.threads);  // a bad count is the user's error, not a reason to fall back
   if (options.name == "onednn") return create_onednn_engine(model, options.threads);
   if (options.name == "opencv") return create_opencv_engine(model, options.threads);
   if (options.name == "auto") {

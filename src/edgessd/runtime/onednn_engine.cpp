@@ -27,6 +27,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/image.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/runtime/depthwise_conv.h"
 #include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/int8_calibration.h"
@@ -193,7 +194,7 @@ class OneDnnEngine : public InferenceEngine {
   OneDnnEngine(const OnnxModel& model, int threads, const Int8Calibration* int8, bool share_activations = true)
       : model_(model), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), int8_(int8 != nullptr),
         share_activations_(share_activations) {
-    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = resolve_threads(threads);
     threads_ = threads;
     omp_set_num_threads(threads);
     if (int8) calibration_ = *int8;

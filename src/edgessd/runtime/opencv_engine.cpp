@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/runtime/engine.h"
 
 namespace edgessd {
@@ -14,7 +15,7 @@ namespace {
 class OpenCvEngine : public InferenceEngine {
  public:
   OpenCvEngine(const OnnxModel& model, int threads) : model_(model) {
-    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = resolve_threads(threads);
     cv::setNumThreads(threads);
     const std::string bytes = onnx_for_opencv(model.bytes, model.path);
     try {

@@ -69,6 +69,17 @@ class FolderOutput : public VideoOutput {
   size_t frames_ = 0;
 };
 
+// A stream keeps its first frame's size; later frames of another size are scaled to it.
+void write_at_size(cv::VideoWriter& writer, const cv::Mat& bgr, cv::Size size) {
+  if (bgr.size() == size) {
+    writer.write(bgr);
+  } else {
+    cv::Mat resized;
+    cv::resize(bgr, resized, size);
+    writer.write(resized);
+  }
+}
+
 // The FourCC for a video file: --output-codec when given, else the container's usual one.
 int video_fourcc(const std::string& path, const std::string& codec) {
   if (codec == "h264") return cv::VideoWriter::fourcc('a', 'v', 'c', '1');
@@ -97,6 +108,7 @@ class VideoFileOutput : public VideoOutput {
     std::error_code ec;
     if (!p.parent_path().empty() && !fs::is_directory(p.parent_path(), ec))
       throw Error(path_ + ": the output folder does not exist");
+    check_replaceable(path_);
   }
   ~VideoFileOutput() override {
     try {
@@ -110,13 +122,7 @@ class VideoFileOutput : public VideoOutput {
       if (!writer_.open(temporary_, cv::CAP_FFMPEG, fourcc_, fps_, size_))
         throw Error(path_ + ": cannot open a video writer for it (codec/container unsupported?)");
     }
-    if (bgr.size() == size_) {
-      writer_.write(bgr);
-    } else {
-      cv::Mat resized;
-      cv::resize(bgr, resized, size_);
-      writer_.write(resized);
-    }
+    write_at_size(writer_, bgr, size_);
     ++frames_;
   }
   void close() override {
@@ -156,13 +162,7 @@ class RtpOutput : public VideoOutput {
         throw Error(uri_ + ": cannot start the GStreamer pipeline '" + pipeline_ +
                     "' (Debian: gstreamer1.0-plugins-base, -good and -ugly)");
     }
-    if (bgr.size() == size_) {
-      writer_.write(bgr);
-    } else {
-      cv::Mat resized;
-      cv::resize(bgr, resized, size_);
-      writer_.write(resized);
-    }
+    write_at_size(writer_, bgr, size_);
     ++frames_;
   }
   void close() override { writer_.release(); }

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/progress.h"
@@ -167,11 +168,37 @@ double scheduled_lr(const TrainOptions& options, double base, int epoch) {
   throw Error("--scheduler: unknown '" + options.scheduler + "' (expected cosine or multi-step)");
 }
 
+// Every number a run reads, range-checked before any work: NaN fails every comparison, so
+// each check is written as "inside", never as "outside".
+void check_numbers(const TrainOptions& o) {
+  auto within = [](const char* flag, double v, double lo, double hi) {
+    if (!(v >= lo && v <= hi))
+      throw Error(std::string(flag) + " " + python_float(v) + ": must be within " + python_float(lo) + ".." +
+                  python_float(hi));
+  };
+  auto at_least = [](const char* flag, double v, double lo) {
+    if (!(v >= lo && std::isfinite(v)))
+      throw Error(std::string(flag) + " " + python_float(v) + ": must be a finite number of at least " + python_float(lo));
+  };
+  at_least("--lr", o.lr, 0);
+  if (o.base_net_lr) at_least("--base-net-lr", *o.base_net_lr, 0);
+  if (o.extra_layers_lr) at_least("--extra-layers-lr", *o.extra_layers_lr, 0);
+  within("--momentum", o.momentum, 0, 1);
+  at_least("--weight-decay", o.weight_decay, 0);
+  within("--gamma", o.gamma, 0, 1);
+  within("--t-max", o.t_max, 1e-9, 1e9);
+  at_least("--clip-grad-norm", o.clip_grad_norm, 0);
+  at_least("--warmup-epochs", o.warmup_epochs, 0);
+  within("--batch-size", o.batch_size, 1, 65536);
+  within("--epochs", o.epochs, 1, 1e7);
+  within("--validation-epochs", o.validation_epochs, 1, 1e7);
+  within("--workers", o.workers, 0, max_threads());
+}
+
 TrainResult train(const TrainOptions& options) {
+  check_numbers(options);
   set_torch_threads(options.threads);
   scheduled_lr(options, 1, 0);  // validates --scheduler and --milestones before any work
-  if (options.epochs < 1) throw Error("--epochs must be at least 1");
-  if (options.validation_epochs < 1) throw Error("--validation-epochs must be at least 1");
   // Two different starting weights: pytorch-ssd's usage offers them as alternatives.
   // (--resume may join either, as it does there: rerunning a command with --resume added.)
   if (!options.base_net.empty() && !options.pretrained_ssd.empty())
@@ -198,7 +225,6 @@ TrainResult train(const TrainOptions& options) {
     if (!path.empty() && !std::filesystem::is_regular_file(path))
       throw Error(std::string(flag) + " " + path + ": file not found");
   }
-  std::filesystem::create_directories(options.model_dir);
   log_info("Prepare training datasets.");
   auto [train_set, val_set] = read_data(options);
   log_info("Training: " + train_set.description + ", " + std::to_string(train_set.images.size()) + " images, " +
@@ -206,6 +232,7 @@ TrainResult train(const TrainOptions& options) {
            " classes");
   log_info("Validation: " + std::to_string(val_set.images.size()) + " images, " +
            std::to_string(val_set.box_count()) + " boxes");
+  std::filesystem::create_directories(options.model_dir);  // only once the data is known good
   write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
 
   // The net: its kind from --net, else from the starting checkpoint's JSON.
