@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,16 +20,23 @@
 
 namespace {
 
+// A folder of this process's, removed at exit (its name is kept in a plain array, which
+// outlives the static objects the exit handlers may run after).
+char g_dir[512];
+
 std::string model_path() {
-  static const std::string path = [] {
-    std::string dir = (std::filesystem::temp_directory_path() / ("edgessd-fuzz-onnx-" + std::to_string(::getpid())))
-                          .string();
+  if (!g_dir[0]) {
+    const std::string dir =
+        (std::filesystem::temp_directory_path() / ("edgessd-fuzz-onnx-" + std::to_string(::getpid()))).string();
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/labels.txt") << "BACKGROUND\na\nb\n";
-    std::atexit([] { std::filesystem::remove_all(std::filesystem::path(model_path()).parent_path()); });
-    return dir + "/model.onnx";
-  }();
-  return path;
+    std::snprintf(g_dir, sizeof g_dir, "%s", dir.c_str());
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(g_dir, ec);
+    });
+  }
+  return std::string(g_dir) + "/model.onnx";
 }
 
 void run_once(edgessd::InferenceEngine& engine, const edgessd::OnnxModel& model) {

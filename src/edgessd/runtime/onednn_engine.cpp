@@ -202,6 +202,11 @@ class OneDnnEngine : public InferenceEngine {
       build();
     } catch (const dnnl::error& e) {
       throw Error(model_.path + ": oneDNN cannot run it: " + e.what());
+    } catch (const std::out_of_range& e) {
+      // An index the checks above did not foresee (found by fuzzing): a malformed graph.
+      throw Error(model_.path + ": malformed graph (an index out of range: " + e.what() + ")");
+    } catch (const std::bad_alloc&) {
+      throw Error(model_.path + ": the graph's tensors do not fit in memory");
     }
   }
 
@@ -783,12 +788,18 @@ void OneDnnEngine::build_plain(const onnx::NodeProto& node) {
       int64_t known = 1, infer = -1;
       for (size_t i = 0; i < shape.size(); ++i) {
         if (shape[i] == 0) shape[i] = x.shape.at(i);
+        if (shape[i] < -1 || shape[i] > (int64_t{1} << 31) || (shape[i] == -1 && infer >= 0))
+          fail(node, "the target shape " + shape_text(target.ints) + " is not a valid shape");
         if (shape[i] == -1) infer = static_cast<int64_t>(i);
         else known *= shape[i];
+        if (known > (int64_t{1} << 40)) fail(node, "the target shape " + shape_text(target.ints) + " is too large");
       }
+      if (infer >= 0 && (known == 0 || numel(x.shape) % known != 0))
+        fail(node, "cannot reshape " + shape_text(x.shape) + " to " + shape_text(target.ints));
       if (infer >= 0) shape[infer] = numel(x.shape) / known;
     } else if (op == "Flatten") {
       const int64_t axis = attr_int(node, "axis", 1);
+      if (axis < 0 || axis > static_cast<int64_t>(x.shape.size())) fail(node, "axis out of range");
       int64_t a = 1, b = 1;
       for (int64_t i = 0; i < static_cast<int64_t>(x.shape.size()); ++i) (i < axis ? a : b) *= x.shape[i];
       shape = {a, b};
@@ -805,7 +816,11 @@ void OneDnnEngine::build_plain(const onnx::NodeProto& node) {
         shape = kept;
       } else {
         std::sort(axes.begin(), axes.end());
-        for (int64_t a : axes) shape.insert(shape.begin() + (a < 0 ? a + shape.size() + 1 : a), 1);
+        for (int64_t a : axes) {
+          const int64_t at = a < 0 ? a + static_cast<int64_t>(shape.size()) + 1 : a;
+          if (at < 0 || at > static_cast<int64_t>(shape.size())) fail(node, "axes out of range");
+          shape.insert(shape.begin() + at, 1);
+        }
       }
     }
     if (numel(shape) != numel(x.shape)) fail(node, "cannot reshape " + shape_text(x.shape) + " to " + shape_text(shape));
@@ -825,8 +840,14 @@ void OneDnnEngine::build_plain(const onnx::NodeProto& node) {
     Shape perm = attr_ints(node, "perm");
     if (perm.empty())
       for (int64_t i = static_cast<int64_t>(x.shape.size()) - 1; i >= 0; --i) perm.push_back(i);
+    std::vector<bool> used(x.shape.size(), false);
+    for (int64_t p : perm) {
+      if (p < 0 || p >= static_cast<int64_t>(x.shape.size()) || used[p] || perm.size() != x.shape.size())
+        fail(node, "perm is not a permutation of the input's " + std::to_string(x.shape.size()) + " axes");
+      used[p] = true;
+    }
     Shape shape(perm.size());
-    for (size_t i = 0; i < perm.size(); ++i) shape[i] = x.shape.at(perm[i]);
+    for (size_t i = 0; i < perm.size(); ++i) shape[i] = x.shape[perm[i]];
     const Shape in_strides = strides_of(x.shape), out_strides = strides_of(shape);
     if (x.blocked && !x.plain && perm.size() == x.shape.size()) {
       // A convolution's output (a head): one reorder writes it out already transposed,

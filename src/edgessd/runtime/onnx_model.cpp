@@ -68,6 +68,26 @@ void check_window_attributes(const onnx::NodeProto& node, const std::string& pat
   }
 }
 
+// Every value a node reads is a graph input, an initializer or an earlier node's output,
+// and every value is made once (ONNX's own rule; OpenCV DNN's importer dereferences a
+// missing one, found by fuzzing).
+void check_dataflow(const onnx::GraphProto& graph, const std::string& path) {
+  std::set<std::string> defined;
+  for (const auto& in : graph.input()) defined.insert(in.name());
+  for (const auto& t : graph.initializer()) defined.insert(t.name());
+  for (const auto& node : graph.node()) {
+    for (const auto& in : node.input())
+      if (!in.empty() && !defined.count(in))
+        throw Error(path + ": node '" + node.name() + "' reads '" + in + "', which no earlier node, input or "
+                    "initializer makes");
+    for (const auto& out : node.output())
+      if (!out.empty() && !defined.insert(out).second)
+        throw Error(path + ": node '" + node.name() + "' makes '" + out + "', which is already defined");
+  }
+  for (const auto& out : graph.output())
+    if (!defined.count(out.name())) throw Error(path + ": output '" + out.name() + "' is made by no node");
+}
+
 int64_t dim_value(const onnx::ValueInfoProto& value, int index) {
   const auto& shape = value.type().tensor_type().shape();
   if (index >= shape.dim_size() || !shape.dim(index).has_dim_value()) return 0;
@@ -114,6 +134,7 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
       if (a.has_t()) check_tensor(a.t(), path + ": node '" + node.name() + "' attribute '" + a.name() + "'");
   }
   for (const auto& t : graph.initializer()) check_tensor(t, path + ": initializer '" + t.name() + "'");
+  check_dataflow(graph, path);
 
   std::set<std::string> initializers;
   for (const auto& t : graph.initializer()) initializers.insert(t.name());
