@@ -886,6 +886,13 @@ void OneDnnEngine::build_plain(const onnx::NodeProto& node) {
     const int64_t rank = static_cast<int64_t>(in(0).shape.size());
     int64_t axis = attr_int(node, "axis", 0);
     if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) fail(node, "axis out of range");
+    for (int i = 1; i < node.input_size(); ++i) {
+      const Shape& other = in(i).shape;
+      bool fits = static_cast<int64_t>(other.size()) == rank;
+      for (int64_t d = 0; fits && d < rank; ++d) fits = d == axis || other[d] == in(0).shape[d];
+      if (!fits) fail(node, "input shapes " + shape_text(in(0).shape) + " and " + shape_text(other) + " do not concatenate");
+    }
     Shape shape = in(0).shape;
     shape[axis] = 0;
     std::vector<std::shared_ptr<std::vector<float>>> parts;

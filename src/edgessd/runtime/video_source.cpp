@@ -90,11 +90,10 @@ class CaptureSource : public VideoSource {
     cv::Mat bgr;
     bool ok = grab(bgr);
     // --input-loop: a video file starts again at its end.
-    while (!ok && !path_.empty() && index_ > 0 && (options_.loop < 0 || loops_done_ < options_.loop)) {
+    if (!ok && !path_.empty() && index_ > 0 && (options_.loop < 0 || loops_done_ < options_.loop)) {
       ++loops_done_;
       capture_.release();
       ok = capture_.open(path_, cv::CAP_FFMPEG) && grab(bgr);
-      if (!ok) break;
     }
     if (!ok) {
       if (live_) end_reason_ = uri_ + " stopped delivering frames (disconnected?) after " + std::to_string(index_) + " frames";
