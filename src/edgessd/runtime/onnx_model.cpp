@@ -94,11 +94,17 @@ int64_t dim_value(const onnx::ValueInfoProto& value, int index) {
   return shape.dim(index).dim_value();
 }
 
+// A value, or what a pointer to one points at (quoted_names takes either).
+template <typename T>
+const T& value_of(const T& v) { return v; }
+template <typename T>
+const T& value_of(const T* v) { return *v; }
+
 template <typename Values>
 std::string quoted_names(const Values& values) {
   std::string out;
-  for (const auto& v : values) out += (out.empty() ? "'" : ", '") + v.name() + "'";
-  return out;
+  for (const auto& v : values) out += (out.empty() ? "'" : ", '") + value_of(v).name() + "'";
+  return out.empty() ? "none" : out;
 }
 
 // The graph output called `name` (`flag` names where the name came from, for the error).
@@ -146,10 +152,8 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
     for (const auto* in : inputs)
       if (in->name() == blobs.input) named.push_back(in);
     if (named.empty()) {
-      std::string real;
-      for (const auto* in : inputs) real += (real.empty() ? "'" : ", '") + in->name() + "'";
       throw Error(path + ": no input named '" + blobs.input + "' (--input-blob); the model's inputs are " +
-                  (real.empty() ? std::string("none") : real));
+                  quoted_names(inputs));
     }
     inputs = named;
   }
