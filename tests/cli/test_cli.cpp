@@ -68,7 +68,7 @@ TEST(Cli, ConvertErrorsAreOneClearLine) {
     r = edgessd_cli("convert --input " + fixture("mb1-ssd-2class-random.pth") + " --labels " + dir.file("labels.txt") +
                     " --output " + dir.file("out.pth"));
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(last_line(r.output).find("has 2 classes but the labels name 3"), std::string::npos) << r.output;
+    EXPECT_NE(last_line(r.output).find("labels.txt: names 3 classes (BACKGROUND included) but "), std::string::npos) << r.output;
     EXPECT_FALSE(std::filesystem::exists(dir.file("out.pth")));
   }
 }

@@ -14,6 +14,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
+#include "edgessd/download/http_fetcher.h"
 #include "edgessd/download/open_images_csv.h"
 #include "edgessd/download/selection.h"
 #include "support/test_support.h"
@@ -409,4 +410,23 @@ TEST(DownloadCli, ClearErrors) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("not found on the server"), std::string::npos) << r.output;
   expect_clean(data.path());
+}
+
+// A finished try's meaning, as the fetcher acts on it (file:// has no HTTP status).
+TEST(HttpFetcher, ClassifiesTransferOutcomes) {
+  using O = TransferOutcome;
+  const int ok = 0, couldnt_connect = 7, operation_timedout = 28, file_couldnt_read = 37;
+  EXPECT_EQ(classify_transfer(ok, 200, false, false), O::Done);
+  EXPECT_EQ(classify_transfer(ok, 206, false, true), O::Done);
+  EXPECT_EQ(classify_transfer(ok, 404, false, false), O::Missing);
+  EXPECT_EQ(classify_transfer(ok, 410, false, false), O::Missing);
+  EXPECT_EQ(classify_transfer(ok, 416, false, true), O::RestartWithoutRange);
+  EXPECT_EQ(classify_transfer(ok, 416, false, false), O::Permanent);
+  EXPECT_EQ(classify_transfer(ok, 403, false, false), O::Permanent);
+  for (long status : {408L, 429L, 500L, 502L, 503L}) EXPECT_EQ(classify_transfer(ok, status, false, false), O::Transient);
+  EXPECT_EQ(classify_transfer(couldnt_connect, 0, false, false), O::Transient);
+  EXPECT_EQ(classify_transfer(operation_timedout, 0, false, true), O::Transient);
+  EXPECT_EQ(classify_transfer(ok, 0, true, false), O::Done);
+  EXPECT_EQ(classify_transfer(file_couldnt_read, 0, true, false), O::Missing);
+  EXPECT_EQ(classify_transfer(couldnt_connect, 0, true, false), O::Permanent);
 }

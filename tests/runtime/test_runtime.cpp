@@ -233,7 +233,7 @@ TEST(Int8, CalibratedModelKeepsMeanAveragePrecision) {
   export_reference_onnx(dir.file("fp32.onnx"));
   std::vector<std::string> images = list_images(plates_dir() + "/train");
   images.resize(std::min<size_t>(images.size(), 24));
-  EXPECT_GT(quantize_onnx_model(dir.file("fp32.onnx"), images, dir.file("int8.onnx")), 30u);
+  EXPECT_GT(quantize_onnx_model(dir.file("fp32.onnx"), "", images, dir.file("int8.onnx")), 30u);
   DatasetOptions options;
   options.class_names = info.class_names;
   const DetectionDataset test = read_open_images(plates_dir(), "test", options);
@@ -406,8 +406,8 @@ TEST(Int8, ClipBoundsFromInputsAsFromAttributes) {
   });
   std::vector<std::string> images = list_images(plates_dir() + "/train");
   images.resize(4);
-  quantize_onnx_model(dir.file("attr.onnx"), images, dir.file("attr-int8.onnx"));
-  quantize_onnx_model(dir.file("inputs.onnx"), images, dir.file("inputs-int8.onnx"));
+  quantize_onnx_model(dir.file("attr.onnx"), "", images, dir.file("attr-int8.onnx"));
+  quantize_onnx_model(dir.file("inputs.onnx"), "", images, dir.file("inputs-int8.onnx"));
   const auto [attr_scores, attr_boxes] = outputs_of(dir.file("attr-int8.onnx"), "onednn");
   const auto [input_scores, input_boxes] = outputs_of(dir.file("inputs-int8.onnx"), "onednn");
   EXPECT_LE(worst_difference(input_scores, attr_scores), 1.0);

@@ -10,6 +10,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/model_info.h"
+#include "edgessd/model/model_open.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/benchmark.h"
 #include "edgessd/runtime/engine.h"
@@ -29,6 +30,7 @@ struct QuantizeArgs {
   std::string model;
   std::string calibration;
   std::string output;
+  std::string labels;
   int images = 100;
 };
 
@@ -47,15 +49,7 @@ void run_bench(const BenchArgs& a) {
   if (a.runs < 1) throw Error("--runs must be >= 1");
   if (a.engine == "libtorch") {
     // LibTorch eager on the checkpoint (X.pth), for comparison.
-    ModelInfo info;
-    load_model_info(a.model, info);
-    if (!a.net.empty()) info.net = a.net;
-    const StateDict state = read_state_dict(a.model);
-    auto head = std::find_if(state.begin(), state.end(), [](const auto& kv) { return kv.first == "classification_headers.0.weight"; });
-    if (head == state.end()) throw Error(a.model + ": not an SSD checkpoint");
-    Ssd net(parse_net_kind(info.net), static_cast<int>(head->second.size(0) / 6));
-    load_state_dict(*net, state, LoadMode::Everything, a.model);
-    net->eval();
+    Ssd net = open_checkpoint(a.model, {a.net, ""}, MissingNames::Numbered).net;
     torch::set_num_threads(threads);
     std::vector<float> input = fixed_input(3 * 300 * 300);
     const torch::Tensor x = torch::from_blob(input.data(), {1, 3, 300, 300}, torch::kFloat32);
@@ -79,6 +73,8 @@ void run_bench(const BenchArgs& a) {
 
 void run_quantize(const QuantizeArgs& a) {
   using namespace edgessd;
+  if (a.images < 1) throw Error("--images " + std::to_string(a.images) + ": must be 1 or more");
+  check_output_file(a.output, "--output");
   std::vector<std::string> images = list_images(a.calibration);
   if (images.empty()) throw Error("--calibration " + a.calibration + ": no images");
   // An even spread over the folder, not its first files.
@@ -88,7 +84,7 @@ void run_quantize(const QuantizeArgs& a) {
     images = picked;
   }
   log_info("Calibrating " + a.model + " on " + std::to_string(images.size()) + " images from " + a.calibration);
-  const size_t tensors = quantize_onnx_model(a.model, images, a.output);
+  const size_t tensors = quantize_onnx_model(a.model, a.labels, images, a.output);
   log_info("Wrote " + a.output + ": int8 scales for " + std::to_string(tensors) +
            " activations (run by the onednn engine; other runtimes see the fp32 graph)");
 }
@@ -115,5 +111,6 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--calibration", a->calibration, "Folder of training images")->required();
   cmd->add_option("--output", a->output, "Output (e.g. X-int8.onnx)")->required();
   cmd->add_option("--images", a->images, "Calibration images to use")->capture_default_str();
+  cmd->add_option("--labels", a->labels, "labels.txt (default: the model's own, else labels.txt beside it)");
   cmd->callback([a] { run_quantize(*a); });
 }

@@ -8,6 +8,7 @@
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/faceapi_import.h"
 #include "edgessd/model/model_info.h"
+#include "edgessd/model/model_open.h"
 #include "edgessd/model/ssd.h"
 
 namespace {
@@ -28,24 +29,10 @@ struct ConvertArgs {
 // fits is checked so that a converted file is known to load.
 void convert_pth(const ConvertArgs& args) {
   using namespace edgessd;
-  StateDict state = read_state_dict(args.input);
-  ModelInfo info;
-  const bool has_info = load_model_info(args.input, info);
-  if (!args.net.empty()) info.net = args.net;
-  auto head = std::find_if(state.begin(), state.end(),
-                           [](const auto& kv) { return kv.first == "classification_headers.0.weight"; });
-  if (head == state.end()) throw Error(args.input + ": not an SSD state_dict (no classification_headers.0.weight)");
-  const int num_classes = static_cast<int>(head->second.size(0) / 6);
-  if (!args.labels.empty()) info.class_names = read_labels(args.labels);
-  if (info.class_names.empty() || (!has_info && args.labels.empty())) {
-    info.class_names = {"BACKGROUND"};
-    for (int c = 1; c < num_classes; ++c) info.class_names.push_back("class" + std::to_string(c));
-  }
-  if (info.num_classes() != num_classes)
-    throw Error(args.input + ": has " + std::to_string(num_classes) + " classes but the labels name " +
-                std::to_string(info.num_classes()));
-  Ssd net(parse_net_kind(info.net), num_classes);
-  load_state_dict(*net, state, LoadMode::Everything, args.input);
+  OpenedCheckpoint opened = open_checkpoint(args.input, {args.net, args.labels}, MissingNames::Numbered);
+  ModelInfo& info = opened.info;
+  const StateDict& state = opened.state;
+  const int num_classes = info.num_classes();
   if (info.source.empty()) info.source = "converted from " + std::filesystem::path(args.input).filename().string();
   write_state_dict(args.output, state);
   save_model_info(args.output, info);
@@ -57,6 +44,7 @@ void convert_face_api(const ConvertArgs& args) {
   using namespace edgessd;
   FaceApiImportOptions options;
   options.model_dir = args.input.empty() ? join_path(face_api_dir(), "model") : args.input;
+  face_api_manifest_path(options.model_dir);  // a wrong --input is named before the calibration folder
   const std::string calibration =
       args.calibration.empty() ? join_path(std::filesystem::path(options.model_dir).parent_path().string(), "demo")
                                : args.calibration;

@@ -7,7 +7,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/eval/evaluate.h"
 #include "edgessd/eval/ssd_predictor.h"
-#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/model_open.h"
 // A trainer-only build (EDGESSD_TRAINER_ONLY) has no deploy runtime: checkpoints only.
 #ifndef EDGESSD_TRAINER_ONLY
 #include "edgessd/runtime/detector.h"
@@ -37,6 +37,9 @@ bool truthy(const std::string& s) { return s == "true" || s == "True" || s == "1
 void run_eval(const EvalArgs& a) {
   using namespace edgessd;
   if (a.trained_model.empty() == a.model.empty()) throw Error("give exactly one of --trained-model X.pth and --model X.onnx");
+#ifndef EDGESSD_TRAINER_ONLY
+  resolve_threads(a.engine.threads);  // refused with either model kind
+#endif
   PostprocessOptions post;
   post.soft_nms = a.nms_method == "soft";
   ModelInfo info;
@@ -52,15 +55,9 @@ void run_eval(const EvalArgs& a) {
     detect = [detector](const cv::Mat& rgb) { return detector->detect_rgb(rgb); };
 #endif
   } else {
-    const bool has_info = load_model_info(a.trained_model, info);
-    if (!a.net.empty()) info.net = a.net;
-    if (!a.label_file.empty()) info.class_names = read_labels(a.label_file);
-    if (info.class_names.empty() || (!has_info && a.label_file.empty()))
-      throw Error(a.trained_model + ": no model JSON beside it; give --label-file (and --net)");
-    const StateDict state = read_state_dict(a.trained_model);
-    Ssd net(parse_net_kind(info.net), info.num_classes());
-    load_state_dict(*net, state, LoadMode::Everything, a.trained_model);
-    auto predictor = std::make_shared<SsdPredictor>(net, info, post);
+    OpenedCheckpoint opened = open_checkpoint(a.trained_model, {a.net, a.label_file, "--label-file"});
+    info = opened.info;
+    auto predictor = std::make_shared<SsdPredictor>(opened.net, info, post);
     what = a.trained_model + " (" + info.net + ")";
     detect = [predictor](const cv::Mat& rgb) { return predictor->predict(rgb); };
   }

@@ -3,7 +3,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/model/checkpoint.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/model/model_open.h"
 
 #include <filesystem>
 
@@ -23,15 +23,11 @@ void run_export(const ExportArgs& a) {
   namespace fs = std::filesystem;
   if (a.input.empty() == a.model_dir.empty()) throw Error("give exactly one of --input X.pth and --model-dir DIR");
   const std::string input = !a.input.empty() ? a.input : best_checkpoint_in(a.model_dir);
-  ModelInfo info;
-  const bool has_info = load_model_info(input, info);
-  if (!a.net.empty()) info.net = a.net;
   std::string labels = a.labels;
   if (labels.empty() && !a.model_dir.empty() && fs::exists(fs::path(a.model_dir) / "labels.txt"))
     labels = (fs::path(a.model_dir) / "labels.txt").string();
-  if (!labels.empty()) info.class_names = read_labels(labels);
-  if (info.class_names.empty() || (!has_info && labels.empty()))
-    throw Error(input + ": no model JSON beside it; give --labels (and --net)");
+  const StateDict state = read_state_dict(input);
+  const ModelInfo info = resolve_model_info(input, state, {a.net, labels});
   std::string output = a.output;
   if (output.empty()) {
     const fs::path dir = !a.model_dir.empty() ? fs::path(a.model_dir) : fs::path(input).parent_path();
@@ -40,7 +36,7 @@ void run_export(const ExportArgs& a) {
   log_info("Exporting " + input + " (" + info.net + ", " + std::to_string(info.num_classes()) + " classes) at " +
            std::to_string(a.options.width) + "x" + std::to_string(a.options.height) + ", batch " +
            std::to_string(a.options.batch_size));
-  export_onnx(read_state_dict(input), info, output, a.options);
+  export_onnx(state, info, output, a.options);
   log_info("Wrote " + output + " (opset " + std::to_string(kOnnxOpset) +
            "; input_0 -> scores, boxes; detectNet: --input_blob=input_0 --output_cvg=scores --output_bbox=boxes)");
 }

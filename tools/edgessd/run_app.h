@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
 
 // Every program's main: parse (the subcommand callbacks do the work) and turn errors into
 // one line and an exit status: 0 for --help and --version, 1 for bad input (a flag that
@@ -11,6 +12,7 @@
 inline int run_app(CLI::App& app, int argc, char** argv, const char* program, const int& exit_code,
                    const std::function<void()>& before_parse = {}) {
   try {
+    edgessd::quiet_library_logs();
     if (before_parse) before_parse();
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

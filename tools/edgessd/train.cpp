@@ -42,8 +42,8 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--validation-epochs,--validation_epochs", o->validation_epochs, "Validate every N epochs")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--debug-steps,--debug_steps", o->debug_steps, "Log every N steps (when not on a terminal)")
-      ->capture_default_str();
+  cmd->add_option("--debug-steps,--debug_steps", o->debug_steps, "Log every N steps (when not on a terminal; 0: never)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--use-cuda,--use_cuda", *use_cuda, "Use CUDA when LibTorch has it (true/false)")
       ->check(CLI::IsMember({"true", "false", "True", "False", "1", "0"}))
       ->capture_default_str();

@@ -14,7 +14,7 @@
 
 namespace edgessd {
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, uintmax_t max_bytes) {
   // Only regular files: a folder read as empty, and /dev/zero grew without bound.
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
@@ -22,9 +22,9 @@ std::string read_file(const std::string& path) {
   if (!std::filesystem::is_regular_file(status))
     throw Error(path + (std::filesystem::is_directory(status) ? ": is a folder, not a file" : ": not a regular file"));
   const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxReadBytes)
-    throw Error(path + ": " + std::to_string(size >> 20) + " MB, larger than the " + std::to_string(kMaxReadBytes >> 20) +
-                " MB this reads");
+  if (!ec && size > max_bytes)
+    throw Error(path + ": " + std::to_string(size) + " bytes, larger than the " + std::to_string(max_bytes) +
+                " this reads");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
   std::ostringstream buffer;
@@ -38,6 +38,34 @@ void check_replaceable(const std::string& path) {
   const auto status = std::filesystem::status(path, ec);
   if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
     throw Error(path + ": exists and is not a regular file; refusing to replace it");
+}
+
+void check_folder_makeable(const std::string& path, const std::string& what) {
+  const std::string name = what.empty() ? path : what + " " + path;
+  if (path.empty()) throw Error((what.empty() ? std::string("folder") : what) + ": empty path");
+  // create_directories reports success when a file already has the name.
+  std::filesystem::path probe = path;
+  while (!probe.empty() && !std::filesystem::exists(probe)) probe = probe.parent_path();
+  if (!probe.empty() && !std::filesystem::is_directory(probe))
+    throw Error(name + ": cannot create the folder (" + probe.string() + " is not a folder)");
+}
+
+void make_folder(const std::string& path, const std::string& what) {
+  check_folder_makeable(path, what);
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (!std::filesystem::is_directory(path))
+    throw Error((what.empty() ? path : what + " " + path) + ": cannot create the folder (" +
+                (ec ? ec.message() : std::string("unknown reason")) + ")");
+}
+
+void check_output_file(const std::string& path, const std::string& what) {
+  const std::string name = what.empty() ? path : what + " " + path;
+  if (path.empty()) throw Error((what.empty() ? std::string("output") : what) + ": empty path");
+  check_replaceable(path);
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent))
+    throw Error(name + ": its folder " + parent.string() + " does not exist");
 }
 
 void write_file_atomic(const std::string& path,

@@ -6,9 +6,9 @@
 
 namespace edgessd {
 
-// A regular file's bytes (at most kMaxReadBytes); folders, devices and pipes are Errors.
+// A regular file's bytes (at most `max_bytes`); folders, devices and pipes are Errors.
 constexpr uintmax_t kMaxReadBytes = uintmax_t{4} << 30;
-std::string read_file(const std::string& path);
+std::string read_file(const std::string& path, uintmax_t max_bytes = kMaxReadBytes);
 
 // Error unless `path` is absent or a regular file: outputs never replace a device node,
 // a folder or a pipe (`--output /dev/null` used to replace the device with a file).
@@ -20,6 +20,15 @@ void check_replaceable(const std::string& path);
 void write_file_atomic(const std::string& path,
                        const std::function<void(std::FILE*)>& write);
 void write_file_atomic(const std::string& path, const std::string& contents);
+
+// Creates `path` and its parents. An Error names `what` (a flag or "") and `path`, and
+// says why: a file already in the way, or the system's reason.
+void make_folder(const std::string& path, const std::string& what = "");
+
+// Errors before any work, for outputs written at the end: `path` could become a folder
+// (no file in the way), or a file (its folder exists; absent or a regular file).
+void check_folder_makeable(const std::string& path, const std::string& what = "");
+void check_output_file(const std::string& path, const std::string& what = "");
 
 // `dir/name` with exactly one separator.
 std::string join_path(const std::string& dir, const std::string& name);

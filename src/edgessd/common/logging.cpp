@@ -1,7 +1,10 @@
 #include "edgessd/common/logging.h"
 
-#include <ctime>
+#include <opencv2/core/utils/logger.hpp>
+
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <mutex>
 
 namespace edgessd {
@@ -24,5 +27,9 @@ void write_line(const char* level, const std::string& message) {
 
 void log_info(const std::string& message) { write_line("", message); }
 void log_warning(const std::string& message) { write_line("WARNING: ", message); }
+
+void quiet_library_logs() {
+  if (!std::getenv("OPENCV_LOG_LEVEL")) cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+}
 
 }  // namespace edgessd

@@ -8,4 +8,8 @@ namespace edgessd {
 void log_info(const std::string& message);
 void log_warning(const std::string& message);
 
+// OpenCV's own log lines off (its video back-ends print "[ERROR]" lines while probing a
+// URI we then report as one error), unless the user set OPENCV_LOG_LEVEL.
+void quiet_library_logs();
+
 }  // namespace edgessd

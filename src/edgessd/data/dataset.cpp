@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <opencv2/imgcodecs.hpp>
@@ -104,6 +105,21 @@ void drop_unreadable(std::vector<AnnotatedImage>& images, bool verify, const std
   images = std::move(kept);
 }
 
+// One rule for both layouts: an image left without a box (every object of another class,
+// invalid, or difficult when those are skipped) is not part of the data set. Open Images
+// never lists such an image; VOC used to keep it, and its detections then all counted as
+// false positives in eval.
+void drop_boxless(std::vector<AnnotatedImage>& images, const std::string& where) {
+  DropReport boxless("images without a usable box");
+  std::vector<AnnotatedImage> kept;
+  for (auto& image : images) {
+    if (image.boxes.empty()) boxless.add(image.image_id);
+    else kept.push_back(std::move(image));
+  }
+  boxless.log(where);
+  images = std::move(kept);
+}
+
 std::string trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   size_t start = 0;
@@ -180,86 +196,103 @@ const char* child_text(const tinyxml2::XMLElement* e, const char* name) {
   return c && c->GetText() ? c->GetText() : nullptr;
 }
 
+// A VOC coordinate: the whole field a number, else NaN (the box is then dropped as invalid;
+// atof read "10abc" as 10 and "ten" as 0).
+double voc_number(const char* text) {
+  if (!text) return std::nan("");
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  while (end && std::isspace(static_cast<unsigned char>(*end))) ++end;
+  return end != text && end && *end == '\0' ? v : std::nan("");
+}
+
+struct VocDrops {
+  DropReport bad_boxes{"invalid boxes"}, unknown{"objects of classes not in the class list"};
+};
+
+// One Annotations/<id>.xml, read whole and bounded, parsed without entity expansion.
+AnnotatedImage read_voc_annotation(const std::string& root, const std::string& id,
+                                   const std::map<std::string, int64_t>& class_index, const DatasetOptions& options,
+                                   VocDrops& drops) {
+  const std::string xml_path = join_path(root, "Annotations/" + id + ".xml");
+  const std::string text = read_file(xml_path, uintmax_t{16} << 20);
+  tinyxml2::XMLDocument doc;
+  if (doc.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS)
+    throw Error(xml_path + ": cannot read annotation (" + std::string(doc.ErrorStr()) + ")");
+  const tinyxml2::XMLElement* annotation = doc.FirstChildElement("annotation");
+  if (!annotation) throw Error(xml_path + ": no <annotation> element");
+  AnnotatedImage image{id, join_path(root, "JPEGImages/" + id + ".jpg"), {}, {}, {}};
+  double width = 0, height = 0;
+  if (const auto* size = annotation->FirstChildElement("size")) {
+    width = voc_number(child_text(size, "width"));
+    height = voc_number(child_text(size, "height"));
+  }
+  if (!(width > 0) || !(height > 0)) {
+    // camera-capture always writes <size>; other tools may not.
+    cv::Mat probe = cv::imread(image.image_path, cv::IMREAD_COLOR);
+    if (probe.empty()) return image;  // dropped with the unreadable images
+    width = probe.cols;
+    height = probe.rows;
+  }
+  for (const auto* obj = annotation->FirstChildElement("object"); obj; obj = obj->NextSiblingElement("object")) {
+    const char* name = child_text(obj, "name");
+    std::string lower = trim(name ? name : "");
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    auto cls = class_index.find(lower);
+    if (cls == class_index.end()) { drops.unknown.add(id + " " + lower.substr(0, 64)); continue; }
+    const double difficult_value = voc_number(child_text(obj, "difficult"));
+    const bool difficult = std::isfinite(difficult_value) && difficult_value != 0;
+    if (difficult && !options.keep_difficult) continue;
+    const auto* bndbox = obj->FirstChildElement("bndbox");
+    // VOC pixel coordinates are 1-based, as pytorch-ssd's VOCDataset reads them.
+    CornerBox box{static_cast<float>((voc_number(child_text(bndbox, "xmin")) - 1) / width),
+                  static_cast<float>((voc_number(child_text(bndbox, "ymin")) - 1) / height),
+                  static_cast<float>((voc_number(child_text(bndbox, "xmax")) - 1) / width),
+                  static_cast<float>((voc_number(child_text(bndbox, "ymax")) - 1) / height)};
+    if (!valid_box(box)) { drops.bad_boxes.add(id); continue; }
+    image.boxes.push_back(box);
+    image.labels.push_back(cls->second);
+    image.difficult.push_back(difficult);
+  }
+  return image;
+}
+
+std::vector<std::string> voc_class_names(const std::string& root, const DatasetOptions& options) {
+  if (!options.class_names.empty()) return options.class_names;
+  const std::string labels_path = join_path(root, "labels.txt");
+  if (!std::filesystem::exists(labels_path)) return kVocClasses;
+  std::vector<std::string> names = read_labels(labels_path);
+  if (names.size() < 2) throw Error(labels_path + ": no class names");
+  return names;
+}
+
 }  // namespace
 
 DetectionDataset read_voc(const std::string& root, const std::string& split, const DatasetOptions& options) {
   const std::string list_path = join_path(root, "ImageSets/Main/" + split + ".txt");
-  std::ifstream list(list_path);
-  if (!list) throw Error(list_path + ": image list not found");
+  if (!std::filesystem::exists(list_path)) throw Error(list_path + ": image list not found");
+  std::istringstream list(read_file(list_path, uintmax_t{256} << 20));
   DetectionDataset dataset;
   dataset.description = root + " (voc, " + split + ")";
-  const std::string labels_path = join_path(root, "labels.txt");
-  if (!options.class_names.empty()) {
-    dataset.class_names = options.class_names;
-  } else if (std::filesystem::exists(labels_path)) {
-    std::ifstream labels(labels_path);
-    dataset.class_names = {"BACKGROUND"};
-    for (std::string line; std::getline(labels, line);) {
-      line = trim(line);
-      if (!line.empty() && line != "BACKGROUND") dataset.class_names.push_back(line);
-    }
-    if (dataset.class_names.size() < 2) throw Error(labels_path + ": no class names");
-    check_class_names(dataset.class_names, labels_path);
-  } else {
-    dataset.class_names = kVocClasses;
-  }
+  dataset.class_names = voc_class_names(root, options);
   std::map<std::string, int64_t> class_index;
   for (size_t c = 1; c < dataset.class_names.size(); ++c) {
     std::string lower = dataset.class_names[c];
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
     class_index[lower] = c;
   }
-  DropReport bad_boxes("invalid boxes"), unknown("objects of classes not in the class list");
+  VocDrops drops;
   std::vector<AnnotatedImage> images;
   for (std::string id; std::getline(list, id);) {
     id = trim(id);
     if (id.empty()) continue;
-    if (id.find('/') != std::string::npos || id.find("..") != std::string::npos)
-      throw Error(list_path + ": bad image id '" + id + "'");
-    const std::string xml_path = join_path(root, "Annotations/" + id + ".xml");
-    tinyxml2::XMLDocument doc;
-    if (doc.LoadFile(xml_path.c_str()) != tinyxml2::XML_SUCCESS)
-      throw Error(xml_path + ": cannot read annotation (" + std::string(doc.ErrorStr()) + ")");
-    const tinyxml2::XMLElement* annotation = doc.FirstChildElement("annotation");
-    if (!annotation) throw Error(xml_path + ": no <annotation> element");
-    AnnotatedImage image{id, join_path(root, "JPEGImages/" + id + ".jpg"), {}, {}, {}};
-    double width = 0, height = 0;
-    if (const auto* size = annotation->FirstChildElement("size")) {
-      if (const char* w = child_text(size, "width")) width = std::atof(w);
-      if (const char* h = child_text(size, "height")) height = std::atof(h);
-    }
-    if (width <= 0 || height <= 0) {
-      // camera-capture always writes <size>; other tools may not.
-      cv::Mat probe = cv::imread(image.image_path, cv::IMREAD_COLOR);
-      if (probe.empty()) { images.push_back(std::move(image)); continue; }  // dropped below
-      width = probe.cols;
-      height = probe.rows;
-    }
-    for (const auto* obj = annotation->FirstChildElement("object"); obj; obj = obj->NextSiblingElement("object")) {
-      const char* name = child_text(obj, "name");
-      std::string lower = trim(name ? name : "");
-      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-      auto cls = class_index.find(lower);
-      if (cls == class_index.end()) { unknown.add(id + " " + lower); continue; }
-      const char* difficult_text = child_text(obj, "difficult");
-      const bool difficult = difficult_text && std::atoi(difficult_text) != 0;
-      if (difficult && !options.keep_difficult) continue;
-      const auto* bndbox = obj->FirstChildElement("bndbox");
-      const char* v[4] = {child_text(bndbox, "xmin"), child_text(bndbox, "ymin"), child_text(bndbox, "xmax"),
-                          child_text(bndbox, "ymax")};
-      if (!v[0] || !v[1] || !v[2] || !v[3]) { bad_boxes.add(id); continue; }
-      // VOC pixel coordinates are 1-based, as pytorch-ssd's VOCDataset reads them.
-      CornerBox box{static_cast<float>((std::atof(v[0]) - 1) / width), static_cast<float>((std::atof(v[1]) - 1) / height),
-                    static_cast<float>((std::atof(v[2]) - 1) / width), static_cast<float>((std::atof(v[3]) - 1) / height)};
-      if (!valid_box(box)) { bad_boxes.add(id); continue; }
-      image.boxes.push_back(box);
-      image.labels.push_back(cls->second);
-      image.difficult.push_back(difficult);
-    }
-    images.push_back(std::move(image));
+    if (id.find('/') != std::string::npos || id.find("..") != std::string::npos || id.size() > 255)
+      throw Error(list_path + ": bad image id '" + id.substr(0, 64) + "'");
+    images.push_back(read_voc_annotation(root, id, class_index, options, drops));
   }
-  bad_boxes.log(root);
-  unknown.log(root);
+  drops.bad_boxes.log(root);
+  drops.unknown.log(root);
+  drop_boxless(images, root);
   drop_unreadable(images, options.verify_images, join_path(root, "JPEGImages"));
   dataset.images = std::move(images);
   return dataset;

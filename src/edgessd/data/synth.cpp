@@ -14,6 +14,7 @@
 #include "edgessd/common/boxes.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
+#include "edgessd/common/logging.h"
 #include "edgessd/common/threads.h"
 
 namespace edgessd {
@@ -256,9 +257,37 @@ std::vector<std::string> default_photo_dirs() {
   return dirs;
 }
 
+namespace {
+
+// The background photos of the folders that exist, sorted; undecodable files are skipped
+// with a warning, and a folder of images none of which decodes is an Error.
+std::vector<std::string> decodable_photos(const std::vector<std::string>& dirs) {
+  std::vector<std::string> photos;
+  for (const auto& dir : dirs) {
+    std::error_code e;
+    if (!fs::is_directory(dir, e)) continue;
+    const std::vector<std::string> listed = list_images(dir);
+    size_t kept = 0;
+    for (const auto& p : listed) {
+      if (cv::imread(p, cv::IMREAD_REDUCED_GRAYSCALE_8).empty()) {
+        log_warning(p + ": not a decodable image; not used as a background");
+        continue;
+      }
+      photos.push_back(p);
+      ++kept;
+    }
+    if (!listed.empty() && kept == 0) throw Error("--photos " + dir + ": none of its images decodes");
+  }
+  std::sort(photos.begin(), photos.end());
+  return photos;
+}
+
+}  // namespace
+
 SynthReport write_synthetic_plates(const SynthOptions& options) {
   if (options.out.empty()) throw Error("--out: give a folder");
   if (options.count < 3 || options.count > 1000000) throw Error("--count must be within 3..1000000");
+  const int threads = resolve_threads(options.threads);
   SynthReport report;
   const char* splits[] = {"train", "validation", "test"};
   std::error_code ec;
@@ -274,19 +303,9 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
     }
     return report;
   }
-  for (const char* s : splits) {
-    fs::create_directories(join_path(options.out, s), ec);
-    if (!fs::is_directory(join_path(options.out, s), ec)) throw Error(options.out + ": cannot create the folder");
-  }
-
-  std::vector<std::string> photos;
-  for (const auto& dir : options.photo_dirs) {
-    std::error_code e;
-    if (fs::is_directory(dir, e))
-      for (const auto& p : list_images(dir)) photos.push_back(p);
-  }
-  std::sort(photos.begin(), photos.end());
+  const std::vector<std::string> photos = decodable_photos(options.photo_dirs);
   report.photos = static_cast<int>(photos.size());
+  for (const char* s : splits) make_folder(join_path(options.out, s), "--out");
 
   std::vector<std::vector<PlateBox>> boxes(options.count);
   std::vector<cv::Size> sizes(options.count);
@@ -317,7 +336,6 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
       }
     }
   };
-  const int threads = resolve_threads(options.threads);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();

@@ -12,6 +12,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/common/threads.h"
 #include "edgessd/data/dataset.h"
 #include "edgessd/data/synth.h"
 #include "edgessd/eval/evaluate.h"
@@ -20,6 +21,7 @@
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/faceapi_import.h"
 #include "edgessd/model/model_info.h"
+#include "edgessd/model/model_open.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/overlay.h"
@@ -59,15 +61,24 @@ std::string stage(const std::string& name) {
   return name;
 }
 
+// Every number checked before the first stage writes anything.
+void check_demo_options(const DemoOptions& options) {
+  if (options.count < 3 || options.count > 1000000) throw Error("--count must be within 3..1000000");
+  if (options.epochs < 1 || options.epochs > 100000) throw Error("--epochs must be within 1..100000");
+  if (options.batch_size < 1 || options.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
+  if (!(options.threshold >= 0 && options.threshold <= 1)) throw Error("--threshold must be within 0..1");
+  resolve_threads(options.threads);
+}
+
 }  // namespace
 
 DemoResult run_demo(const DemoOptions& options) {
   const auto start = Clock::now();
   DemoResult result;
   const std::string work = options.workdir;
+  check_demo_options(options);
   std::error_code ec;
-  fs::create_directories(work, ec);
-  if (!fs::is_directory(work, ec)) throw Error("--workdir " + work + ": cannot create the folder");
+  make_folder(work, "--workdir");
   std::ostringstream timings;
 
   // 1. Synthetic plates (first: the base model calibrates its BatchNorm on them).
@@ -94,7 +105,7 @@ DemoResult run_demo(const DemoOptions& options) {
   const std::string base = join_path(join_path(work, "base"), "mb1-ssd-relu6-face-api.pth");
   const bool base_reused = fs::exists(base, ec);
   if (!base_reused) {
-    fs::create_directories(fs::path(base).parent_path(), ec);
+    make_folder(fs::path(base).parent_path().string());
     FaceApiImportOptions import;
     import.model_dir = join_path(face_api_dir(), "model");
     std::vector<std::string> calibration = list_images(join_path(synth.out, "train"));
@@ -140,8 +151,8 @@ DemoResult run_demo(const DemoOptions& options) {
   }
   timings << "| training (" << options.epochs << " epochs) | " << took(trained_before) << " |\n";
   const std::string best = best_checkpoint_in(model_dir);
-  ModelInfo info;
-  if (!load_model_info(best, info)) throw Error(best + ": no model JSON beside it");
+  OpenedCheckpoint opened = open_checkpoint(best, {});
+  const ModelInfo& info = opened.info;
 
   // 4. Evaluation on the held-out test split.
   stage("evaluation");
@@ -149,10 +160,7 @@ DemoResult run_demo(const DemoOptions& options) {
   DatasetOptions dataset_options;
   dataset_options.class_names = info.class_names;
   const DetectionDataset test = read_open_images(synth.out, "test", dataset_options);
-  Ssd net(parse_net_kind(info.net), info.num_classes());
-  const StateDict state = read_state_dict(best);
-  load_state_dict(*net, state, LoadMode::Everything, best);
-  SsdPredictor predictor(net, info);
+  SsdPredictor predictor(opened.net, info);
   EvalOptions eval_options;
   eval_options.eval_dir = join_path(work, "eval");
   const EvalResult eval = evaluate(test, [&](const cv::Mat& rgb) { return predictor.predict(rgb); }, eval_options);
@@ -165,7 +173,7 @@ DemoResult run_demo(const DemoOptions& options) {
   stage("ONNX export");
   t = Clock::now();
   result.onnx_path = join_path(model_dir, kOnnxFileName);
-  export_onnx(state, info, result.onnx_path);
+  export_onnx(opened.state, info, result.onnx_path);
   log_info("Wrote " + result.onnx_path);
   timings << "| ONNX export | " << seconds_since(t) << " s |\n";
 
@@ -176,7 +184,7 @@ DemoResult run_demo(const DemoOptions& options) {
   post.probability_threshold = options.threshold;
   Detector detector(load_onnx_model(result.onnx_path), {}, post);
   result.detections_dir = join_path(work, "detections");
-  fs::create_directories(result.detections_dir, ec);
+  make_folder(result.detections_dir);
   size_t detections = 0;
   double network_ms = 0;
   std::vector<std::string> shown;

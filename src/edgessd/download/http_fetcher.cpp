@@ -102,6 +102,19 @@ std::string describe(const Transfer& t, CURLcode code, long status) {
 
 }  // namespace
 
+TransferOutcome classify_transfer(int curl_code, long status, bool local_file, bool resumed) {
+  if (local_file) {
+    if (curl_code == CURLE_OK) return TransferOutcome::Done;
+    return curl_code == CURLE_FILE_COULDNT_READ_FILE ? TransferOutcome::Missing : TransferOutcome::Permanent;
+  }
+  if (curl_code != CURLE_OK) return TransferOutcome::Transient;
+  if (status == 200 || status == 206) return TransferOutcome::Done;
+  if (status == 404 || status == 410) return TransferOutcome::Missing;
+  if (status == 416 && resumed) return TransferOutcome::RestartWithoutRange;
+  if (status >= 400 && status < 500 && status != 408 && status != 429) return TransferOutcome::Permanent;
+  return TransferOutcome::Transient;
+}
+
 std::string partial_path(const std::string& path) {
   const fs::path p(path);
   return (p.parent_path() / ("." + p.filename().string() + ".partial")).string();
@@ -243,7 +256,9 @@ FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& ve
           throw Error(job.path + ": cannot write (" + std::strerror(e) + ")");
         }
         done_bytes += t->bytes;
-        if (code == CURLE_OK && (status == 200 || status == 206)) {
+        const TransferOutcome outcome =
+            classify_transfer(code, status, job.url.rfind("file://", 0) == 0, t->resumed_from > 0);
+        if (outcome == TransferOutcome::Done) {
           const std::string bad = verify ? verify(t->temporary) : "";
           if (!bad.empty()) {
             retry_or_fail(*t, bad, false);
@@ -257,14 +272,14 @@ FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& ve
             ++report.downloaded;
             ++finished;
           }
-        } else if (code == CURLE_OK && (status == 404 || status == 410)) {
+        } else if (outcome == TransferOutcome::Missing) {
           fs::remove(t->temporary, ec);
           ++report.missing;
           ++finished;
           if (report.missing_examples.size() < kExamples) report.missing_examples.push_back(job.url);
-        } else if (code == CURLE_OK && status == 416 && t->resumed_from > 0) {
+        } else if (outcome == TransferOutcome::RestartWithoutRange) {
           retry_or_fail(*t, "range not satisfiable", false);  // start over without the partial body
-        } else if (code == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
+        } else if (outcome == TransferOutcome::Permanent) {
           fs::remove(t->temporary, ec);
           ++report.failed;
           ++finished;

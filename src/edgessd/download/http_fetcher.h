@@ -44,6 +44,17 @@ struct FetchReport {
 // unwritable folder) is an Error naming the file, with no partial file left.
 FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& verify, const FetchOptions& options);
 
+// What one finished try means. `curl_code` is libcurl's CURLcode, `status` the HTTP
+// status (0 for file:// URLs, which local mirrors of the metadata use).
+enum class TransferOutcome {
+  Done,                 // the body is complete: verify it
+  Missing,              // 404/410, or a file:// path that does not exist
+  Permanent,            // another 4xx, or a local file that cannot be read: no retry
+  RestartWithoutRange,  // 416 on a resumed body: start over from byte 0
+  Transient,            // connection errors, timeouts, 408/429/5xx: retry
+};
+TransferOutcome classify_transfer(int curl_code, long status, bool local_file, bool resumed);
+
 // The temporary name a job's body is written to.
 std::string partial_path(const std::string& path);
 

@@ -77,10 +77,8 @@ std::string verify_jpeg(const std::string& path) {
   return "";
 }
 
-void fetch_metadata(const std::string& url, const std::string& path, const FetchVerifier& verify,
-                    const DownloadOptions& options) {
-  std::error_code ec;
-  if (fs::exists(path, ec)) return;
+void fetch_one_metadata(const std::string& url, const std::string& path, const FetchVerifier& verify,
+                        const DownloadOptions& options) {
   log_info("Download " + url);
   FetchOptions fetch;
   fetch.workers = 1;
@@ -91,8 +89,25 @@ void fetch_metadata(const std::string& url, const std::string& path, const Fetch
   fetch.byte_report_seconds = 5;  // the v6 train file is 2.2 GB
   const FetchReport report = fetch_all({{url, path, /*resume=*/true}}, verify, fetch);
   if (report.downloaded == 1) return;
-  if (report.missing) throw Error(url + ": not found on the server (404)");
+  if (report.missing)
+    throw Error(url + (url.rfind("file://", 0) == 0 ? ": no such file" : ": not found on the server (404)"));
   throw Error(report.failure_examples.empty() ? url + ": download failed" : report.failure_examples[0]);
+}
+
+void fetch_metadata(const std::string& url, const std::string& path, const FetchVerifier& verify,
+                    const DownloadOptions& options) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) return;
+  // The data folder appears with its first file; a failed first file leaves no folder.
+  const fs::path folder = fs::path(path).parent_path();
+  const bool made = !folder.empty() && !fs::exists(folder, ec);
+  make_folder(folder.string(), "--data");
+  try {
+    fetch_one_metadata(url, path, verify, options);
+  } catch (...) {
+    if (made) fs::remove(folder, ec);  // only when empty: a resumable partial body stays
+    throw;
+  }
 }
 
 void warn_dropped(uint64_t count, const std::string& what, const std::vector<std::string>& examples) {
@@ -121,10 +136,10 @@ int run_download(const DownloadOptions& options) {
   if (options.workers < 1 || options.workers > 256) throw Error("--num-workers must be within 1..256");
   if (options.retries < 0) throw Error("--retry must be >= 0");
   if (options.image_url.find("{id}") == std::string::npos) throw Error("--image-url must contain {id}");
-  std::error_code ec;
-  fs::create_directories(options.data_dir, ec);
-  if (!fs::is_directory(options.data_dir, ec))
-    throw Error("--data " + options.data_dir + ": cannot create the folder (" + ec.message() + ")");
+  if (!(options.timeout > 0 && options.timeout <= 3600)) throw Error("--timeout must be within 0 and 3600 seconds");
+  if (!(options.retry_wait >= 0 && options.retry_wait <= 3600))
+    throw Error("--retry-wait must be within 0 and 3600 seconds");
+  check_folder_makeable(options.data_dir, "--data");  // made when the first file arrives
 
   const std::string class_file = join_path(options.data_dir, "class-descriptions-boxable.csv");
   fetch_metadata(metadata_url_for(options.metadata_url, ""), class_file, verify_class_csv, options);
@@ -167,8 +182,7 @@ int run_download(const DownloadOptions& options) {
     log_info("Saving '" + split.split + "' data to " + sub);
     write_sub_annotations(sub, split, classes);
     const std::string dir = join_path(options.data_dir, split.split);
-    fs::create_directories(dir, ec);
-    if (!fs::is_directory(dir, ec)) throw Error(dir + ": cannot create the folder");
+    make_folder(dir);
     for (const auto& id : split.image_ids) {
       const std::string url = replace_all(replace_all(options.image_url, "{split}", split.split), "{id}", id);
       jobs.push_back({url, join_path(dir, id + ".jpg"), false});

@@ -75,12 +75,7 @@ EvalResult evaluate(const DetectionDataset& dataset, const DetectFunction& detec
     throw Error("--iou-threshold " + std::to_string(options.iou_threshold) + ": must be within 0 (exclusive) and 1");
   if (n == 0) throw Error(dataset.description + ": no images to evaluate");
   // The output folder is checked before the work, not after it.
-  if (!options.eval_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(options.eval_dir, ec);
-    if (!std::filesystem::is_directory(options.eval_dir, ec))
-      throw Error("--eval-dir " + options.eval_dir + ": cannot create the folder");
-  }
+  if (!options.eval_dir.empty()) make_folder(options.eval_dir, "--eval-dir");
   // Ground truth per class and image, in pixels (boxes are scaled with the image size).
   std::vector<std::vector<std::vector<CornerBox>>> gt(num_classes, std::vector<std::vector<CornerBox>>(n));
   std::vector<std::vector<std::vector<uint8_t>>> difficult(num_classes, std::vector<std::vector<uint8_t>>(n));

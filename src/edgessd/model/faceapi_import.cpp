@@ -138,9 +138,17 @@ void recalibrate(nn::BatchNorm2dImpl& bn, const Affine& affine, const at::Tensor
 
 }  // namespace
 
-Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* report) {
-  const std::string manifest = join_path(options.model_dir, "ssd_mobilenetv1_model-weights_manifest.json");
+std::string face_api_manifest_path(const std::string& model_dir) {
+  if (!std::filesystem::is_directory(model_dir))
+    throw Error("--input " + model_dir + ": not a folder (face-api's model folder holds "
+                "ssd_mobilenetv1_model-weights_manifest.json)");
+  const std::string manifest = join_path(model_dir, "ssd_mobilenetv1_model-weights_manifest.json");
   if (!std::filesystem::exists(manifest)) throw Error(manifest + ": not found (is --input the face-api model folder?)");
+  return manifest;
+}
+
+Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* report) {
+  const std::string manifest = face_api_manifest_path(options.model_dir);
   if (options.calibration_images.empty() && options.reestimate_bn)
     throw Error("face-api import needs calibration images to re-estimate its folded BatchNorm statistics");
   FaceApiWeights w(read_tfjs_weights(manifest), manifest);

@@ -18,6 +18,10 @@ struct TfjsWeight {
 // scale, min} stores q and means q*scale + min.
 std::vector<TfjsWeight> read_tfjs_weights(const std::string& manifest_path);
 
+// `<model_dir>/ssd_mobilenetv1_model-weights_manifest.json`; an Error naming `--input`
+// when the folder or the manifest is missing, before any other work.
+std::string face_api_manifest_path(const std::string& model_dir);
+
 struct FaceApiImportOptions {
   std::string model_dir;                 // holds the manifest and .bin
   std::vector<std::string> calibration_images;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
@@ -42,7 +43,8 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
     info.class_names = j.at("class_names").get<std::vector<std::string>>();
     if (j.contains("input_size")) {
       auto size = j["input_size"].get<std::vector<int>>();
-      if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) throw Error("input_size must be [width, height]");
+      if (size.size() != 2 || size[0] < 32 || size[1] < 32 || size[0] > 4096 || size[1] > 4096)
+        throw Error("input_size must be [width, height], each within 32..4096");
       info.input_width = size[0];
       info.input_height = size[1];
     }
@@ -62,6 +64,8 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
   check_class_names(info.class_names, what);
   if (!(info.image_std > 0) || !std::isfinite(info.image_std) || !std::isfinite(info.image_mean))
     throw Error(what + ": image_std must be a positive number and image_mean finite");
+  for (const float v : {info.center_variance, info.size_variance})
+    if (!(v > 0) || !std::isfinite(v)) throw Error(what + ": center_variance and size_variance must be positive numbers");
   return info;
 }
 
@@ -106,13 +110,22 @@ bool load_model_info(const std::string& checkpoint_path, ModelInfo& info) {
 }
 
 std::vector<std::string> read_labels(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open label file");
+  // Read whole and bounded: /dev/zero or a folder is an error, not an endless line.
+  const std::string text = read_file(path, uintmax_t{1} << 20);
   std::vector<std::string> names;
+  std::istringstream in(text);
   std::string line;
-  while (std::getline(in, line)) {
+  int blank_line = 0;
+  for (int number = 1; std::getline(in, line); ++number) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
-    if (!line.empty()) names.push_back(line);
+    if (line.empty()) {
+      if (!blank_line) blank_line = number;
+      continue;
+    }
+    // A blank line between names would shift every class after it by one.
+    if (blank_line)
+      throw Error(path + ": line " + std::to_string(blank_line) + ": empty class name between class names");
+    names.push_back(line);
   }
   if (names.empty()) throw Error(path + ": no class names");
   // pytorch-ssd's labels.txt starts with BACKGROUND; jetson-inference's may not.

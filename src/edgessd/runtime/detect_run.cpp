@@ -96,10 +96,23 @@ void check_output_is_not_input(const std::string& input, const std::string& outp
       throw Error(output + ": is the input (or the folder it is read from); its images would be overwritten");
 }
 
+// Every number range-checked before the model loads (NaN fails every comparison).
+void check_detect_numbers(const DetectRunOptions& options) {
+  if (!(options.threshold >= 0 && options.threshold <= 1)) throw Error("--threshold must be within 0..1");
+  const CaptureOptions& c = options.capture;
+  if (c.width < 0 || c.width > 16384 || c.height < 0 || c.height > 16384)
+    throw Error("--input-width/--input-height must be within 0 (the source's own) and 16384");
+  if (!(c.fps >= 0 && c.fps <= 1000)) throw Error("--input-rate must be within 0 (the source's own) and 1000");
+  if (c.loop < -1) throw Error("--input-loop must be -1 (forever) or more");
+  if (options.max_frames < 0) throw Error("--max-frames must be 0 (all) or more");
+  if (options.output_options.bitrate < 1000 || options.output_options.bitrate > 1000000000)
+    throw Error("--bitrate must be within 1000 and 1000000000 bits per second");
+}
+
 }  // namespace
 
 int run_detect(const DetectRunOptions& options) {
-  if (!(options.threshold >= 0 && options.threshold <= 1)) throw Error("--threshold must be within 0..1");
+  check_detect_numbers(options);
   const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
   OnnxModel model = load_onnx_model(options.model, options.labels, options.blobs);
   PostprocessOptions post;
@@ -177,6 +190,9 @@ int run_detect(const DetectRunOptions& options) {
     log_info("Interrupted; output finalised");
     return 0;
   }
+  if (frames == 0 && source->unreadable() > 0)
+    throw Error(options.input + ": no decodable image (" + std::to_string(source->unreadable()) +
+                " could not be read, named above)");
   int status = 0;
   if (source->unreadable() > 0) {
     log_warning(std::to_string(source->unreadable()) + " input images could not be read (named above)");

@@ -1095,10 +1095,10 @@ void OneDnnEngine::build_plain(const onnx::NodeProto& node) {
 
 }  // namespace
 
-size_t quantize_onnx_model(const std::string& model_path, const std::vector<std::string>& images,
-                           const std::string& output_path) {
+size_t quantize_onnx_model(const std::string& model_path, const std::string& labels_path,
+                           const std::vector<std::string>& images, const std::string& output_path) {
   if (images.empty()) throw Error("--calibration: no images");
-  OnnxModel model = load_onnx_model(model_path);
+  OnnxModel model = load_onnx_model(model_path, labels_path);
   model.int8 = {};
   OneDnnEngine engine(model, 0, nullptr, /*share_activations=*/false);
   const ModelInfo& info = model.info;

@@ -50,12 +50,10 @@ class ImageFileOutput : public VideoOutput {
 
 class FolderOutput : public VideoOutput {
  public:
-  explicit FolderOutput(std::string dir) : dir_(std::move(dir)) {
-    std::error_code ec;
-    fs::create_directories(dir_, ec);
-    if (!fs::is_directory(dir_, ec)) throw Error(dir_ + ": cannot create the output folder");
-  }
+  // Created at the first frame: a run that fails before one leaves nothing behind.
+  explicit FolderOutput(std::string dir) : dir_(std::move(dir)) { check_folder_makeable(dir_); }
   void write(const cv::Mat& bgr, const std::string& frame_name) override {
+    if (frames_ == 0) make_folder(dir_);
     std::string name = frame_name;
     if (!has_image_extension(name)) name += ".jpg";
     write_image_atomic(join_path(dir_, name), bgr);

@@ -81,7 +81,10 @@ std::pair<DetectionDataset, DetectionDataset> read_data(const TrainOptions& opti
     DatasetOptions train_options = read_options;
     train_options.keep_difficult = false;  // as pytorch-ssd's training datasets
     if (!train_parts.empty()) train_options.class_names = train_parts.front().class_names;
-    train_parts.push_back(read_dataset(options.dataset_type, root, voc ? "trainval" : "train", train_options));
+    const std::string train_split = voc ? "trainval" : "train";
+    train_parts.push_back(read_dataset(options.dataset_type, root, train_split, train_options));
+    if (train_parts.back().images.empty())
+      throw Error("--data " + root + ": the '" + train_split + "' split has no usable image with a box; nothing to train on");
     std::string val_split = "test";
     if (!voc && has_split(options.dataset_type, root, "validation")) val_split = "validation";
     DatasetOptions val_options = read_options;
@@ -198,7 +201,8 @@ void check_numbers(const TrainOptions& o) {
 TrainResult train(const TrainOptions& options) {
   check_numbers(options);
   set_torch_threads(options.threads);
-  scheduled_lr(options, 1, 0);  // validates --scheduler and --milestones before any work
+  scheduled_lr(options, 1, 0);  // validates --scheduler before any work
+  parse_milestones(options.milestones);  // a bad list is an error with either scheduler
   // Two different starting weights: pytorch-ssd's usage offers them as alternatives.
   // (--resume may join either, as it does there: rerunning a command with --resume added.)
   if (!options.base_net.empty() && !options.pretrained_ssd.empty())
@@ -232,8 +236,6 @@ TrainResult train(const TrainOptions& options) {
            " classes");
   log_info("Validation: " + std::to_string(val_set.images.size()) + " images, " +
            std::to_string(val_set.box_count()) + " boxes");
-  std::filesystem::create_directories(options.model_dir);  // only once the data is known good
-  write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
 
   // The net: its kind from --net, else from the starting checkpoint's JSON.
   const std::string start_file =
@@ -322,6 +324,8 @@ TrainResult train(const TrainOptions& options) {
       log_warning(path + " not found: momentum starts from zero");
     }
   }
+  make_folder(options.model_dir, "--model-dir");  // only once the data and the start are known good
+  write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
 
   const SsdConfig& config = mobilenet_v1_ssd_config();
   PriorBoxes priors(config);
