@@ -8,11 +8,14 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
 #include "edgessd/data/dataset.h"
 #include "fuzz_scratch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace edgessd;
+  set_logging(false);
+  quiet_library_logs();
   const std::string root = fuzz::scratch_dir("edgessd-fuzz-voc", [](const std::string& dir) {
     for (const char* sub : {"/Annotations", "/JPEGImages", "/ImageSets/Main"}) std::filesystem::create_directories(dir + sub);
     std::ofstream(dir + "/ImageSets/Main/trainval.txt") << "v1\n";

@@ -2,7 +2,11 @@
 // exit code 1, a last line naming the file or flag, and no file changed but its output.
 #include <sys/stat.h>
 
+#include <onnx/onnx_pb.h>
+
 #include <opencv2/imgcodecs.hpp>
+
+#include <fstream>
 
 #include "edgessd/common/files.h"
 #include "edgessd/model/model_info.h"
@@ -186,4 +190,40 @@ TEST(HostileInput, NumbersAreRangeCheckedAndParseErrorsExitOne) {
   EXPECT_FAILS_WITH(edgessd_detect("--model " + fixture("mb1-ssd-2class-random.onnx") + " --labels " +
                                    fixture("ref-trained-labels.txt") + " --threshold nan --headless " + dir.file("a.jpg")),
                     "--threshold");
+}
+
+// Errors that misled (issue 15): each now names the real cause, before any work.
+TEST(HostileInput, ErrorsNameTheRealCause) {
+  EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.onnx"));
+  TempDir dir;
+  write_file_atomic(dir.file("file"), std::string("x"));
+  // convert --from face-api --input X said "demo: not a folder" (the calibration default).
+  EXPECT_FAILS_WITH(edgessd_cli("convert --from face-api --input " + dir.file("nowhere") + " --output " + dir.file("o.pth")),
+                    "--input " + dir.file("nowhere") + ": not a folder");
+  // download --data FILE said "cannot create the folder (Success)".
+  EXPECT_FAILS_WITH(edgessd_cli("download --class-names Car --data " + dir.file("file/sub")),
+                    "--data " + dir.file("file/sub") + ": cannot create the folder (" + dir.file("file") + " is not a folder)");
+  // A train split with no image said "a detector needs at least 2 classes".
+  write_dataset(dir.file("empty"), {});
+  EXPECT_FAILS_WITH(edgessd_cli("train --data " + dir.file("empty") + " --model-dir " + dir.file("m")),
+                    "the 'train' split has no usable image with a box; nothing to train on");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m")));
+  // A 100000x100000 input shape ended in std::bad_alloc.
+  onnx::ModelProto model;
+  {
+    std::ifstream in(fixture("mb1-ssd-2class-random.onnx"), std::ios::binary);
+    ASSERT_TRUE(model.ParseFromIstream(&in));
+  }
+  auto* shape = model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  shape->mutable_dim(2)->set_dim_value(100000);
+  shape->mutable_dim(3)->set_dim_value(100000);
+  {
+    std::ofstream out(dir.file("huge.onnx"), std::ios::binary);
+    ASSERT_TRUE(model.SerializeToOstream(&out));
+  }
+  cv::imwrite(dir.file("a.jpg"), cv::Mat(64, 64, CV_8UC3, cv::Scalar(1, 2, 3)));
+  for (const std::string& engine : {"onednn", "opencv"})
+    EXPECT_FAILS_WITH(edgessd_detect("--model " + dir.file("huge.onnx") + " --labels " + fixture("ref-trained-labels.txt") +
+                                     " --engine " + engine + " --headless " + dir.file("a.jpg")),
+                      "is 1x3x100000x100000; the runtime takes at most 4096x4096");
 }

@@ -2,6 +2,7 @@
 
 #include <opencv2/core/utils/logger.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -11,8 +12,10 @@ namespace edgessd {
 namespace {
 
 std::mutex log_mutex;
+std::atomic<bool> log_enabled{true};
 
 void write_line(const char* level, const std::string& message) {
+  if (!log_enabled) return;
   std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
@@ -27,6 +30,8 @@ void write_line(const char* level, const std::string& message) {
 
 void log_info(const std::string& message) { write_line("", message); }
 void log_warning(const std::string& message) { write_line("WARNING: ", message); }
+
+void set_logging(bool enabled) { log_enabled = enabled; }
 
 void quiet_library_logs() {
   if (!std::getenv("OPENCV_LOG_LEVEL")) cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);

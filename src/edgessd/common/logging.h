@@ -8,6 +8,9 @@ namespace edgessd {
 void log_info(const std::string& message);
 void log_warning(const std::string& message);
 
+// Off for fuzzing, where every input's warnings would drown libFuzzer's own report.
+void set_logging(bool enabled);
+
 // OpenCV's own log lines off (its video back-ends print "[ERROR]" lines while probing a
 // URI we then report as one error), unless the user set OPENCV_LOG_LEVEL.
 void quiet_library_logs();

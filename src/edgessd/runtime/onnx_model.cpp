@@ -169,6 +169,11 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
   const int64_t height = dim_value(input, 2), width = dim_value(input, 3);
   if (height <= 0 || width <= 0)
     throw Error(path + ": input '" + input.name() + "' needs a fixed height and width");
+  // A 100000x100000 input ended in std::bad_alloc: the bounds export writes within.
+  if (height > 4096 || width > 4096 || dim_value(input, 0) > 256)
+    throw Error(path + ": input '" + input.name() + "' is " + std::to_string(dim_value(input, 0)) + "x3x" +
+                std::to_string(height) + "x" + std::to_string(width) +
+                "; the runtime takes at most 4096x4096 and a batch of 256");
   m.batch_size = dim_value(input, 0) > 0 ? static_cast<int>(dim_value(input, 0)) : 1;
 
   m.scores_name = blobs.scores.empty() ? "scores" : blobs.scores;
