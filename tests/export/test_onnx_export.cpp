@@ -9,6 +9,7 @@
 #include "edgessd/common/files.h"
 #include "edgessd/common/priors.h"
 #include "edgessd/export/onnx_export.h"
+#include "edgessd/model/checkpoint_name.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/engine.h"
@@ -253,6 +254,27 @@ TEST(OnnxExport, BestCheckpointIsLowestLoss) {
   EXPECT_EQ(best_checkpoint_in(dir.path()), dir.file("mb1-ssd-Epoch-3-Loss-3.5.pth"));
   TempDir empty;
   EXPECT_THROW(best_checkpoint_in(empty.path()), Error);
+  int epoch = 0;
+  EXPECT_EQ(latest_checkpoint_in(dir.path(), epoch), dir.file("mb1-ssd-Epoch-9-Loss-nan.pth"));
+  EXPECT_EQ(epoch, 9);
+  EXPECT_EQ(latest_checkpoint_in(empty.path(), epoch), "");
+  EXPECT_EQ(epoch, -1);
+}
+
+// The one naming rule, written by train and read by export and the demo.
+TEST(CheckpointName, WritesAndParsesPytorchSsdNames) {
+  EXPECT_EQ(checkpoint_file_name("mb1-ssd", 12, 2.5), "mb1-ssd-Epoch-12-Loss-2.5.pth");
+  EXPECT_EQ(checkpoint_file_name("mb1-ssd-relu6", 0, 3.0), "mb1-ssd-relu6-Epoch-0-Loss-3.0.pth");
+  EXPECT_EQ(checkpoint_file_name("mb1-ssd", 1, 1e-05), "mb1-ssd-Epoch-1-Loss-1e-05.pth");
+  const auto name = parse_checkpoint_name(checkpoint_file_name("mb1-ssd-relu6", 29, 2.0283255577087402));
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(name->net, "mb1-ssd-relu6");
+  EXPECT_EQ(name->epoch, 29);
+  EXPECT_EQ(name->loss, 2.0283255577087402);
+  for (const char* bad : {"other.pth", "mb1-ssd-Epoch--Loss-2.5.pth", "mb1-ssd-Epoch-x-Loss-2.5.pth",
+                          "mb1-ssd-Epoch-99999999999-Loss-2.5.pth", "mb1-ssd-Epoch-3-Loss-.pth",
+                          "mb1-ssd-Epoch-3-Loss-2.5x.pth", "mb1-ssd-Epoch-3-Loss-2.5.pt", "-Epoch-3-Loss-2.5.pth"})
+    EXPECT_FALSE(parse_checkpoint_name(bad).has_value()) << bad;
 }
 
 TEST(Priors, RectangularInputKeepsPixelSizes) {

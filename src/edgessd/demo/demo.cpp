@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "edgessd/common/error.h"
@@ -19,6 +18,7 @@
 #include "edgessd/eval/ssd_predictor.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/model/checkpoint.h"
+#include "edgessd/model/checkpoint_name.h"
 #include "edgessd/model/faceapi_import.h"
 #include "edgessd/model/model_info.h"
 #include "edgessd/model/model_open.h"
@@ -37,23 +37,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The checkpoint of the highest epoch in a training folder, or "" (and -1).
-std::string latest_checkpoint(const std::string& dir, int& epoch) {
-  static const std::regex pattern(R"(-Epoch-(\d+)-Loss-.*\.pth$)");
-  epoch = -1;
-  std::string latest;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return latest;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    std::smatch m;
-    const std::string name = entry.path().filename().string();
-    if (!std::regex_search(name, m, pattern)) continue;
-    const int e = std::stoi(m[1].str());
-    if (e > epoch) epoch = e, latest = entry.path().string();
-  }
-  return latest;
 }
 
 std::string stage(const std::string& name) {
@@ -129,7 +112,7 @@ DemoResult run_demo(const DemoOptions& options) {
   t = Clock::now();
   const std::string model_dir = join_path(work, "model");
   int last_epoch = -1;
-  std::string last = latest_checkpoint(model_dir, last_epoch);
+  std::string last = latest_checkpoint_in(model_dir, last_epoch);
   const bool trained_before = last_epoch >= options.epochs - 1;
   if (!trained_before) {
     TrainOptions train_options;

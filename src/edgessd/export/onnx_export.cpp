@@ -7,7 +7,6 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <regex>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/version.h"
@@ -294,31 +293,5 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
   write_file_atomic(output_path, bytes);
 }
 
-std::string best_checkpoint_in(const std::string& model_dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(model_dir, ec)) throw Error("--model-dir " + model_dir + ": not a folder");
-  static const std::regex loss_pattern(R"(Loss-([0-9eE+.\-]+|nan|inf)\.pth$)");
-  std::string best;
-  double best_loss = 0;
-  for (const auto& entry : fs::directory_iterator(model_dir)) {
-    const std::string name = entry.path().filename().string();
-    std::smatch m;
-    if (!entry.is_regular_file() || !std::regex_search(name, m, loss_pattern)) continue;
-    double loss;
-    try {
-      loss = std::stod(m[1].str());
-    } catch (const std::exception&) {
-      continue;
-    }
-    if (std::isnan(loss)) continue;
-    if (best.empty() || loss < best_loss || (loss == best_loss && name < fs::path(best).filename().string())) {
-      best = entry.path().string();
-      best_loss = loss;
-    }
-  }
-  if (best.empty()) throw Error("--model-dir " + model_dir + ": no checkpoint named *-Loss-<value>.pth in it");
-  return best;
-}
 
 }  // namespace edgessd

@@ -30,8 +30,4 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
 // `--model=models/ssd-mobilenet.onnx`): export, the demo and the docs use this one rule.
 constexpr const char* kOnnxFileName = "ssd-mobilenet.onnx";
 
-// onnx_export.py's choice in a model folder: the .pth with the lowest "Loss-<x>" in its
-// name. Error if there is none.
-std::string best_checkpoint_in(const std::string& model_dir);
-
 }  // namespace edgessd

@@ -3,7 +3,6 @@
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include "edgessd/common/progress.h"
 #include "edgessd/data/loader.h"
 #include "edgessd/model/checkpoint.h"
+#include "edgessd/model/checkpoint_name.h"
 #include "edgessd/train/optimizer_state.h"
 #include "edgessd/model/cpu_autocast.h"
 #include "edgessd/model/model_info.h"
@@ -42,15 +42,6 @@ std::vector<int> parse_milestones(const std::string& text) {
     }
   }
   return out;
-}
-
-// Python's repr of a float: the shortest text that reads back as the same double.
-std::string python_float(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  std::string s(buf, end);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
 }
 
 bool cpu_has_bf16() {
@@ -114,8 +105,7 @@ std::string save_checkpoint(const TrainOptions& options, const std::string& net_
                             const torch::optim::SGD& optimizer, const std::vector<std::string>& class_names,
                             const EpochMetrics& metrics) {
   const double loss = metrics.validated ? metrics.val_loss : metrics.train_loss;
-  const std::string path = join_path(options.model_dir, net_name + "-Epoch-" + std::to_string(metrics.epoch) +
-                                                            "-Loss-" + python_float(loss) + ".pth");
+  const std::string path = join_path(options.model_dir, checkpoint_file_name(net_name, metrics.epoch, loss));
   StateDict state = state_dict_of(*net);
   for (auto& [key, t] : state) t = t.to(torch::kCPU).contiguous();
   write_state_dict(path, state);
