@@ -100,7 +100,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--engine", a->engine, "Engine")->check(CLI::IsMember(engines))->capture_default_str();
   cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--runs", a->runs, "Timed runs after 5 warm-up runs")->capture_default_str();
-  cmd->add_option("--net", a->net, "For --engine libtorch without a model JSON: mb1-ssd or mb1-ssd-relu6");
+  cmd->add_option("--net", a->net, "For --engine libtorch without a model JSON: " + edgessd::known_net_names_text());
   cmd->callback([a] { run_bench(*a); });
 }
 

@@ -56,15 +56,7 @@ void convert_face_api(const ConvertArgs& args) {
   options.folded_only = args.reestimate == "folded";
   log_info("Importing face-api SSD-MobileNet-v1 from " + options.model_dir + ", re-estimating BatchNorm on " +
            std::to_string(images.size()) + " images from " + calibration);
-  FaceApiImportReport report;
-  Ssd net = import_face_api(options, &report);
-  ModelInfo info;
-  info.net = net_kind_name(net->kind());
-  info.class_names = {"BACKGROUND", "object"};
-  info.source = "face-api ssd_mobilenetv1 (base net and extras 0-2 imported, BN re-estimated on " +
-                std::to_string(report.calibration_images) + " images; extras 3 and heads freshly initialised)";
-  write_state_dict(args.output, state_dict_of(*net));
-  save_model_info(args.output, info);
+  const FaceApiImportReport report = import_face_api_checkpoint(options, args.output);
   log_info("Imported " + std::to_string(report.imported_tensors) + " weights, re-estimated " +
            std::to_string(report.recalibrated_bn_layers) + " BatchNorm layers; wrote " + args.output);
 }
@@ -82,7 +74,7 @@ void add_convert_command(CLI::App& app) {
                   "Input .pth, or for face-api the folder holding ssd_mobilenetv1_model-weights_manifest.json "
                   "(default: the pinned npm package)");
   cmd->add_option("--output", args->output, "Output .pth")->required();
-  cmd->add_option("--net", args->net, "Net of a pth input: mb1-ssd or mb1-ssd-relu6 (default: from its JSON, else mb1-ssd)");
+  cmd->add_option("--net", args->net, "Net of a pth input: " + edgessd::known_net_names_text() + " (default: from its JSON, else mb1-ssd)");
   cmd->add_option("--labels", args->labels, "labels.txt with the class names of a pth input");
   cmd->add_option("--calibration", args->calibration,
                   "face-api: folder of images to re-estimate BatchNorm statistics on (default: face-api's demo photos)");

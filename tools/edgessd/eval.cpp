@@ -96,8 +96,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--engine", a->engine.name, "Runtime engine for --model")->capture_default_str();
   cmd->add_option("--threads", a->engine.threads, std::string("Runtime threads for --model (") + edgessd::threads_rule() + ")");
 #endif
-  cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
-      ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
+  cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (default: from the model JSON)")
+      ->check(CLI::IsMember(edgessd::known_net_names()));
   cmd->add_option("--label-file,--label_file", a->label_file, "labels.txt (default: from the model JSON)");
   cmd->add_option("--iou-threshold,--iou_threshold", a->iou_threshold, "IoU for a true positive")->capture_default_str();
   cmd->add_option("--use-2007-metric,--use_2007_metric", a->use_2007_metric,

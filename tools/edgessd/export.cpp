@@ -49,8 +49,8 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--model-dir,--model_dir", a->model_dir, "Training folder: export its lowest-loss checkpoint");
   cmd->add_option("--input", a->input, "Checkpoint (.pth) to export");
   cmd->add_option("--output", a->output, std::string("ONNX file (default: ") + edgessd::kOnnxFileName + " in --model-dir or beside the checkpoint)");
-  cmd->add_option("--net", a->net, "mb1-ssd or mb1-ssd-relu6 (default: from the model JSON)")
-      ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
+  cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (default: from the model JSON)")
+      ->check(CLI::IsMember(edgessd::known_net_names()));
   cmd->add_option("--labels", a->labels, "labels.txt (default: the model JSON, or labels.txt in --model-dir)");
   cmd->add_option("--width", a->options.width, "Input width")->capture_default_str();
   cmd->add_option("--height", a->options.height, "Input height")->capture_default_str();

@@ -2,6 +2,7 @@
 #include "edgessd/common/threads.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/model/model_info.h"
 #include "edgessd/train/trainer.h"
 
 void add_train_command(CLI::App& app) {
@@ -16,8 +17,8 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--data,--datasets", o->data, "Dataset folder(s); several train together")->required();
   cmd->add_flag("--balance-data,--balance_data", o->balance_data, "Balance classes by sampling (open_images)");
-  cmd->add_option("--net", o->net, "mb1-ssd or mb1-ssd-relu6 (default: the starting checkpoint's, else mb1-ssd)")
-      ->check(CLI::IsMember({"mb1-ssd", "mb1-ssd-relu6"}));
+  cmd->add_option("--net", o->net, edgessd::known_net_names_text() + " (default: the starting checkpoint's, else mb1-ssd)")
+      ->check(CLI::IsMember(edgessd::known_net_names()));
   cmd->add_option("--pretrained-ssd,--pretrained_ssd", o->pretrained_ssd, "Start from an SSD checkpoint (all but the heads)");
   cmd->add_option("--base-net,--base_net", o->base_net, "Start from a base net checkpoint");
   cmd->add_option("--resume", o->resume, "Resume from a checkpoint of ours: weights, momentum, schedule, epoch");

@@ -96,13 +96,7 @@ DemoResult run_demo(const DemoOptions& options) {
     import.calibration_images = calibration;
     import.seed = options.seed;
     import.folded_only = true;
-    Ssd net = import_face_api(import);
-    ModelInfo info;
-    info.net = net_kind_name(net->kind());
-    info.class_names = {"BACKGROUND", "object"};
-    info.source = "face-api ssd_mobilenetv1, folded BN re-estimated on synthetic plates";
-    write_state_dict(base, state_dict_of(*net));
-    save_model_info(base, info);
+    import_face_api_checkpoint(import, base);
   }
   log_info("Base model: " + base);
   timings << "| base model import | " << took(base_reused) << " |\n";

@@ -183,7 +183,7 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
     throw Error("--width/--height must be within 32..4096");
   if (options.batch_size < 1 || options.batch_size > 256) throw Error("--batch-size must be within 1..256");
   if (info.net != "mb1-ssd" && info.net != "mb1-ssd-relu6")
-    throw Error("cannot export net '" + info.net + "' (expected mb1-ssd or mb1-ssd-relu6)");
+    throw Error("cannot export net '" + info.net + "' (expected " + known_net_names_text() + ")");
   const Weights w(state);
   const int64_t classes = info.num_classes();
   const int64_t head_classes = w.dims("classification_headers.0.weight")[0] / 6;

@@ -11,6 +11,8 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/image.h"
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/model_info.h"
 #include "edgessd/common/logging.h"
 
 namespace edgessd {
@@ -145,6 +147,20 @@ std::string face_api_manifest_path(const std::string& model_dir) {
   const std::string manifest = join_path(model_dir, "ssd_mobilenetv1_model-weights_manifest.json");
   if (!std::filesystem::exists(manifest)) throw Error(manifest + ": not found (is --input the face-api model folder?)");
   return manifest;
+}
+
+FaceApiImportReport import_face_api_checkpoint(const FaceApiImportOptions& options, const std::string& output) {
+  FaceApiImportReport report;
+  Ssd net = import_face_api(options, &report);
+  ModelInfo info;
+  info.net = net_kind_name(net->kind());
+  info.class_names = {"BACKGROUND", "object"};
+  info.source = std::string("face-api ssd_mobilenetv1 (base net and extras 0-2 imported, ") +
+                (options.folded_only ? "folded" : "all") + " BN re-estimated on " +
+                std::to_string(report.calibration_images) + " images; extras 3 and heads freshly initialised)";
+  write_state_dict(output, state_dict_of(*net));
+  save_model_info(output, info);
+  return report;
 }
 
 Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* report) {

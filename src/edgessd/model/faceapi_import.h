@@ -54,6 +54,10 @@ struct FaceApiImportReport {
 // of turning identity statistics into a different network that diverges.
 Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* report = nullptr);
 
+// import_face_api, then the net written to `output` (.pth) with its model JSON (classes
+// BACKGROUND and object; the source says what was imported and re-estimated).
+FaceApiImportReport import_face_api_checkpoint(const FaceApiImportOptions& options, const std::string& output);
+
 // The images a calibration uses: (x - 127) / 128 at 300x300, RGB, (N, 3, 300, 300).
 at::Tensor load_calibration_batch(const std::vector<std::string>& paths);
 

@@ -14,6 +14,18 @@
 
 namespace edgessd {
 
+const std::vector<std::string>& known_net_names() {
+  static const std::vector<std::string> names = {"mb1-ssd", "mb1-ssd-relu6"};
+  return names;
+}
+
+std::string known_net_names_text() {
+  std::string text;
+  const auto& names = known_net_names();
+  for (size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
 std::string model_info_path(const std::string& checkpoint_path) {
   std::filesystem::path p(checkpoint_path);
   if (p.extension() == ".pth" || p.extension() == ".pt") p.replace_extension(".json");

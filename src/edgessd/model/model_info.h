@@ -20,6 +20,11 @@ struct ModelInfo {
   int num_classes() const { return static_cast<int>(class_names.size()); }
 };
 
+// The nets a checkpoint can hold (pytorch-ssd's names), for flags and errors; the text
+// form is "mb1-ssd or mb1-ssd-relu6".
+const std::vector<std::string>& known_net_names();
+std::string known_net_names_text();
+
 std::string model_info_path(const std::string& checkpoint_path);
 std::string model_info_to_json(const ModelInfo& info);
 ModelInfo model_info_from_json(const std::string& text, const std::string& what);

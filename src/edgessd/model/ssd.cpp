@@ -7,6 +7,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/threads.h"
 #include "edgessd/model/cpu_autocast.h"
+#include "edgessd/model/model_info.h"
 
 namespace edgessd {
 
@@ -15,7 +16,7 @@ namespace nn = torch::nn;
 NetKind parse_net_kind(const std::string& name) {
   if (name == "mb1-ssd") return NetKind::Mb1Ssd;
   if (name == "mb1-ssd-relu6") return NetKind::Mb1SsdRelu6;
-  throw Error("unknown net '" + name + "' (expected mb1-ssd or mb1-ssd-relu6)");
+  throw Error("unknown net '" + name + "' (expected " + known_net_names_text() + ")");
 }
 
 std::string net_kind_name(NetKind kind) {
