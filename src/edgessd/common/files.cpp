@@ -40,9 +40,19 @@ void check_replaceable(const std::string& path) {
     throw Error(path + ": exists and is not a regular file; refusing to replace it");
 }
 
+namespace {
+
+// How an error names a path: after its flag when it came from one. An empty path is an
+// Error naming the flag (or `kind`).
+std::string flagged(const std::string& path, const std::string& what, const char* kind) {
+  if (path.empty()) throw Error((what.empty() ? std::string(kind) : what) + ": empty path");
+  return what.empty() ? path : what + " " + path;
+}
+
+}  // namespace
+
 void check_folder_makeable(const std::string& path, const std::string& what) {
-  const std::string name = what.empty() ? path : what + " " + path;
-  if (path.empty()) throw Error((what.empty() ? std::string("folder") : what) + ": empty path");
+  const std::string name = flagged(path, what, "folder");
   // create_directories reports success when a file already has the name.
   std::filesystem::path probe = path;
   while (!probe.empty() && !std::filesystem::exists(probe)) probe = probe.parent_path();
@@ -55,13 +65,12 @@ void make_folder(const std::string& path, const std::string& what) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (!std::filesystem::is_directory(path))
-    throw Error((what.empty() ? path : what + " " + path) + ": cannot create the folder (" +
+    throw Error(flagged(path, what, "folder") + ": cannot create the folder (" +
                 (ec ? ec.message() : std::string("unknown reason")) + ")");
 }
 
 void check_output_file(const std::string& path, const std::string& what) {
-  const std::string name = what.empty() ? path : what + " " + path;
-  if (path.empty()) throw Error((what.empty() ? std::string("output") : what) + ": empty path");
+  const std::string name = flagged(path, what, "output");
   check_replaceable(path);
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent))

@@ -262,7 +262,7 @@ std::vector<std::string> voc_class_names(const std::string& root, const DatasetO
   const std::string labels_path = join_path(root, "labels.txt");
   if (!std::filesystem::exists(labels_path)) return kVocClasses;
   std::vector<std::string> names = read_labels(labels_path);
-  if (names.size() < 2) throw Error(labels_path + ": no class names");
+  if (names.size() < 2) throw Error(labels_path + ": no class names");  // BACKGROUND alone
   return names;
 }
 

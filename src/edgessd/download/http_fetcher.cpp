@@ -102,6 +102,8 @@ std::string describe(const Transfer& t, CURLcode code, long status) {
 
 }  // namespace
 
+bool is_local_url(const std::string& url) { return url.rfind("file://", 0) == 0; }
+
 TransferOutcome classify_transfer(int curl_code, long status, bool local_file, bool resumed) {
   if (local_file) {
     if (curl_code == CURLE_OK) return TransferOutcome::Done;
@@ -257,7 +259,7 @@ FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& ve
         }
         done_bytes += t->bytes;
         const TransferOutcome outcome =
-            classify_transfer(code, status, job.url.rfind("file://", 0) == 0, t->resumed_from > 0);
+            classify_transfer(code, status, is_local_url(job.url), t->resumed_from > 0);
         if (outcome == TransferOutcome::Done) {
           const std::string bad = verify ? verify(t->temporary) : "";
           if (!bad.empty()) {

@@ -44,6 +44,9 @@ struct FetchReport {
 // unwritable folder) is an Error naming the file, with no partial file left.
 FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& verify, const FetchOptions& options);
 
+// Whether a URL names a local file (file://), which has no HTTP status.
+bool is_local_url(const std::string& url);
+
 // What one finished try means. `curl_code` is libcurl's CURLcode, `status` the HTTP
 // status (0 for file:// URLs, which local mirrors of the metadata use).
 enum class TransferOutcome {

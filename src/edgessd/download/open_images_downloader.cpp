@@ -90,7 +90,7 @@ void fetch_one_metadata(const std::string& url, const std::string& path, const F
   const FetchReport report = fetch_all({{url, path, /*resume=*/true}}, verify, fetch);
   if (report.downloaded == 1) return;
   if (report.missing)
-    throw Error(url + (url.rfind("file://", 0) == 0 ? ": no such file" : ": not found on the server (404)"));
+    throw Error(url + (is_local_url(url) ? ": no such file" : ": not found on the server (404)"));
   throw Error(report.failure_examples.empty() ? url + ": download failed" : report.failure_examples[0]);
 }
 

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -182,7 +183,8 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
   if (options.width < 32 || options.height < 32 || options.width > 4096 || options.height > 4096)
     throw Error("--width/--height must be within 32..4096");
   if (options.batch_size < 1 || options.batch_size > 256) throw Error("--batch-size must be within 1..256");
-  if (info.net != "mb1-ssd" && info.net != "mb1-ssd-relu6")
+  const auto& nets = known_net_names();
+  if (std::find(nets.begin(), nets.end(), info.net) == nets.end())
     throw Error("cannot export net '" + info.net + "' (expected " + known_net_names_text() + ")");
   const Weights w(state);
   const int64_t classes = info.num_classes();
@@ -292,6 +294,5 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
   if (!model.SerializeToString(&bytes)) throw Error(output_path + ": cannot serialise the ONNX model");
   write_file_atomic(output_path, bytes);
 }
-
 
 }  // namespace edgessd

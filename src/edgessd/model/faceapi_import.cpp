@@ -11,9 +11,9 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/image.h"
+#include "edgessd/common/logging.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/model_info.h"
-#include "edgessd/common/logging.h"
 
 namespace edgessd {
 
