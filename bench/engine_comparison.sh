@@ -15,7 +15,7 @@ DATA=${3:-$SHARED/datasets/plates-us}
 RUNS=${4:-30}
 ROUNDS=${ROUNDS:-3}
 NET=${NET:-mb1-ssd-relu6}
-CLI=build/edgessd
+CLI=${CLI:-build/edgessd}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

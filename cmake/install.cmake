@@ -14,7 +14,8 @@ install(TARGETS edgessd_cli edgessd_detect RUNTIME DESTINATION ${CMAKE_INSTALL_B
 install(TARGETS edgessd_core edgessd_runtime edgessd_download edgessd EXPORT edgessdTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
 install(DIRECTORY src/edgessd DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development
-        FILES_MATCHING PATTERN "*.h" PATTERN "torch_pch.h" EXCLUDE)
+        FILES_MATCHING PATTERN "*.h" PATTERN "torch_pch.h" EXCLUDE
+        PATTERN "onednn_engine.h" EXCLUDE PATTERN "onnx_tensors.h" EXCLUDE)
 install(FILES ${CMAKE_BINARY_DIR}/generated/edgessd/common/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgessd/common COMPONENT development)
 

@@ -14,6 +14,7 @@
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/benchmark.h"
 #include "edgessd/runtime/engine.h"
+#include "edgessd/runtime/int8_calibration.h"
 #include "edgessd/runtime/onnx_model.h"
 
 namespace {

@@ -16,4 +16,11 @@ struct Int8Calibration {
 std::string int8_calibration_to_json(const Int8Calibration& table);
 Int8Calibration int8_calibration_from_json(const std::string& text, const std::string& what);
 
+// Post-training int8 calibration: runs the fp32 model on `images` (the detector's
+// pre-processing) and records the largest value of every convolution output; writes
+// the model again with the table in its metadata. Returns the number of tensors covered.
+size_t quantize_onnx_model(const std::string& model_path, const std::string& labels_path,
+                           const std::vector<std::string>& images,
+                           const std::string& output_path);
+
 }  // namespace edgessd

@@ -216,27 +216,6 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
   return m;
 }
 
-std::string int8_calibration_to_json(const Int8Calibration& table) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, scale] : table.scales) j[name] = scale;
-  return j.dump();
-}
-
-Int8Calibration int8_calibration_from_json(const std::string& text, const std::string& what) {
-  Int8Calibration table;
-  try {
-    const nlohmann::json parsed = nlohmann::json::parse(text);
-    for (const auto& [name, scale] : parsed.items()) {
-      const float s = scale.get<float>();
-      if (!(s > 0) || !std::isfinite(s)) throw Error(what + ": scale of '" + name + "' is not a positive number");
-      table.scales[name] = s;
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(what + ": " + e.what());
-  }
-  return table;
-}
-
 std::string onnx_for_opencv(const std::string& bytes, const std::string& what) {
   onnx::ModelProto proto;
   if (!proto.ParseFromString(bytes)) throw Error(what + ": not an ONNX model (protobuf parse failed)");

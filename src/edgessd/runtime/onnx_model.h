@@ -43,11 +43,4 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
 // (turned into the attribute form). Other bytes are unchanged.
 std::string onnx_for_opencv(const std::string& bytes, const std::string& what);
 
-// Post-training int8 calibration: runs the fp32 model on `images` (the detector's
-// pre-processing) and records the largest value of every convolution output; writes
-// the model again with the table in its metadata. Returns the number of tensors covered.
-size_t quantize_onnx_model(const std::string& model_path, const std::string& labels_path,
-                           const std::vector<std::string>& images,
-                           const std::string& output_path);
-
 }  // namespace edgessd
