@@ -113,6 +113,32 @@ void save_model_info(const std::string& checkpoint_path, const ModelInfo& info) 
   write_file_atomic(model_info_path(checkpoint_path), model_info_to_json(info));
 }
 
+void save_model_info(const std::string& checkpoint_path, const ModelInfo& info, const TrainingState& state) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(model_info_to_json(info));
+  j["training"] = {{"epoch", state.epoch}, {state.validated ? "val_loss" : "train_loss", state.loss}, {"seed", state.seed}};
+  write_file_atomic(model_info_path(checkpoint_path), j.dump(2) + "\n");
+}
+
+TrainingState load_training_state(const std::string& checkpoint_path) {
+  const std::string path = model_info_path(checkpoint_path);
+  if (!std::filesystem::exists(path))
+    throw Error(checkpoint_path + ": no model JSON beside it, so the epoch to resume is unknown");
+  try {
+    const auto j = nlohmann::json::parse(read_file(path, uintmax_t{1} << 20));
+    if (!j.contains("training")) throw Error(path + ": no training state to resume");
+    const auto& t = j["training"];
+    TrainingState state;
+    state.epoch = t.at("epoch").get<int>();
+    state.validated = t.contains("val_loss");
+    state.loss = t.value(state.validated ? "val_loss" : "train_loss", 0.0);
+    state.seed = t.value("seed", uint64_t{0});
+    if (state.epoch < 0) throw Error(path + ": training epoch " + std::to_string(state.epoch) + " is negative");
+    return state;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": bad training state (" + e.what() + ")");
+  }
+}
+
 bool load_model_info(const std::string& checkpoint_path, ModelInfo& info) {
   const std::string path = model_info_path(checkpoint_path);
   if (!std::filesystem::exists(path)) return false;

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,25 @@ struct ModelInfo {
 const std::vector<std::string>& known_net_names();
 std::string known_net_names_text();
 
+// What a checkpoint's JSON records of the run that wrote it ("training"): the epoch it
+// ends, the loss that names it (val_loss, or train_loss when nothing was validated).
+struct TrainingState {
+  int epoch = 0;
+  bool validated = true;
+  double loss = 0;
+  uint64_t seed = 0;
+};
+
 std::string model_info_path(const std::string& checkpoint_path);
 std::string model_info_to_json(const ModelInfo& info);
 ModelInfo model_info_from_json(const std::string& text, const std::string& what);
 void save_model_info(const std::string& checkpoint_path, const ModelInfo& info);
 // Reads X.json beside X.pth; returns false if there is none (a pytorch-ssd checkpoint).
 bool load_model_info(const std::string& checkpoint_path, ModelInfo& info);
+// X.json with the training state under "training" (what `train` writes per checkpoint).
+void save_model_info(const std::string& checkpoint_path, const ModelInfo& info, const TrainingState& state);
+// The training state in X.json; an Error naming the file when it has none.
+TrainingState load_training_state(const std::string& checkpoint_path);
 
 // Class names come from data files, so they are untrusted: BACKGROUND first and nowhere
 // else (any case), each other name non-empty, at most 256 bytes, without control

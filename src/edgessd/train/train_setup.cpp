@@ -1,0 +1,156 @@
+// What a training run settles before its first step: its flags checked, its data read,
+// its device and precision chosen.
+#include "edgessd/train/train_setup.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/common/threads.h"
+#include "edgessd/model/checkpoint_name.h"
+
+namespace edgessd {
+
+namespace {
+
+std::vector<int> parse_milestones(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream s(text);
+  for (std::string item; std::getline(s, item, ',');) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stoi(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw Error("--milestones: '" + item + "' is not an epoch number");
+    }
+  }
+  return out;
+}
+
+bool cpu_has_bf16() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) == 0)
+      return line.find(" amx_bf16") != std::string::npos || line.find(" avx512_bf16") != std::string::npos;
+  }
+  return false;
+}
+
+// Every number a run reads, range-checked before any work: NaN fails every comparison, so
+// each check is written as "inside", never as "outside".
+void check_numbers(const TrainOptions& o) {
+  auto within = [](const char* flag, double v, double lo, double hi) {
+    if (!(v >= lo && v <= hi))
+      throw Error(std::string(flag) + " " + python_float(v) + ": must be within " + python_float(lo) + ".." +
+                  python_float(hi));
+  };
+  auto at_least = [](const char* flag, double v, double lo) {
+    if (!(v >= lo && std::isfinite(v)))
+      throw Error(std::string(flag) + " " + python_float(v) + ": must be a finite number of at least " + python_float(lo));
+  };
+  at_least("--lr", o.lr, 0);
+  if (o.base_net_lr) at_least("--base-net-lr", *o.base_net_lr, 0);
+  if (o.extra_layers_lr) at_least("--extra-layers-lr", *o.extra_layers_lr, 0);
+  within("--momentum", o.momentum, 0, 1);
+  at_least("--weight-decay", o.weight_decay, 0);
+  within("--gamma", o.gamma, 0, 1);
+  within("--t-max", o.t_max, 1e-9, 1e9);
+  at_least("--clip-grad-norm", o.clip_grad_norm, 0);
+  at_least("--warmup-epochs", o.warmup_epochs, 0);
+  within("--batch-size", o.batch_size, 1, 65536);
+  within("--epochs", o.epochs, 1, 1e7);
+  within("--validation-epochs", o.validation_epochs, 1, 1e7);
+  within("--workers", o.workers, 0, max_threads());
+}
+
+}  // namespace
+
+double scheduled_lr(const TrainOptions& options, double base, int epoch) {
+  if (options.scheduler == "cosine") return base * (1 + std::cos(M_PI * epoch / options.t_max)) / 2;
+  if (options.scheduler == "multi-step") {
+    double lr = base;
+    for (int m : parse_milestones(options.milestones))
+      if (epoch >= m) lr *= options.gamma;
+    return lr;
+  }
+  throw Error("--scheduler: unknown '" + options.scheduler + "' (expected cosine or multi-step)");
+}
+
+void check_train_options(const TrainOptions& options) {
+  check_numbers(options);
+  scheduled_lr(options, 1, 0);           // validates --scheduler before any work
+  parse_milestones(options.milestones);  // a bad list is an error with either scheduler
+  // Two different starting weights: pytorch-ssd's usage offers them as alternatives.
+  // (--resume may join either, as it does there: rerunning a command with --resume added.)
+  if (!options.base_net.empty() && !options.pretrained_ssd.empty())
+    throw Error("--base-net and --pretrained-ssd: give only one of them");
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"--resume", options.resume},
+                                   {"--pretrained-ssd", options.pretrained_ssd}, {"--base-net", options.base_net}}) {
+    if (!path.empty() && !std::filesystem::is_regular_file(path))
+      throw Error(std::string(flag) + " " + path + ": file not found");
+  }
+}
+
+std::pair<DetectionDataset, DetectionDataset> read_training_data(const TrainOptions& options) {
+  if (options.data.empty()) throw Error("--data: give at least one dataset folder");
+  std::vector<DetectionDataset> train_parts, val_parts;
+  DatasetOptions read_options;
+  const bool voc = options.dataset_type == DatasetType::Voc;
+  for (const std::string& root : options.data) {
+    if (!std::filesystem::is_directory(root)) throw Error("--data " + root + ": not a folder");
+    DatasetOptions train_options = read_options;
+    train_options.keep_difficult = false;  // as pytorch-ssd's training datasets
+    if (!train_parts.empty()) train_options.class_names = train_parts.front().class_names;
+    const std::string train_split = voc ? "trainval" : "train";
+    train_parts.push_back(read_dataset(options.dataset_type, root, train_split, train_options));
+    if (train_parts.back().images.empty())
+      throw Error("--data " + root + ": the '" + train_split + "' split has no usable image with a box; nothing to train on");
+    std::string val_split = "test";
+    if (!voc && has_split(options.dataset_type, root, "validation")) val_split = "validation";
+    DatasetOptions val_options = read_options;
+    val_options.class_names = train_parts.front().class_names;
+    if (has_split(options.dataset_type, root, val_split)) {
+      log_info("Validation on " + root + " '" + val_split + "' split" +
+               (val_split == "test" ? " (no validation split there)" : ""));
+      val_parts.push_back(read_dataset(options.dataset_type, root, val_split, val_options));
+    } else {
+      log_warning(root + ": no validation or test split; nothing to validate on there");
+    }
+  }
+  DetectionDataset train_set = concat_datasets(train_parts);
+  if (options.balance_data) {
+    train_set = balance_classes(train_set, options.seed);
+    log_info("Balanced the training data to " + std::to_string(train_set.images.size()) + " images");
+  }
+  DetectionDataset val_set;
+  if (!val_parts.empty()) val_set = concat_datasets(val_parts);
+  else val_set.class_names = train_set.class_names;
+  return {std::move(train_set), std::move(val_set)};
+}
+
+Compute choose_compute(const TrainOptions& options) {
+  Compute c;
+  if (options.use_cuda && torch::cuda::is_available()) {
+    c.cuda = true;
+    log_info("Using CUDA...");
+  } else {
+    log_info(std::string("Using CPU (") + std::to_string(torch::get_num_threads()) + " threads)" +
+             (options.use_cuda ? "; this LibTorch has no CUDA device" : ""));
+  }
+  if (!c.cuda) {
+    if (options.precision == "bf16") c.bf16 = true;
+    else if (options.precision == "auto") c.bf16 = cpu_has_bf16();
+    else if (options.precision != "fp32") throw Error("--precision: expected auto, fp32 or bf16");
+  }
+  log_info(std::string("Precision: ") + (c.bf16 ? "bf16 autocast, channels-last" : "fp32"));
+  return c;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,27 @@
+#pragma once
+// What a training run settles before its first step. No LibTorch in this header.
+#include <utility>
+
+#include "edgessd/data/dataset.h"
+#include "edgessd/train/trainer.h"
+
+namespace edgessd {
+
+// Every flag a run reads, checked before any work: numbers in range (NaN is never in
+// range), a known scheduler, a valid --milestones list, at most one of --base-net and
+// --pretrained-ssd, and the start files present. An Error names the flag.
+void check_train_options(const TrainOptions& options);
+
+// Training images of every --data root (one class list), and the validation set: each
+// root's `validation` split where it has one, else `test` (empty when neither exists).
+std::pair<DetectionDataset, DetectionDataset> read_training_data(const TrainOptions& options);
+
+// Where and in what precision the run computes: CUDA when asked for and present; on a
+// CPU, bf16 autocast for --precision bf16, or auto where the CPU has bf16 instructions.
+struct Compute {
+  bool cuda = false;
+  bool bf16 = false;
+};
+Compute choose_compute(const TrainOptions& options);
+
+}  // namespace edgessd
