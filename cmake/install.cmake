@@ -15,7 +15,8 @@ install(TARGETS edgessd_core edgessd_runtime edgessd_download edgessd EXPORT edg
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
 install(DIRECTORY src/edgessd DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development
         FILES_MATCHING PATTERN "*.h" PATTERN "torch_pch.h" EXCLUDE
-        PATTERN "onednn_engine.h" EXCLUDE PATTERN "onnx_tensors.h" EXCLUDE)
+        PATTERN "onednn_engine.h" EXCLUDE PATTERN "onnx_tensors.h" EXCLUDE
+        PATTERN "unpickler.h" EXCLUDE)
 install(FILES ${CMAKE_BINARY_DIR}/generated/edgessd/common/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgessd/common COMPONENT development)
 

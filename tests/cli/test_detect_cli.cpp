@@ -11,7 +11,7 @@
 #include "edgessd/common/boxes.h"
 #include "edgessd/common/files.h"
 #include "edgessd/data/dataset.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "support/test_support.h"
 
 using namespace edgessd;

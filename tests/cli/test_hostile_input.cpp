@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "edgessd/common/files.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "support/test_support.h"
 
 using namespace edgessd;

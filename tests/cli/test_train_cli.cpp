@@ -5,7 +5,7 @@
 #include "edgessd/common/csv.h"
 #include "edgessd/common/files.h"
 #include "edgessd/model/checkpoint.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "support/test_support.h"
 
 using namespace edgessd;

@@ -1,7 +1,11 @@
+#include <opencv2/imgcodecs.hpp>
+
+#include <cmath>
+
 #include "edgessd/common/detection.h"
 #include "edgessd/eval/average_precision.h"
 #include "edgessd/eval/evaluate.h"
-#include "edgessd/eval/ssd_predictor.h"
+#include "edgessd/model/ssd_predictor.h"
 #include "edgessd/model/checkpoint.h"
 #include "support/test_support.h"
 
@@ -29,6 +33,74 @@ TEST(AveragePrecision, DifficultBoxesNeitherCountNorPenalise) {
   ASSERT_EQ(pr.precision.size(), 2u);
   EXPECT_EQ(pr.recall.back(), 1.0);  // one countable box, found
   EXPECT_EQ(pr.precision.back(), 1.0);
+}
+
+// Image 0 holds a small plate A (10x10 px) and a large one B (100x100 px). Detections, best
+// first: a false small box, B, a false large box, A.
+struct SizedCase {
+  std::vector<std::vector<CornerBox>> gt = {{{0, 0, 10, 10}, {100, 100, 200, 200}}};
+  std::vector<std::vector<uint8_t>> difficult = {{0, 0}};
+  std::vector<ClassDetection> detections = {{0, 0.95f, {300, 300, 310, 310}},
+                                            {0, 0.9f, {100, 100, 200, 200}},
+                                            {0, 0.85f, {300, 0, 400, 100}},
+                                            {0, 0.8f, {0, 0, 10, 10}}};
+};
+
+TEST(AveragePrecision, BySizeCountsOnlyThatSize) {
+  const SizedCase k;
+  EXPECT_EQ(counted_objects(k.gt, k.difficult, kSmallObjects), 1u);
+  EXPECT_EQ(counted_objects(k.gt, k.difficult, kMediumObjects), 0u);
+  EXPECT_EQ(counted_objects(k.gt, k.difficult, kLargeObjects), 1u);
+  // Small: the false small box counts; B is ignored; the false large box is left out.
+  PrecisionRecall small = precision_recall(k.detections, k.gt, k.difficult, 0.5f, kSmallObjects);
+  EXPECT_EQ(small.precision, (std::vector<double>{0.0, 0.0, 0.5}));
+  EXPECT_EQ(small.recall, (std::vector<double>{0.0, 0.0, 1.0}));
+  EXPECT_NEAR(voc2007_average_precision(small), 0.5, 1e-12);
+  // Large: the false small box is left out, B is found first, then the false large box.
+  PrecisionRecall large = precision_recall(k.detections, k.gt, k.difficult, 0.5f, kLargeObjects);
+  EXPECT_EQ(large.precision, (std::vector<double>{1.0, 0.5, 0.5}));
+  EXPECT_EQ(large.recall, (std::vector<double>{1.0, 1.0, 1.0}));
+  EXPECT_NEAR(voc2007_average_precision(large), 1.0, 1e-12);
+  // All sizes: every detection counts, as pytorch-ssd's eval.
+  PrecisionRecall all = precision_recall(k.detections, k.gt, k.difficult, 0.5f);
+  EXPECT_EQ(all.precision, (std::vector<double>{0.0, 0.5, 1.0 / 3, 0.5}));
+  EXPECT_EQ(all.recall, (std::vector<double>{0.0, 0.5, 0.5, 1.0}));
+  // Bounds: COCO's, area in pixels, the lower one inclusive.
+  EXPECT_TRUE(kSmallObjects.contains({0, 0, 31, 31}));
+  EXPECT_FALSE(kSmallObjects.contains({0, 0, 32, 32}));
+  EXPECT_TRUE(kMediumObjects.contains({0, 0, 32, 32}));
+  EXPECT_TRUE(kLargeObjects.contains({0, 0, 96, 96}));
+}
+
+TEST(Eval, ReportsApBySizeAndRecallInTextAndJson) {
+  TempDir dir;
+  const std::string image = dir.file("0.jpg");
+  ASSERT_TRUE(cv::imwrite(image, cv::Mat(400, 400, CV_8UC3, cv::Scalar(90, 90, 90))));
+  DetectionDataset data;
+  data.class_names = {"BACKGROUND", "plate"};
+  data.description = "hand-made";
+  const SizedCase k;
+  data.images.push_back({"0", image, {}, {1, 1}, {0, 0}});
+  for (const CornerBox& b : k.gt[0]) data.images[0].boxes.push_back({b.x1 / 400, b.y1 / 400, b.x2 / 400, b.y2 / 400});
+  const DetectFunction detect = [&](const cv::Mat&) {
+    std::vector<Detection> out;
+    for (const ClassDetection& d : k.detections) out.push_back({d.box, 1, d.probability});
+    return out;
+  };
+  const EvalResult r = evaluate(data, detect, {});
+  ASSERT_EQ(r.by_size.size(), 3u);
+  EXPECT_EQ(r.by_size[0].name, "small");
+  EXPECT_NEAR(r.by_size[0].mean_average_precision, 0.5, 1e-6);
+  EXPECT_TRUE(std::isnan(r.by_size[1].mean_average_precision));  // no medium plate
+  EXPECT_NEAR(r.by_size[2].mean_average_precision, 1.0, 1e-6);
+  EXPECT_NEAR(r.mean_recall, 1.0, 1e-12);
+  const std::string text = format_eval_report(r);
+  EXPECT_NE(text.find("small (1 objects): 0.5000"), std::string::npos) << text;
+  EXPECT_NE(text.find("medium (0 objects): -"), std::string::npos) << text;
+  EXPECT_NE(text.find("Recall at IoU 0.5 (every detection): 1.0000"), std::string::npos) << text;
+  const std::string json = eval_report_json(r);
+  EXPECT_NE(json.find("\"by_size\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"mAP\": null"), std::string::npos) << json;  // medium
 }
 
 TEST(Nms, HardAndSoft) {

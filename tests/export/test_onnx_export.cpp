@@ -9,7 +9,7 @@
 #include "edgessd/common/files.h"
 #include "edgessd/common/priors.h"
 #include "edgessd/export/onnx_export.h"
-#include "edgessd/model/checkpoint_name.h"
+#include "edgessd/common/checkpoint_name.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/engine.h"

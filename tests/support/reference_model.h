@@ -4,7 +4,7 @@
 
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/model/checkpoint.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "support/test_support.h"
 
 namespace edgessd::testing {

@@ -17,6 +17,7 @@ void add_demo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_priors_command(CLI::App& app);
 void add_download_command(CLI::App& app, int& exit_code);
 // detect sets `exit_code` (frames lost is not an error thrown, but still not 0).
 void add_detect_command(CLI::App& app, int& exit_code);

@@ -7,7 +7,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/faceapi_import.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/model/model_open.h"
 #include "edgessd/model/ssd.h"
 

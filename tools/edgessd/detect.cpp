@@ -1,5 +1,5 @@
 #include "commands.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
 #include "edgessd/runtime/detect_run.h"
 #include "edgessd/runtime/engine.h"

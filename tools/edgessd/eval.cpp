@@ -2,11 +2,11 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/eval/evaluate.h"
-#include "edgessd/eval/ssd_predictor.h"
+#include "edgessd/model/ssd_predictor.h"
 #include "edgessd/model/model_open.h"
 // A trainer-only build (EDGESSD_TRAINER_ONLY) has no deploy runtime: checkpoints only.
 #ifndef EDGESSD_TRAINER_ONLY
@@ -30,6 +30,7 @@ struct EvalArgs {
   std::string use_2007_metric = "true";
   std::string eval_dir = "eval_results";
   std::string nms_method = "hard";
+  bool json = false;
 };
 
 bool truthy(const std::string& s) { return s == "true" || s == "True" || s == "1"; }
@@ -74,7 +75,7 @@ void run_eval(const EvalArgs& a) {
   eval_options.use_2007_metric = truthy(a.use_2007_metric);
   eval_options.eval_dir = a.eval_dir;
   EvalResult result = evaluate(dataset, detect, eval_options);
-  std::fputs(format_eval_report(result).c_str(), stdout);
+  std::fputs((a.json ? eval_report_json(result) : format_eval_report(result)).c_str(), stdout);
   std::fflush(stdout);
   log_info("Detections and the precision-recall curve are in " + a.eval_dir + " (" +
            std::to_string(result.images) + " images in " + std::to_string(result.seconds) + " s)");
@@ -109,5 +110,6 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--nms-method,--nms_method", a->nms_method, "hard or soft")
       ->check(CLI::IsMember({"hard", "soft"}))
       ->capture_default_str();
+  cmd->add_flag("--json", a->json, "Print the results as one JSON object (per class, and AP by object size)");
   cmd->callback([a] { run_eval(*a); });
 }

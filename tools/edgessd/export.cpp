@@ -2,7 +2,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/export/onnx_export.h"
-#include "edgessd/model/checkpoint_name.h"
+#include "edgessd/common/checkpoint_name.h"
 #include "edgessd/model/model_open.h"
 
 #include <filesystem>

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   add_detect_command(app, exit_code);
   add_download_command(app, exit_code);
   add_synth_command(app);
+  add_priors_command(app);
   add_demo_command(app);
   add_quantize_command(app);
   add_bench_command(app);

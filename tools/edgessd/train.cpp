@@ -1,8 +1,8 @@
 #include "commands.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/train/trainer.h"
 
 void add_train_command(CLI::App& app) {

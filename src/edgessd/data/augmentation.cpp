@@ -10,25 +10,6 @@
 
 namespace edgessd {
 
-uint64_t Random::next() {
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-double Random::uniform(double low, double high) {
-  return low + (high - low) * static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c) {
-  Random r(a);
-  r.next();
-  Random s(r.next() ^ (b * 0x9e3779b97f4a7c15ull));
-  s.next();
-  return s.next() ^ (c * 0xd1b54a32d192ed03ull);
-}
-
 namespace {
 
 // A rectangle in pixels of the (virtual) expanded canvas.
@@ -106,6 +87,113 @@ void apply_photometric(const Photometric& p, cv::Mat& image) {  // CV_32FC3, RGB
   }
 }
 
+// pytorch-ssd's Expand, decided on the boxes: the photo sits at (x, y) on a mean-filled
+// canvas of w x h pixels (the photo's own size when Expand is skipped).
+struct Canvas {
+  double w, h, x = 0, y = 0;
+};
+
+Canvas expand(Random& random, double width, double height, std::vector<CornerBox>& boxes) {
+  Canvas c{width, height};
+  if (random.coin()) return c;  // pytorch-ssd returns early on randint(2) == 1
+  const double ratio = random.uniform(1, 4);
+  const double left = random.uniform(0, width * ratio - width);
+  const double top = random.uniform(0, height * ratio - height);
+  c.w = std::floor(width * ratio);
+  c.h = std::floor(height * ratio);
+  c.x = std::floor(left);
+  c.y = std::floor(top);
+  for (CornerBox& b : boxes) {
+    b.x1 += c.x; b.x2 += c.x;
+    b.y1 += c.y; b.y2 += c.y;
+  }
+  return c;
+}
+
+// The boxes whose centre lies inside `rect`, clipped to it, in its pixels; their labels.
+bool boxes_in(const Rect& rect, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,
+              std::vector<CornerBox>& kept, std::vector<int64_t>& kept_labels) {
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const double cx = (boxes[i].x1 + boxes[i].x2) / 2, cy = (boxes[i].y1 + boxes[i].y2) / 2;
+    if (rect.x1 < cx && rect.y1 < cy && rect.x2 > cx && rect.y2 > cy) {
+      const CornerBox& b = boxes[i];
+      kept.push_back({static_cast<float>(std::max<double>(b.x1, rect.x1) - rect.x1),
+                      static_cast<float>(std::max<double>(b.y1, rect.y1) - rect.y1),
+                      static_cast<float>(std::min<double>(b.x2, rect.x2) - rect.x1),
+                      static_cast<float>(std::min<double>(b.y2, rect.y2) - rect.y1)});
+      kept_labels.push_back(labels[i]);
+    }
+  }
+  return !kept.empty();
+}
+
+// pytorch-ssd's RandomSampleCrop on the boxes only: the crop in canvas pixels; the boxes
+// and labels become those inside it.
+Rect random_crop(Random& random, const Canvas& canvas, std::vector<CornerBox>& boxes, std::vector<int64_t>& labels) {
+  const Rect whole{0, 0, canvas.w, canvas.h};
+  if (boxes.empty()) return whole;
+  static const double kMinIou[] = {std::numeric_limits<double>::quiet_NaN(), 0.1, 0.3, 0.7, 0.9,
+                                   -std::numeric_limits<double>::infinity()};
+  const double max_iou = std::numeric_limits<double>::infinity();  // pytorch-ssd's, for every mode
+  while (true) {
+    const int mode = random.below(6);
+    if (mode == 0) return whole;
+    const double min_iou = kMinIou[mode];
+    for (int trial = 0; trial < 50; ++trial) {
+      const double w = random.uniform(0.3 * canvas.w, canvas.w);
+      const double h = random.uniform(0.3 * canvas.h, canvas.h);
+      if (h / w < 0.5 || h / w > 2) continue;
+      const double left = random.uniform(0, canvas.w - w);
+      const double top = random.uniform(0, canvas.h - h);
+      const Rect rect{std::floor(left), std::floor(top), std::floor(left + w), std::floor(top + h)};
+      double lowest = std::numeric_limits<double>::infinity(), highest = -lowest;
+      for (const CornerBox& b : boxes) {
+        const double o = jaccard(b, rect);
+        lowest = std::min(lowest, o);
+        highest = std::max(highest, o);
+      }
+      if (lowest < min_iou && max_iou < highest) continue;  // pytorch-ssd's test, see the header
+      std::vector<CornerBox> kept;
+      std::vector<int64_t> kept_labels;
+      if (!boxes_in(rect, boxes, labels, kept, kept_labels)) continue;
+      boxes = std::move(kept);
+      labels = std::move(kept_labels);
+      return rect;
+    }
+  }
+}
+
+// Pixels: one warp from the photo to the output, with cv::resize's pixel-centre
+// convention (dst u samples crop x = (u + 0.5) / scale - 0.5); the photometric steps; the
+// expand canvas around the photo filled with the mean colour, untouched by the photometric
+// steps (pytorch-ssd distorts first, then expands); the mirror; CHW floats.
+void render(const NetworkInputSpec& spec, const cv::Mat& rgb, double offset_x, double offset_y, const Rect& crop,
+            const Photometric* photometric, bool mirror, AugmentedSample& out) {
+  const double crop_w = crop.x2 - crop.x1, crop_h = crop.y2 - crop.y1;
+  const int size = spec.size;
+  const double sx = size / crop_w, sy = size / crop_h;
+  const double shift_x = crop.x1 - offset_x, shift_y = crop.y1 - offset_y;
+  cv::Matx23d to_source(1 / sx, 0, 0.5 / sx - 0.5 + shift_x, 0, 1 / sy, 0.5 / sy - 0.5 + shift_y);
+  cv::Mat warped;
+  cv::warpAffine(rgb, warped, to_source, cv::Size(size, size), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                 cv::BORDER_REPLICATE);
+  cv::Mat image;
+  warped.convertTo(image, CV_32FC3);
+  if (photometric) apply_photometric(*photometric, image);
+  const int u0 = std::clamp(static_cast<int>(std::ceil((offset_x - crop.x1) * sx - 0.5)), 0, size);
+  const int u1 = std::clamp(static_cast<int>(std::ceil((offset_x + rgb.cols - crop.x1) * sx - 0.5)), 0, size);
+  const int v0 = std::clamp(static_cast<int>(std::ceil((offset_y - crop.y1) * sy - 0.5)), 0, size);
+  const int v1 = std::clamp(static_cast<int>(std::ceil((offset_y + rgb.rows - crop.y1) * sy - 0.5)), 0, size);
+  const cv::Scalar fill = cv::Scalar::all(spec.mean);
+  if (v0 > 0) image(cv::Rect(0, 0, size, v0)).setTo(fill);
+  if (v1 < size) image(cv::Rect(0, v1, size, size - v1)).setTo(fill);
+  if (u0 > 0) image(cv::Rect(0, 0, u0, size)).setTo(fill);
+  if (u1 < size) image(cv::Rect(u1, 0, size - u1, size)).setTo(fill);
+  if (mirror) cv::flip(image, image, 1);
+  out.image.resize(3 * static_cast<size_t>(size) * size);
+  normalise_to_chw(image, spec.mean, spec.std, out.image.data());
+}
+
 }  // namespace
 
 void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& boxes_in,
@@ -116,74 +204,11 @@ void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& 
     boxes.push_back({static_cast<float>(b.x1 * width), static_cast<float>(b.y1 * height),
                      static_cast<float>(b.x2 * width), static_cast<float>(b.y2 * height)});
   std::vector<int64_t> labels = labels_in;
-
   Photometric photometric;
   if (photometric_) photometric = sample_photometric(random);
-
-  // Expand: the photo sits at (offset_x, offset_y) on a mean-filled canvas.
-  double canvas_w = width, canvas_h = height, offset_x = 0, offset_y = 0;
-  if (!random.coin()) {  // pytorch-ssd returns early on randint(2) == 1
-    const double ratio = random.uniform(1, 4);
-    const double left = random.uniform(0, width * ratio - width);
-    const double top = random.uniform(0, height * ratio - height);
-    canvas_w = std::floor(width * ratio);
-    canvas_h = std::floor(height * ratio);
-    offset_x = std::floor(left);
-    offset_y = std::floor(top);
-    for (CornerBox& b : boxes) {
-      b.x1 += offset_x; b.x2 += offset_x;
-      b.y1 += offset_y; b.y2 += offset_y;
-    }
-  }
-
-  // Random sample crop, on the boxes only.
-  Rect crop{0, 0, canvas_w, canvas_h};
-  if (!boxes.empty()) {
-    static const double kMinIou[] = {std::numeric_limits<double>::quiet_NaN(), 0.1, 0.3, 0.7, 0.9,
-                                     -std::numeric_limits<double>::infinity()};
-    const double max_iou = std::numeric_limits<double>::infinity();  // pytorch-ssd's, for every mode
-    bool done = false;
-    while (!done) {
-      const int mode = random.below(6);
-      if (mode == 0) break;  // keep the whole canvas
-      const double min_iou = kMinIou[mode];
-      for (int trial = 0; trial < 50 && !done; ++trial) {
-        const double w = random.uniform(0.3 * canvas_w, canvas_w);
-        const double h = random.uniform(0.3 * canvas_h, canvas_h);
-        if (h / w < 0.5 || h / w > 2) continue;
-        const double left = random.uniform(0, canvas_w - w);
-        const double top = random.uniform(0, canvas_h - h);
-        const Rect rect{std::floor(left), std::floor(top), std::floor(left + w), std::floor(top + h)};
-        double lowest = std::numeric_limits<double>::infinity(), highest = -lowest;
-        for (const CornerBox& b : boxes) {
-          const double o = jaccard(b, rect);
-          lowest = std::min(lowest, o);
-          highest = std::max(highest, o);
-        }
-        if (lowest < min_iou && max_iou < highest) continue;  // pytorch-ssd's test, see the header
-        std::vector<CornerBox> kept;
-        std::vector<int64_t> kept_labels;
-        for (size_t i = 0; i < boxes.size(); ++i) {
-          const double cx = (boxes[i].x1 + boxes[i].x2) / 2, cy = (boxes[i].y1 + boxes[i].y2) / 2;
-          if (rect.x1 < cx && rect.y1 < cy && rect.x2 > cx && rect.y2 > cy) {
-            const CornerBox& b = boxes[i];
-            kept.push_back({static_cast<float>(std::max<double>(b.x1, rect.x1) - rect.x1),
-                            static_cast<float>(std::max<double>(b.y1, rect.y1) - rect.y1),
-                            static_cast<float>(std::min<double>(b.x2, rect.x2) - rect.x1),
-                            static_cast<float>(std::min<double>(b.y2, rect.y2) - rect.y1)});
-            kept_labels.push_back(labels[i]);
-          }
-        }
-        if (kept.empty()) continue;
-        crop = rect;
-        boxes = std::move(kept);
-        labels = std::move(kept_labels);
-        done = true;
-      }
-    }
-  }
+  const Canvas canvas = expand(random, width, height, boxes);
+  const Rect crop = random_crop(random, canvas, boxes, labels);
   const double crop_w = crop.x2 - crop.x1, crop_h = crop.y2 - crop.y1;
-
   const bool mirror = random.coin();
   out.boxes.clear();
   for (const CornerBox& b : boxes) {
@@ -193,34 +218,7 @@ void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& 
     out.boxes.push_back(n);
   }
   out.labels = labels;
-
-  // Pixels: one warp from the photo to the output, with cv::resize's pixel-centre
-  // convention (dst u samples crop x = (u + 0.5) / scale - 0.5).
-  const int size = spec_.size;
-  const double sx = size / crop_w, sy = size / crop_h;
-  const double shift_x = crop.x1 - offset_x, shift_y = crop.y1 - offset_y;
-  cv::Matx23d to_source(1 / sx, 0, 0.5 / sx - 0.5 + shift_x, 0, 1 / sy, 0.5 / sy - 0.5 + shift_y);
-  cv::Mat warped;
-  cv::warpAffine(rgb, warped, to_source, cv::Size(size, size), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
-                 cv::BORDER_REPLICATE);
-  cv::Mat image;
-  warped.convertTo(image, CV_32FC3);
-  if (photometric_) apply_photometric(photometric, image);
-  // The expand canvas around the photo is the mean colour, untouched by the photometric
-  // steps (pytorch-ssd distorts first, then expands).
-  const int u0 = std::clamp(static_cast<int>(std::ceil((offset_x - crop.x1) * sx - 0.5)), 0, size);
-  const int u1 = std::clamp(static_cast<int>(std::ceil((offset_x + width - crop.x1) * sx - 0.5)), 0, size);
-  const int v0 = std::clamp(static_cast<int>(std::ceil((offset_y - crop.y1) * sy - 0.5)), 0, size);
-  const int v1 = std::clamp(static_cast<int>(std::ceil((offset_y + height - crop.y1) * sy - 0.5)), 0, size);
-  const cv::Scalar fill = cv::Scalar::all(spec_.mean);
-  if (v0 > 0) image(cv::Rect(0, 0, size, v0)).setTo(fill);
-  if (v1 < size) image(cv::Rect(0, v1, size, size - v1)).setTo(fill);
-  if (u0 > 0) image(cv::Rect(0, 0, u0, size)).setTo(fill);
-  if (u1 < size) image(cv::Rect(u1, 0, size - u1, size)).setTo(fill);
-  if (mirror) cv::flip(image, image, 1);
-
-  out.image.resize(3 * static_cast<size_t>(size) * size);
-  normalise_to_chw(image, spec_.mean, spec_.std, out.image.data());
+  render(spec_, rgb, canvas.x, canvas.y, crop, photometric_ ? &photometric : nullptr, mirror, out);
 }
 
 void test_transform(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,

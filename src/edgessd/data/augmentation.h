@@ -5,25 +5,9 @@
 #include <opencv2/core.hpp>
 
 #include "edgessd/common/boxes.h"
+#include "edgessd/common/random.h"
 
 namespace edgessd {
-
-// A small, portable random source (splitmix64): the same seed gives the same
-// augmentation on every platform and standard library.
-class Random {
- public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t next();
-  double uniform(double low, double high);  // [low, high)
-  bool coin() { return next() >> 63; }
-  int below(int n) { return static_cast<int>(uniform(0, n)); }  // 0 .. n-1
-
- private:
-  uint64_t state_;
-};
-
-// Mixes several numbers (seed, epoch, sample index) into one seed.
-uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c = 0);
 
 struct NetworkInputSpec {
   int size = 300;

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -19,7 +18,9 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/parallel.h"
+#include "edgessd/common/random.h"
+#include "edgessd/common/model_info.h"
 
 namespace edgessd {
 
@@ -79,18 +80,11 @@ uint8_t image_state(const std::string& path) {
 // Drops images whose file is missing, does not decode or is tiny (checked in parallel).
 void drop_unreadable(std::vector<AnnotatedImage>& images, bool verify, const std::string& where) {
   std::vector<uint8_t> state(images.size(), 0);  // 0 ok, 1 missing, 2 undecodable, 3 tiny
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next++) < images.size();) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(images[i].image_path, ec)) state[i] = 1;
-      else if (verify) state[i] = image_state(images[i].image_path);
-    }
-  };
-  const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
+  parallel_for(images.size(), std::min(8, hardware_threads()), [&](size_t i) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(images[i].image_path, ec)) state[i] = 1;
+    else if (verify) state[i] = image_state(images[i].image_path);
+  });
   DropReport missing("missing images"), broken("undecodable images"), tiny("images under 8 px on a side");
   std::vector<AnnotatedImage> kept;
   for (size_t i = 0; i < images.size(); ++i) {
@@ -317,10 +311,10 @@ DetectionDataset balance_classes(const DetectionDataset& dataset, uint64_t seed)
   }
   size_t fewest = SIZE_MAX;
   for (size_t c = 1; c < per_class.size(); ++c) fewest = std::min(fewest, per_class[c].size());
-  std::mt19937_64 rng(seed);
+  Random rng(seed);
   std::set<size_t> chosen;
   for (size_t c = 1; c < per_class.size(); ++c) {
-    std::shuffle(per_class[c].begin(), per_class[c].end(), rng);
+    shuffle(per_class[c], rng);
     chosen.insert(per_class[c].begin(), per_class[c].begin() + std::min(fewest, per_class[c].size()));
   }
   DetectionDataset out;

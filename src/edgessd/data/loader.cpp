@@ -38,7 +38,7 @@ void DataLoader::start_epoch(int epoch) {
   std::iota(order_.begin(), order_.end(), 0);
   if (options_.shuffle) {
     Random random(mix_seed(options_.seed, static_cast<uint64_t>(epoch), 0x5eed));
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[random.next() % i]);
+    shuffle(order_, random);
   }
   next_to_build_ = 0;
   next_to_hand_out_ = 0;

@@ -4,18 +4,15 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
-#include <random>
-#include <thread>
 
 #include "edgessd/common/boxes.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
+#include "edgessd/common/random.h"
 
 namespace edgessd {
 
@@ -30,10 +27,8 @@ struct PlateBox {
   CornerBox box;  // pixels
 };
 
-using Random = std::mt19937_64;
-
-double uniform(Random& r, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(r); }
-int uniform_int(Random& r, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(r); }
+double uniform(Random& r, double lo, double hi) { return r.uniform(lo, hi); }
+int uniform_int(Random& r, int lo, int hi) { return r.between(lo, hi); }
 
 cv::Scalar random_colour(Random& r, int lo = 0, int hi = 255) {
   return cv::Scalar(uniform_int(r, lo, hi), uniform_int(r, lo, hi), uniform_int(r, lo, hi));
@@ -50,7 +45,7 @@ cv::Mat procedural_background(Random& r, cv::Size size) {
       image.row(y).setTo(top * (1 - t) + bottom * t);
     }
     cv::Mat noise(size.height / 16 + 1, size.width / 16 + 1, CV_8UC3);
-    cv::RNG(r()).fill(noise, cv::RNG::UNIFORM, 0, 60);  // seeded: cv::theRNG() is per-thread state
+    cv::RNG(r.next()).fill(noise, cv::RNG::UNIFORM, 0, 60);  // seeded: cv::theRNG() is per-thread state
     cv::resize(noise, noise, size, 0, 0, cv::INTER_CUBIC);
     image += noise;
   } else if (kind == 1) {  // stripes or a checkerboard (fences, tiles, grilles)
@@ -224,7 +219,7 @@ void photographic_effects(Random& r, cv::Mat& image) {
   const double sigma = uniform(r, 0, 1.6);
   if (sigma > 0.3) cv::GaussianBlur(f, f, cv::Size(), sigma);
   cv::Mat noise(image.size(), CV_32FC3);
-  cv::RNG(r()).fill(noise, cv::RNG::NORMAL, 0, uniform(r, 0, 9));
+  cv::RNG(r.next()).fill(noise, cv::RNG::NORMAL, 0, uniform(r, 0, 9));
   f += noise;
   f.convertTo(image, CV_8UC3);
 }
@@ -309,37 +304,29 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
 
   std::vector<std::vector<PlateBox>> boxes(options.count);
   std::vector<cv::Size> sizes(options.count);
-  std::atomic<int> next{0};
-  std::mutex error_mutex;
-  std::string first_error;
-  auto worker = [&] {
-    for (int i = next++; i < options.count; i = next++) {
-      try {
-        Random r(options.seed * 1000003ull + static_cast<uint64_t>(i));
-        static const cv::Size kSizes[] = {{640, 480}, {512, 384}, {800, 450}, {480, 480}, {640, 360}, {400, 300}};
-        const cv::Size size = kSizes[uniform_int(r, 0, 5)];
-        cv::Mat image;
-        if (!photos.empty() && uniform_int(r, 0, 2) == 0)
-          image = photo_background(r, photos[uniform_int(r, 0, static_cast<int>(photos.size()) - 1)], size);
-        if (image.empty()) image = procedural_background(r, size);
-        boxes[i] = place_plates(r, image);
-        photographic_effects(r, image);
-        sizes[i] = size;
-        std::vector<uchar> jpeg;
-        cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
-        write_file_atomic(join_path(join_path(options.out, split_of(i)), image_id(options.seed, i) + ".jpg"),
-                          std::string(jpeg.begin(), jpeg.end()));
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (first_error.empty()) first_error = e.what();
-        next = options.count;
-      }
-    }
+  auto draw = [&](size_t i) {
+    Random r(options.seed * 1000003ull + static_cast<uint64_t>(i));
+    static const cv::Size kSizes[] = {{640, 480}, {512, 384}, {800, 450}, {480, 480}, {640, 360}, {400, 300}};
+    const cv::Size size = kSizes[uniform_int(r, 0, 5)];
+    cv::Mat image;
+    if (!photos.empty() && uniform_int(r, 0, 2) == 0)
+      image = photo_background(r, photos[uniform_int(r, 0, static_cast<int>(photos.size()) - 1)], size);
+    if (image.empty()) image = procedural_background(r, size);
+    boxes[i] = place_plates(r, image);
+    photographic_effects(r, image);
+    sizes[i] = size;
+    std::vector<uchar> jpeg;
+    cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
+    write_file_atomic(join_path(join_path(options.out, split_of(i)), image_id(options.seed, i) + ".jpg"),
+                      std::string(jpeg.begin(), jpeg.end()));
   };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  if (!first_error.empty()) throw Error(first_error);
+  try {
+    parallel_for(static_cast<size_t>(options.count), threads, draw);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // OpenCV's own, named as ours
+    throw Error(e.what());
+  }
 
   for (const char* s : splits) {
     std::string csv =

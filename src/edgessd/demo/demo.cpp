@@ -1,7 +1,5 @@
 #include "edgessd/demo/demo.h"
 
-#include <opencv2/imgcodecs.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,20 +9,22 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/data/dataset.h"
 #include "edgessd/data/synth.h"
 #include "edgessd/eval/evaluate.h"
-#include "edgessd/eval/ssd_predictor.h"
+#include "edgessd/model/ssd_predictor.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/model/checkpoint.h"
-#include "edgessd/model/checkpoint_name.h"
+#include "edgessd/common/checkpoint_name.h"
 #include "edgessd/model/faceapi_import.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/model/model_open.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/overlay.h"
+#include "edgessd/runtime/video_output.h"
+#include "edgessd/runtime/video_source.h"
 #include "edgessd/train/trainer.h"
 
 namespace edgessd {
@@ -39,11 +39,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string stage(const std::string& name) {
-  log_info("== demo: " + name);
-  return name;
-}
-
 // Every number checked before the first stage writes anything.
 void check_demo_options(const DemoOptions& options) {
   if (options.count < 3 || options.count > 1000000) throw Error("--count must be within 3..1000000");
@@ -53,45 +48,53 @@ void check_demo_options(const DemoOptions& options) {
   resolve_threads(options.threads);
 }
 
-}  // namespace
+// The report's table of stages and their times; a stage announces itself in the log.
+class StageTimes {
+ public:
+  void begin(const std::string& name) {
+    log_info("== demo: " + name);
+    start_ = Clock::now();
+  }
+  void end(const std::string& row, bool reused = false) {
+    rows_ << "| " << row << " | "
+          << (reused ? std::string("reused from an earlier run") : std::to_string(seconds_since(start_)) + " s")
+          << " |\n";
+  }
+  std::string table() const { return rows_.str(); }
 
-DemoResult run_demo(const DemoOptions& options) {
-  const auto start = Clock::now();
-  DemoResult result;
-  const std::string work = options.workdir;
-  check_demo_options(options);
-  std::error_code ec;
-  make_folder(work, "--workdir");
-  std::ostringstream timings;
+ private:
+  Clock::time_point start_;
+  std::ostringstream rows_;
+};
 
-  // 1. Synthetic plates (first: the base model calibrates its BatchNorm on them).
-  stage("synthetic data set");
-  auto t = Clock::now();
+// 1. Synthetic plates (first: the base model calibrates its BatchNorm on them).
+SynthReport synthetic_data(const DemoOptions& options, const std::string& folder, StageTimes& times) {
+  times.begin("synthetic data set");
   SynthOptions synth;
-  synth.out = join_path(work, "data");
+  synth.out = folder;
   synth.count = options.count;
   synth.seed = options.seed;
   synth.threads = options.threads;
   synth.photo_dirs = default_photo_dirs();
   const SynthReport data = write_synthetic_plates(synth);
-  log_info(std::string(data.reused ? "Reusing " : "Wrote ") + synth.out + ": " + std::to_string(data.train_images) +
+  log_info(std::string(data.reused ? "Reusing " : "Wrote ") + folder + ": " + std::to_string(data.train_images) +
            " train, " + std::to_string(data.validation_images) + " validation, " + std::to_string(data.test_images) +
            " test images");
-  auto took = [&](bool reused) {
-    return reused ? std::string("reused from an earlier run") : std::to_string(seconds_since(t)) + " s";
-  };
-  timings << "| synthetic data (" << options.count << " images) | " << took(data.reused) << " |\n";
+  times.end("synthetic data (" + std::to_string(options.count) + " images)", data.reused);
+  return data;
+}
 
-  // 2. The offline base model.
-  stage("base model");
-  t = Clock::now();
+// 2. The offline base model: face-api's weights, BatchNorm calibrated on the training images.
+std::string base_model(const DemoOptions& options, const std::string& work, const std::string& data, StageTimes& times) {
+  times.begin("base model");
   const std::string base = join_path(join_path(work, "base"), "mb1-ssd-relu6-face-api.pth");
-  const bool base_reused = fs::exists(base, ec);
-  if (!base_reused) {
+  std::error_code ec;
+  const bool reused = fs::exists(base, ec);
+  if (!reused) {
     make_folder(fs::path(base).parent_path().string());
     FaceApiImportOptions import;
     import.model_dir = join_path(face_api_dir(), "model");
-    std::vector<std::string> calibration = list_images(join_path(synth.out, "train"));
+    std::vector<std::string> calibration = list_images(join_path(data, "train"));
     if (calibration.size() > 64) calibration.resize(64);
     import.calibration_images = calibration;
     import.seed = options.seed;
@@ -99,18 +102,20 @@ DemoResult run_demo(const DemoOptions& options) {
     import_face_api_checkpoint(import, base);
   }
   log_info("Base model: " + base);
-  timings << "| base model import | " << took(base_reused) << " |\n";
+  times.end("base model import", reused);
+  return base;
+}
 
-  // 3. Re-training (resumed if an earlier run stopped part-way).
-  stage("training");
-  t = Clock::now();
-  const std::string model_dir = join_path(work, "model");
+// 3. Re-training (resumed if an earlier run stopped part-way); returns the best checkpoint.
+std::string trained_model(const DemoOptions& options, const std::string& data, const std::string& base,
+                          const std::string& model_dir, StageTimes& times) {
+  times.begin("training");
   int last_epoch = -1;
-  std::string last = latest_checkpoint_in(model_dir, last_epoch);
-  const bool trained_before = last_epoch >= options.epochs - 1;
-  if (!trained_before) {
+  const std::string last = latest_checkpoint_in(model_dir, last_epoch);
+  const bool reused = last_epoch >= options.epochs - 1;
+  if (!reused) {
     TrainOptions train_options;
-    train_options.data = {synth.out};
+    train_options.data = {data};
     train_options.net = "mb1-ssd-relu6";
     if (last.empty()) train_options.pretrained_ssd = base;
     else train_options.resume = last;
@@ -126,85 +131,119 @@ DemoResult run_demo(const DemoOptions& options) {
   } else {
     log_info("Reusing the trained model in " + model_dir);
   }
-  timings << "| training (" << options.epochs << " epochs) | " << took(trained_before) << " |\n";
-  const std::string best = best_checkpoint_in(model_dir);
-  OpenedCheckpoint opened = open_checkpoint(best, {});
-  const ModelInfo& info = opened.info;
+  times.end("training (" + std::to_string(options.epochs) + " epochs)", reused);
+  return best_checkpoint_in(model_dir);
+}
 
-  // 4. Evaluation on the held-out test split.
-  stage("evaluation");
-  t = Clock::now();
+// 4. Evaluation on the held-out test split; the report goes to stdout.
+EvalResult evaluation(const OpenedCheckpoint& opened, const std::string& data, const std::string& eval_dir,
+                      StageTimes& times) {
+  times.begin("evaluation");
   DatasetOptions dataset_options;
-  dataset_options.class_names = info.class_names;
-  const DetectionDataset test = read_open_images(synth.out, "test", dataset_options);
-  SsdPredictor predictor(opened.net, info);
+  dataset_options.class_names = opened.info.class_names;
+  const DetectionDataset test = read_open_images(data, "test", dataset_options);
+  SsdPredictor predictor(opened.net, opened.info);
   EvalOptions eval_options;
-  eval_options.eval_dir = join_path(work, "eval");
+  eval_options.eval_dir = eval_dir;
   const EvalResult eval = evaluate(test, [&](const cv::Mat& rgb) { return predictor.predict(rgb); }, eval_options);
   std::fputs(format_eval_report(eval).c_str(), stdout);
   std::fflush(stdout);
-  result.mean_average_precision = eval.mean_average_precision;
-  timings << "| evaluation (" << test.images.size() << " images) | " << seconds_since(t) << " s |\n";
+  times.end("evaluation (" + std::to_string(test.images.size()) + " images)");
+  return eval;
+}
 
-  // 5. Export.
-  stage("ONNX export");
-  t = Clock::now();
-  result.onnx_path = join_path(model_dir, kOnnxFileName);
-  export_onnx(opened.state, info, result.onnx_path);
-  log_info("Wrote " + result.onnx_path);
-  timings << "| ONNX export | " << seconds_since(t) << " s |\n";
+// 6. The deploy runtime on the held-out images, as `detect` runs it: a folder source, the
+// detector, the overlay, a folder output.
+struct DetectionStage {
+  size_t images = 0, detections = 0;
+  double mean_network_ms = 0;
+  std::string engine;
+  std::vector<std::string> shown;  // the first few annotated images' names
+};
 
-  // 6. The deploy runtime on the held-out images.
-  stage("detection");
-  t = Clock::now();
+DetectionStage detection(const std::string& onnx, const std::string& images, const std::string& out_dir,
+                         float threshold, StageTimes& times) {
+  times.begin("detection");
   PostprocessOptions post;
-  post.probability_threshold = options.threshold;
-  Detector detector(load_onnx_model(result.onnx_path), {}, post);
-  result.detections_dir = join_path(work, "detections");
-  make_folder(result.detections_dir);
-  size_t detections = 0;
+  post.probability_threshold = threshold;
+  Detector detector(load_onnx_model(onnx), {}, post);
+  auto source = VideoSource::open(images);
+  auto output = VideoOutput::open(out_dir, source->is_sequence(), 0);
+  DetectionStage d;
+  d.engine = detector.engine_name();
   double network_ms = 0;
-  std::vector<std::string> shown;
-  for (const auto& image : test.images) {
-    cv::Mat bgr = cv::imread(image.image_path);
-    if (bgr.empty()) continue;
-    const auto found = detector.detect_bgr(bgr);
+  for (Frame frame; source->read(frame);) {
+    const auto found = detector.detect_bgr(frame.bgr);
     network_ms += detector.last_timings().network_ms;
-    detections += found.size();
-    draw_detections(bgr, found, info.class_names);
-    const std::string name = fs::path(image.image_path).filename().string();
-    std::vector<uchar> jpeg;
-    cv::imencode(".jpg", bgr, jpeg);
-    write_file_atomic(join_path(result.detections_dir, name), std::string(jpeg.begin(), jpeg.end()));
-    if (shown.size() < 6) shown.push_back(name);
+    d.detections += found.size();
+    draw_detections(frame.bgr, found, detector.info().class_names);
+    output->write(frame.bgr, frame.name);
+    if (d.shown.size() < 6) d.shown.push_back(frame.name);
+    ++d.images;
   }
-  const double mean_network_ms = test.images.empty() ? 0 : network_ms / test.images.size();
-  timings << "| detection (" << test.images.size() << " images, engine " << detector.engine_name() << ") | "
-          << seconds_since(t) << " s |\n";
-  result.seconds = seconds_since(start);
+  output->close();
+  d.mean_network_ms = d.images ? network_ms / d.images : 0;
+  times.end("detection (" + std::to_string(d.images) + " images, engine " + d.engine + ")");
+  return d;
+}
 
-  // 7. The report.
+// 7. The report: what was trained and how well, the stage times, the loss curve and
+// some annotated images.
+std::string report_text(const DemoOptions& options, const ModelInfo& info, const SynthReport& data,
+                        const std::string& best, const DemoResult& result, const DetectionStage& detected,
+                        const StageTimes& times) {
   std::ostringstream report;
   char map_text[64];
   std::snprintf(map_text, sizeof map_text, "%.4f", result.mean_average_precision);
   report << "# edgessd demo\n\n"
          << "SSD-MobileNet-v1 (" << info.net << ", base: face-api's pretrained weights) re-trained for "
          << options.epochs << " epochs on " << data.train_images << " synthetic licence-plate images, evaluated on "
-         << test.images.size() << " held-out test images, exported to ONNX and run by the deploy runtime.\n\n"
+         << detected.images << " held-out test images, exported to ONNX and run by the deploy runtime.\n\n"
          << "- **mAP (VOC07 11-point, IoU 0.5): " << map_text << "**\n"
          << "- checkpoint: `" << best << "`\n"
          << "- ONNX: `" << result.onnx_path << "` (input_0 -> scores, boxes)\n"
-         << "- " << detections << " detections at confidence >= " << options.threshold << " on the test images; network "
-         << mean_network_ms << " ms per image (" << detector.engine_name() << ")\n"
+         << "- " << detected.detections << " detections at confidence >= " << options.threshold
+         << " on the test images; network " << detected.mean_network_ms << " ms per image (" << detected.engine << ")\n"
          << "- annotated images: `detections/`; per-class detections and the PR curve: `eval/`\n\n"
          << "| stage | time |\n|---|---|\n"
-         << timings.str() << "| total | " << result.seconds << " s |\n\n"
+         << times.table() << "| total | " << result.seconds << " s |\n\n"
          << "## Loss curve\n\n![loss](model/loss.png)\n\n## Detections\n\n";
-  for (const auto& name : shown) report << "![" << name << "](detections/" << name << ")\n";
+  for (const auto& name : detected.shown) report << "![" << name << "](detections/" << name << ")\n";
+  return report.str();
+}
+
+}  // namespace
+
+DemoResult run_demo(const DemoOptions& options) {
+  const auto start = Clock::now();
+  check_demo_options(options);
+  const std::string& work = options.workdir;
+  make_folder(work, "--workdir");
+  StageTimes times;
+  const std::string data = join_path(work, "data"), model_dir = join_path(work, "model");
+  const SynthReport synth = synthetic_data(options, data, times);
+  const std::string base = base_model(options, work, data, times);
+  const std::string best = trained_model(options, data, base, model_dir, times);
+  OpenedCheckpoint opened = open_checkpoint(best, {});
+  DemoResult result;
+  result.mean_average_precision = evaluation(opened, data, join_path(work, "eval"), times).mean_average_precision;
+
+  times.begin("ONNX export");
+  result.onnx_path = join_path(model_dir, kOnnxFileName);
+  export_onnx(opened.state, opened.info, result.onnx_path);
+  log_info("Wrote " + result.onnx_path);
+  times.end("ONNX export");
+
+  result.detections_dir = join_path(work, "detections");
+  const DetectionStage detected =
+      detection(result.onnx_path, join_path(data, "test"), result.detections_dir, options.threshold, times);
+  result.seconds = seconds_since(start);
   result.report_path = join_path(work, "report.md");
-  write_file_atomic(result.report_path, report.str());
-  log_info("Demo done in " + std::to_string(static_cast<int>(result.seconds)) + " s: mAP " + map_text +
-           "; report " + result.report_path + ", annotated images in " + result.detections_dir + ", loss curve " +
+  write_file_atomic(result.report_path, report_text(options, opened.info, synth, best, result, detected, times));
+  char map_text[64];
+  std::snprintf(map_text, sizeof map_text, "%.4f", result.mean_average_precision);
+  log_info("Demo done in " + std::to_string(static_cast<int>(result.seconds)) + " s: mAP " + map_text + "; report " +
+           result.report_path + ", annotated images in " + result.detections_dir + ", loss curve " +
            join_path(model_dir, "loss.png"));
   return result;
 }

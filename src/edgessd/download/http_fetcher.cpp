@@ -122,195 +122,230 @@ std::string partial_path(const std::string& path) {
   return (p.parent_path() / ("." + p.filename().string() + ".partial")).string();
 }
 
-FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& verify, const FetchOptions& options) {
-  static CurlGlobal global;
-  FetchReport report;
-  std::deque<Pending> queue;
-  for (size_t i = 0; i < jobs.size(); ++i) {
+namespace {
+
+// One fetch_all call: the queue of jobs waiting (with their backoff), the transfers in
+// flight on one multi handle, and the report. Leaving it by an exception removes every
+// partial file of a transfer in flight.
+class Fetcher {
+ public:
+  Fetcher(const std::vector<FetchJob>& jobs, const FetchVerifier& verify, const FetchOptions& options)
+      : jobs_(jobs), verify_(verify), options_(options), jitter_(std::random_device{}()) {}
+  ~Fetcher() { cleanup_all(); }
+  FetchReport run();
+
+ private:
+  void open_multi();
+  void start_transfer(const Pending& p);
+  void fill_free_slots();
+  void read_finished();
+  void finish(std::unique_ptr<Transfer> t, CURLcode code, long status);
+  void count_failure(const std::string& example);
+  void retry_or_fail(const Transfer& t, const std::string& why, bool keep_partial);
+  void show_progress();
+  void cleanup_all();
+
+  const std::vector<FetchJob>& jobs_;
+  const FetchVerifier& verify_;
+  const FetchOptions& options_;
+  FetchReport report_;
+  std::deque<Pending> queue_;
+  std::vector<std::unique_ptr<Transfer>> active_;
+  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi_{nullptr, curl_multi_cleanup};
+  std::unique_ptr<Progress> progress_;
+  std::mt19937_64 jitter_;
+  size_t finished_ = 0;
+  uint64_t done_bytes_ = 0;
+  Clock::time_point start_ = Clock::now();
+};
+
+void Fetcher::open_multi() {
+  multi_.reset(curl_multi_init());
+  if (!multi_) throw Error("libcurl: cannot create a transfer handle");
+  curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(std::max(1, options_.workers)));
+}
+
+void Fetcher::cleanup_all() {
+  for (auto& t : active_) {
+    curl_multi_remove_handle(multi_.get(), t->easy);
+    curl_easy_cleanup(t->easy);
+    if (t->file) std::fclose(t->file);
     std::error_code ec;
-    if (fs::exists(jobs[i].path, ec)) {
-      fs::remove(partial_path(jobs[i].path), ec);  // a stale one from a killed run
-      ++report.already_present;
-      continue;
-    }
-    queue.push_back({i, 0, Clock::now()});
+    fs::remove(t->temporary, ec);
   }
-  const size_t to_fetch = queue.size();
-  if (to_fetch == 0) return report;
+  active_.clear();
+}
 
-  CURLM* multi = curl_multi_init();
-  if (!multi) throw Error("libcurl: cannot create a transfer handle");
-  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi_guard(multi, curl_multi_cleanup);
-  curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(std::max(1, options.workers)));
+// An easy handle for the job, writing to its partial file (appending to what a resumable
+// job already has).
+void Fetcher::start_transfer(const Pending& p) {
+  const FetchJob& job = jobs_[p.job];
+  auto t = std::make_unique<Transfer>();
+  t->job = p.job;
+  t->attempt = p.attempt + 1;
+  t->temporary = partial_path(job.path);
+  std::error_code ec;
+  const auto existing = job.resume && fs::exists(t->temporary, ec) ? fs::file_size(t->temporary, ec) : 0;
+  t->resumed_from = ec ? 0 : static_cast<curl_off_t>(existing);
+  t->file = std::fopen(t->temporary.c_str(), t->resumed_from > 0 ? "ab" : "wb");
+  if (!t->file) throw Error(job.path + ": cannot write (" + std::strerror(errno) + ")");
+  t->easy = curl_easy_init();
+  CURL* e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, job.url.c_str());
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "edgessd-download/" EDGESSD_VERSION);
+  const long timeout = std::max(1L, static_cast<long>(std::lround(options_.timeout)));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, timeout);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, timeout);
+  if (t->resumed_from > 0) curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, t->resumed_from);
+  if (options_.byte_report_seconds > 0) {
+    t->label = fs::path(job.path).filename().string();
+    t->report_every = options_.byte_report_seconds;
+    t->started = t->last_report = Clock::now();
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, report_bytes);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  }
+  curl_multi_add_handle(multi_.get(), e);
+  active_.push_back(std::move(t));
+}
 
-  std::mt19937_64 jitter(std::random_device{}());
-  std::vector<std::unique_ptr<Transfer>> active;
-  Progress progress(options.progress_label, to_fetch, std::max<size_t>(1, to_fetch / 20));
-  size_t finished = 0;
-  const auto start = Clock::now();
-  uint64_t done_bytes = 0;
+// Fills free slots with jobs whose backoff has passed.
+void Fetcher::fill_free_slots() {
+  const auto now = Clock::now();
+  for (size_t scanned = 0, n = queue_.size(); scanned < n && active_.size() < static_cast<size_t>(options_.workers);
+       ++scanned) {
+    Pending p = queue_.front();
+    queue_.pop_front();
+    if (p.not_before <= now) start_transfer(p);
+    else queue_.push_back(p);
+  }
+}
 
-  auto cleanup_all = [&] {
-    for (auto& t : active) {
-      curl_multi_remove_handle(multi, t->easy);
-      curl_easy_cleanup(t->easy);
-      if (t->file) std::fclose(t->file);
-      std::error_code ec;
-      fs::remove(t->temporary, ec);
-    }
-    active.clear();
-  };
+void Fetcher::count_failure(const std::string& example) {
+  ++report_.failed;
+  ++finished_;
+  if (report_.failure_examples.size() < kExamples) report_.failure_examples.push_back(example);
+}
 
-  auto start_transfer = [&](const Pending& p) {
-    const FetchJob& job = jobs[p.job];
-    auto t = std::make_unique<Transfer>();
-    t->job = p.job;
-    t->attempt = p.attempt + 1;
-    t->temporary = partial_path(job.path);
-    std::error_code ec;
-    const auto existing = job.resume && fs::exists(t->temporary, ec) ? fs::file_size(t->temporary, ec) : 0;
-    t->resumed_from = ec ? 0 : static_cast<curl_off_t>(existing);
-    t->file = std::fopen(t->temporary.c_str(), t->resumed_from > 0 ? "ab" : "wb");
-    if (!t->file) {
-      const int e = errno;
-      cleanup_all();
-      throw Error(job.path + ": cannot write (" + std::strerror(e) + ")");
-    }
-    t->easy = curl_easy_init();
-    CURL* e = t->easy;
-    curl_easy_setopt(e, CURLOPT_URL, job.url.c_str());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "edgessd-download/" EDGESSD_VERSION);
-    const long timeout = std::max(1L, static_cast<long>(std::lround(options.timeout)));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, timeout);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, timeout);
-    if (t->resumed_from > 0) curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, t->resumed_from);
-    if (options.byte_report_seconds > 0) {
-      t->label = fs::path(job.path).filename().string();
-      t->report_every = options.byte_report_seconds;
-      t->started = t->last_report = Clock::now();
-      curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, report_bytes);
-      curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
-      curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    }
-    curl_multi_add_handle(multi, e);
-    active.push_back(std::move(t));
-  };
+void Fetcher::retry_or_fail(const Transfer& t, const std::string& why, bool keep_partial) {
+  std::error_code ec;
+  if (!keep_partial || t.attempt > options_.retries) fs::remove(t.temporary, ec);
+  if (t.attempt > options_.retries)
+    return count_failure(jobs_[t.job].url + ": " + why + " (after " + std::to_string(t.attempt) + " tries)");
+  std::uniform_real_distribution<double> spread(0.5, 1.5);
+  const double wait = std::min(60.0, options_.retry_wait * std::pow(2.0, t.attempt - 1)) * spread(jitter_);
+  queue_.push_back({t.job, t.attempt, Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                          std::chrono::duration<double>(wait))});
+}
 
-  auto retry_or_fail = [&](const Transfer& t, const std::string& why, bool keep_partial) {
-    std::error_code ec;
-    if (!keep_partial) fs::remove(t.temporary, ec);
-    if (t.attempt > options.retries) {
-      if (keep_partial) fs::remove(t.temporary, ec);
-      ++report.failed;
-      ++finished;
-      if (report.failure_examples.size() < kExamples)
-        report.failure_examples.push_back(jobs[t.job].url + ": " + why + " (after " + std::to_string(t.attempt) + " tries)");
+// A finished try: its file closed, then kept, counted, retried or dropped by its outcome.
+void Fetcher::finish(std::unique_ptr<Transfer> t, CURLcode code, long status) {
+  const bool closed = std::fclose(t->file) == 0;
+  t->file = nullptr;
+  const FetchJob& job = jobs_[t->job];
+  std::error_code ec;
+  if (t->write_errno != 0 || !closed) {
+    const int e = t->write_errno ? t->write_errno : errno;
+    fs::remove(t->temporary, ec);
+    throw Error(job.path + ": cannot write (" + std::strerror(e) + ")");
+  }
+  done_bytes_ += t->bytes;
+  switch (classify_transfer(code, status, is_local_url(job.url), t->resumed_from > 0)) {
+    case TransferOutcome::Done: {
+      const std::string bad = verify_ ? verify_(t->temporary) : "";
+      if (!bad.empty()) return retry_or_fail(*t, bad, false);
+      fs::rename(t->temporary, job.path, ec);
+      if (ec) {
+        fs::remove(t->temporary, ec);
+        throw Error(job.path + ": cannot move the finished download into place");
+      }
+      ++report_.downloaded;
+      ++finished_;
       return;
     }
-    std::uniform_real_distribution<double> spread(0.5, 1.5);
-    const double wait = std::min(60.0, options.retry_wait * std::pow(2.0, t.attempt - 1)) * spread(jitter);
-    queue.push_back({t.job, t.attempt, Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                            std::chrono::duration<double>(wait))});
-  };
-
-  try {
-    while (!queue.empty() || !active.empty()) {
-      // Fill free slots with jobs whose backoff has passed.
-      const auto now = Clock::now();
-      for (size_t scanned = 0, n = queue.size(); scanned < n && active.size() < static_cast<size_t>(options.workers);
-           ++scanned) {
-        Pending p = queue.front();
-        queue.pop_front();
-        if (p.not_before <= now) start_transfer(p);
-        else queue.push_back(p);
-      }
-      int running = 0;
-      curl_multi_perform(multi, &running);
-      int left = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        auto it = std::find_if(active.begin(), active.end(), [&](const auto& t) { return t->easy == msg->easy_handle; });
-        if (it == active.end()) continue;
-        std::unique_ptr<Transfer> t = std::move(*it);
-        active.erase(it);
-        const CURLcode code = msg->data.result;
-        long status = 0;
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-        curl_multi_remove_handle(multi, t->easy);
-        curl_easy_cleanup(t->easy);
-        const bool closed = std::fclose(t->file) == 0;
-        t->file = nullptr;
-        const FetchJob& job = jobs[t->job];
-        std::error_code ec;
-        if (t->write_errno != 0 || !closed) {
-          const int e = t->write_errno ? t->write_errno : errno;
-          fs::remove(t->temporary, ec);
-          cleanup_all();
-          throw Error(job.path + ": cannot write (" + std::strerror(e) + ")");
-        }
-        done_bytes += t->bytes;
-        const TransferOutcome outcome =
-            classify_transfer(code, status, is_local_url(job.url), t->resumed_from > 0);
-        if (outcome == TransferOutcome::Done) {
-          const std::string bad = verify ? verify(t->temporary) : "";
-          if (!bad.empty()) {
-            retry_or_fail(*t, bad, false);
-          } else {
-            fs::rename(t->temporary, job.path, ec);
-            if (ec) {
-              fs::remove(t->temporary, ec);
-              cleanup_all();
-              throw Error(job.path + ": cannot move the finished download into place");
-            }
-            ++report.downloaded;
-            ++finished;
-          }
-        } else if (outcome == TransferOutcome::Missing) {
-          fs::remove(t->temporary, ec);
-          ++report.missing;
-          ++finished;
-          if (report.missing_examples.size() < kExamples) report.missing_examples.push_back(job.url);
-        } else if (outcome == TransferOutcome::RestartWithoutRange) {
-          retry_or_fail(*t, "range not satisfiable", false);  // start over without the partial body
-        } else if (outcome == TransferOutcome::Permanent) {
-          fs::remove(t->temporary, ec);
-          ++report.failed;
-          ++finished;
-          if (report.failure_examples.size() < kExamples)
-            report.failure_examples.push_back(job.url + ": " + describe(*t, code, status));
-        } else {
-          // Transient: keep what a resumable job already has.
-          retry_or_fail(*t, describe(*t, code, status), job.resume && code != CURLE_OK);
-        }
-        if (options.show_progress) {
-          const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-          char status_text[64];
-          std::snprintf(status_text, sizeof status_text, "%.2f MB/s", done_bytes / 1e6 / std::max(seconds, 1e-3));
-          progress.update(finished, status_text, finished);
-        }
-      }
-      if (!active.empty()) {
-        curl_multi_poll(multi, nullptr, 0, 100, nullptr);
-      } else if (!queue.empty()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-    }
-  } catch (...) {
-    cleanup_all();
-    throw;
+    case TransferOutcome::Missing:
+      fs::remove(t->temporary, ec);
+      ++report_.missing;
+      ++finished_;
+      if (report_.missing_examples.size() < kExamples) report_.missing_examples.push_back(job.url);
+      return;
+    case TransferOutcome::RestartWithoutRange:
+      return retry_or_fail(*t, "range not satisfiable", false);  // start over without the partial body
+    case TransferOutcome::Permanent:
+      fs::remove(t->temporary, ec);
+      return count_failure(job.url + ": " + describe(*t, code, status));
+    case TransferOutcome::Transient:  // keep what a resumable job already has
+      return retry_or_fail(*t, describe(*t, code, status), job.resume && code != CURLE_OK);
   }
-  if (options.show_progress) progress.finish();
-  report.bytes = done_bytes;
-  return report;
+}
+
+void Fetcher::read_finished() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    auto it = std::find_if(active_.begin(), active_.end(), [&](const auto& t) { return t->easy == msg->easy_handle; });
+    if (it == active_.end()) continue;
+    std::unique_ptr<Transfer> t = std::move(*it);
+    active_.erase(it);
+    const CURLcode code = msg->data.result;
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(multi_.get(), t->easy);
+    curl_easy_cleanup(t->easy);
+    t->easy = nullptr;
+    finish(std::move(t), code, status);
+    show_progress();
+  }
+}
+
+void Fetcher::show_progress() {
+  if (!options_.show_progress) return;
+  const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  char status_text[64];
+  std::snprintf(status_text, sizeof status_text, "%.2f MB/s", done_bytes_ / 1e6 / std::max(seconds, 1e-3));
+  progress_->update(finished_, status_text, finished_);
+}
+
+FetchReport Fetcher::run() {
+  for (size_t i = 0; i < jobs_.size(); ++i) {
+    std::error_code ec;
+    if (fs::exists(jobs_[i].path, ec)) {
+      fs::remove(partial_path(jobs_[i].path), ec);  // a stale one from a killed run
+      ++report_.already_present;
+      continue;
+    }
+    queue_.push_back({i, 0, Clock::now()});
+  }
+  if (queue_.empty()) return report_;
+  open_multi();
+  progress_ = std::make_unique<Progress>(options_.progress_label, queue_.size(), std::max<size_t>(1, queue_.size() / 20));
+  while (!queue_.empty() || !active_.empty()) {
+    fill_free_slots();
+    int running = 0;
+    curl_multi_perform(multi_.get(), &running);
+    read_finished();
+    if (!active_.empty()) curl_multi_poll(multi_.get(), nullptr, 0, 100, nullptr);
+    else if (!queue_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (options_.show_progress) progress_->finish();
+  report_.bytes = done_bytes_;
+  return report_;
+}
+
+}  // namespace
+
+FetchReport fetch_all(const std::vector<FetchJob>& jobs, const FetchVerifier& verify, const FetchOptions& options) {
+  static CurlGlobal global;
+  return Fetcher(jobs, verify, options).run();
 }
 
 }  // namespace edgessd

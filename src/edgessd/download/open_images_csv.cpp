@@ -208,6 +208,72 @@ bool is_open_images_id(const std::string& id) {
          std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isxdigit(c); });
 }
 
+namespace {
+
+struct AnnotationColumns {
+  long id, label, x1, x2, y1, y2, group, depiction;  // -1: an optional column that is absent
+};
+
+AnnotationColumns find_columns(const std::vector<std::string>& header, const std::string& path) {
+  auto column = [&](const char* name, bool required) -> long {
+    auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) {
+      if (required) throw Error(path + ": no '" + name + "' column in the header");
+      return -1;
+    }
+    return it - header.begin();
+  };
+  return {column("ImageID", true), column("LabelName", true), column("XMin", true), column("XMax", true),
+          column("YMin", true),    column("YMax", true),      column("IsGroupOf", false),
+          column("IsDepiction", false)};
+}
+
+enum class LabelScan { OtherClass, Wanted, Quoted, TooFewColumns };
+
+// The fast path: walks to the LabelName field only, since most rows are other classes.
+// Quoted means a quote came first, and the row must be split properly to know.
+LabelScan scan_label(std::string_view record, long c_label, const std::vector<ClassDescription>& classes,
+                     size_t& class_index) {
+  const char* p = record.data();
+  const char* end = p + record.size();
+  long col = 0;
+  while (col < c_label) {
+    const char* comma = p;
+    while (comma < end && *comma != ',' && *comma != '"') ++comma;
+    if (comma == end) return LabelScan::TooFewColumns;
+    if (*comma == '"') return LabelScan::Quoted;
+    p = comma + 1;
+    ++col;
+  }
+  const char* label_end = p;
+  while (label_end < end && *label_end != ',' && *label_end != '"') ++label_end;
+  if (label_end < end && *label_end == '"') return LabelScan::Quoted;
+  const std::string_view label(p, label_end - p);
+  for (size_t i = 0; i < classes.size(); ++i)
+    if (label == classes[i].label) class_index = i;
+  return class_index == classes.size() ? LabelScan::OtherClass : LabelScan::Wanted;
+}
+
+// A wanted row's fields checked and parsed into `row`; otherwise why not ("" for a bad
+// ImageID, which is counted apart).
+std::string parse_row(std::vector<std::string>& fields, const AnnotationColumns& c, size_t columns,
+                      AnnotationRow& row) {
+  if (fields.size() != columns)
+    return std::to_string(fields.size()) + " columns, the header has " + std::to_string(columns);
+  if (!parse_float(fields[c.x1], row.x_min) || !parse_float(fields[c.x2], row.x_max) ||
+      !parse_float(fields[c.y1], row.y_min) || !parse_float(fields[c.y2], row.y_max))
+    return "a coordinate is not a number";
+  row.image_id = fields[c.id];
+  if (!is_open_images_id(row.image_id)) return "";
+  row.is_group = c.group >= 0 && fields[c.group] == "1";
+  row.is_depiction = c.depiction >= 0 && fields[c.depiction] == "1";
+  row.fields = std::move(fields);
+  fields = {};
+  return "ok";
+}
+
+}  // namespace
+
 FilteredAnnotations filter_annotations(const std::string& path, const std::vector<ClassDescription>& classes) {
   RecordReader reader(path);
   FilteredAnnotations out;
@@ -215,99 +281,49 @@ FilteredAnnotations filter_annotations(const std::string& path, const std::vecto
   uint64_t line = 0;
   if (!reader.next(record, line) || !split_csv_record(strip_bom(strip_cr(record)), out.header))
     throw Error(path + ": empty, or no CSV header line");
-  auto column = [&](const char* name, bool required) -> long {
-    auto it = std::find(out.header.begin(), out.header.end(), name);
-    if (it == out.header.end()) {
-      if (required) throw Error(path + ": no '" + name + "' column in the header");
-      return -1;
-    }
-    return it - out.header.begin();
-  };
-  const long c_id = column("ImageID", true), c_label = column("LabelName", true), c_x1 = column("XMin", true),
-             c_x2 = column("XMax", true), c_y1 = column("YMin", true), c_y2 = column("YMax", true),
-             c_group = column("IsGroupOf", false), c_depiction = column("IsDepiction", false);
-  const size_t columns = out.header.size();
-
+  const AnnotationColumns c = find_columns(out.header, path);
   auto malformed = [&](uint64_t at, const std::string& why) {
     ++out.malformed;
     if (out.malformed_examples.size() < kExamples)
       out.malformed_examples.push_back(path + ":" + std::to_string(at) + ": " + why);
   };
-
   std::vector<std::string> fields;
   while (reader.next(record, line)) {
     record = strip_cr(record);
     if (record.empty()) continue;
     ++out.rows_read;
-    // Fast path: walk to the LabelName field only; most rows are other classes.
-    const char* p = record.data();
-    const char* end = p + record.size();
-    bool slow = false;
-    long col = 0;
-    while (col < c_label) {
-      const char* comma = p;
-      while (comma < end && *comma != ',' && *comma != '"') ++comma;
-      if (comma == end) break;
-      if (*comma == '"') {
-        slow = true;
-        break;
-      }
-      p = comma + 1;
-      ++col;
-    }
     size_t class_index = classes.size();
-    if (!slow) {
-      if (col < c_label) {
-        malformed(line, "too few columns");
-        continue;
-      }
-      const char* label_end = p;
-      while (label_end < end && *label_end != ',' && *label_end != '"') ++label_end;
-      if (label_end < end && *label_end == '"') {
-        slow = true;
-      } else {
-        const std::string_view label(p, label_end - p);
-        for (size_t i = 0; i < classes.size(); ++i)
-          if (label == classes[i].label) class_index = i;
-        if (class_index == classes.size()) continue;
-      }
+    const LabelScan scan = scan_label(record, c.label, classes, class_index);
+    if (scan == LabelScan::OtherClass) continue;
+    if (scan == LabelScan::TooFewColumns) {
+      malformed(line, "too few columns");
+      continue;
     }
     if (!split_csv_record(record, fields)) {
       malformed(line, "unbalanced quotes");
       continue;
     }
-    if (slow) {
-      if (static_cast<long>(fields.size()) <= c_label) {
+    if (scan == LabelScan::Quoted) {
+      if (static_cast<long>(fields.size()) <= c.label) {
         malformed(line, "too few columns");
         continue;
       }
       for (size_t i = 0; i < classes.size(); ++i)
-        if (fields[c_label] == classes[i].label) class_index = i;
+        if (fields[c.label] == classes[i].label) class_index = i;
       if (class_index == classes.size()) continue;
-    }
-    if (fields.size() != columns) {
-      malformed(line, std::to_string(fields.size()) + " columns, the header has " + std::to_string(columns));
-      continue;
     }
     AnnotationRow row;
     row.class_index = class_index;
-    if (!parse_float(fields[c_x1], row.x_min) || !parse_float(fields[c_x2], row.x_max) ||
-        !parse_float(fields[c_y1], row.y_min) || !parse_float(fields[c_y2], row.y_max)) {
-      malformed(line, "a coordinate is not a number");
-      continue;
-    }
-    row.image_id = fields[c_id];
-    if (!is_open_images_id(row.image_id)) {
+    const std::string outcome = parse_row(fields, c, out.header.size(), row);
+    if (outcome == "ok") {
+      out.rows.push_back(std::move(row));
+    } else if (outcome.empty()) {
       ++out.bad_ids;
       if (out.bad_id_examples.size() < kExamples)
         out.bad_id_examples.push_back(path + ":" + std::to_string(line) + ": ImageID '" + row.image_id + "'");
-      continue;
+    } else {
+      malformed(line, outcome);
     }
-    row.is_group = c_group >= 0 && fields[c_group] == "1";
-    row.is_depiction = c_depiction >= 0 && fields[c_depiction] == "1";
-    row.fields = std::move(fields);
-    fields = {};
-    out.rows.push_back(std::move(row));
   }
   out.bytes_read = reader.bytes_read();
   return out;

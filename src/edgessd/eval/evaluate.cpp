@@ -1,9 +1,13 @@
 #include "edgessd/eval/evaluate.h"
 
 #include <chrono>
+#include <cmath>
+#include <iomanip>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,7 +17,7 @@
 #include "edgessd/common/image.h"
 #include "edgessd/common/progress.h"
 #include "edgessd/eval/average_precision.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 
 namespace edgessd {
 
@@ -66,6 +70,74 @@ void draw_pr_curves(const std::vector<std::string>& names, const std::vector<Pre
   write_file_atomic(path, std::string(png.begin(), png.end()));
 }
 
+// pytorch-ssd's det_test_<class>.txt: image id, probability, box + 1 (1-based pixels).
+void write_detections(const std::string& eval_dir, const std::string& class_name,
+                      const std::vector<ClassDetection>& detections, const std::vector<std::string>& image_ids) {
+  std::string text;
+  for (const ClassDetection& d : detections) {
+    text += image_ids[d.image_index] + " " + shortest(d.probability) + " " + shortest(d.box.x1 + 1.0f) + " " +
+            shortest(d.box.y1 + 1.0f) + " " + shortest(d.box.x2 + 1.0f) + " " + shortest(d.box.y2 + 1.0f) + "\n";
+  }
+  write_file_atomic(join_path(eval_dir, "det_test_" + file_name_of(class_name) + ".txt"), text);
+}
+
+double mean_of(const std::vector<double>& values) {
+  double sum = 0;
+  size_t n = 0;
+  for (double v : values)
+    if (!std::isnan(v)) sum += v, ++n;
+  return n ? sum / n : std::nan("");
+}
+
+using PerImage = std::vector<std::vector<CornerBox>>;
+using PerImageFlags = std::vector<std::vector<uint8_t>>;
+
+// AP per class over each size bucket.
+std::vector<SizeBucketResult> score_by_size(const std::vector<std::vector<ClassDetection>>& detections,
+                                            const std::vector<PerImage>& gt, const std::vector<PerImageFlags>& difficult,
+                                            const EvalOptions& options) {
+  const std::pair<const char*, AreaRange> buckets[] = {
+      {"small", kSmallObjects}, {"medium", kMediumObjects}, {"large", kLargeObjects}};
+  std::vector<SizeBucketResult> out;
+  for (const auto& [name, range] : buckets) {
+    SizeBucketResult bucket;
+    bucket.name = name;
+    for (size_t c = 1; c < gt.size(); ++c) {
+      const size_t objects = counted_objects(gt[c], difficult[c], range);
+      const PrecisionRecall pr = precision_recall(detections[c], gt[c], difficult[c], options.iou_threshold, range);
+      bucket.objects.push_back(objects);
+      bucket.average_precision.push_back(
+          objects == 0 ? std::nan("") : options.use_2007_metric ? voc2007_average_precision(pr) : area_average_precision(pr));
+    }
+    bucket.mean_average_precision = mean_of(bucket.average_precision);
+    out.push_back(std::move(bucket));
+  }
+  return out;
+}
+
+// Per-class AP (and det_test_<class>.txt, pr_curve.png), recall, AP by size.
+EvalResult score(const std::vector<std::string>& class_names, const std::vector<std::vector<ClassDetection>>& detections,
+                 const std::vector<PerImage>& gt, const std::vector<PerImageFlags>& difficult,
+                 const EvalOptions& options, const std::vector<std::string>& image_ids) {
+  EvalResult result;
+  std::vector<PrecisionRecall> curves;
+  for (size_t c = 1; c < class_names.size(); ++c) {
+    if (!options.eval_dir.empty()) write_detections(options.eval_dir, class_names[c], detections[c], image_ids);
+    PrecisionRecall pr = precision_recall(detections[c], gt[c], difficult[c], options.iou_threshold);
+    result.class_names.push_back(class_names[c]);
+    result.average_precision.push_back(options.use_2007_metric ? voc2007_average_precision(pr)
+                                                               : area_average_precision(pr));
+    result.recall.push_back(pr.recall.empty() ? 0.0 : pr.recall.back());
+    curves.push_back(std::move(pr));
+  }
+  result.mean_average_precision = mean_of(result.average_precision);
+  result.mean_recall = mean_of(result.recall);
+  result.by_size = score_by_size(detections, gt, difficult, options);
+  if (!options.eval_dir.empty())
+    draw_pr_curves(result.class_names, curves, result.average_precision, join_path(options.eval_dir, "pr_curve.png"));
+  return result;
+}
+
 }  // namespace
 
 EvalResult evaluate(const DetectionDataset& dataset, const DetectFunction& detect, const EvalOptions& options) {
@@ -101,34 +173,22 @@ EvalResult evaluate(const DetectionDataset& dataset, const DetectFunction& detec
   }
   progress.finish();
 
-  EvalResult result;
+  std::vector<std::string> image_ids;
+  for (const AnnotatedImage& item : dataset.images) image_ids.push_back(item.image_id);
+  EvalResult result = score(dataset.class_names, detections, gt, difficult, options, image_ids);
   result.images = n;
-  std::vector<PrecisionRecall> curves;
-  for (size_t c = 1; c < num_classes; ++c) {
-    const std::string& name = dataset.class_names[c];
-    if (!options.eval_dir.empty()) {
-      // pytorch-ssd's det_test_<class>.txt: image id, probability, box + 1 (1-based pixels).
-      std::string text;
-      for (const ClassDetection& d : detections[c]) {
-        text += dataset.images[d.image_index].image_id + " " + shortest(d.probability) + " " + shortest(d.box.x1 + 1.0f) +
-                " " + shortest(d.box.y1 + 1.0f) + " " + shortest(d.box.x2 + 1.0f) + " " + shortest(d.box.y2 + 1.0f) + "\n";
-      }
-      write_file_atomic(join_path(options.eval_dir, "det_test_" + file_name_of(name) + ".txt"), text);
-    }
-    PrecisionRecall pr = precision_recall(detections[c], gt[c], difficult[c], options.iou_threshold);
-    const double ap = options.use_2007_metric ? voc2007_average_precision(pr) : area_average_precision(pr);
-    result.class_names.push_back(name);
-    result.average_precision.push_back(ap);
-    curves.push_back(std::move(pr));
-  }
-  double sum = 0;
-  for (double ap : result.average_precision) sum += ap;
-  result.mean_average_precision = sum / result.average_precision.size();
+  result.iou_threshold = options.iou_threshold;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!options.eval_dir.empty())
-    draw_pr_curves(result.class_names, curves, result.average_precision, join_path(options.eval_dir, "pr_curve.png"));
   return result;
 }
+
+namespace {
+
+std::string size_bounds_text() {
+  return "COCO's areas in the image's own pixels: small < 32^2, medium < 96^2, large >= 96^2";
+}
+
+}  // namespace
 
 std::string format_eval_report(const EvalResult& result) {
   std::ostringstream out;
@@ -137,7 +197,42 @@ std::string format_eval_report(const EvalResult& result) {
   for (size_t c = 0; c < result.class_names.size(); ++c)
     out << result.class_names[c] << ": " << result.average_precision[c] << "\n";
   out << "\nAverage Precision Across All Classes:" << result.mean_average_precision << "\n";
+  out.precision(4);
+  out << std::fixed << "\nAverage Precision by object size (" << size_bounds_text() << "):\n";
+  for (const SizeBucketResult& b : result.by_size) {
+    size_t objects = 0;
+    for (size_t n : b.objects) objects += n;
+    out << b.name << " (" << objects << " objects): ";
+    if (std::isnan(b.mean_average_precision)) out << "-\n";
+    else out << b.mean_average_precision << "\n";
+  }
+  out << "Recall at IoU " << std::defaultfloat << std::setprecision(3) << result.iou_threshold
+      << " (every detection): " << std::fixed << std::setprecision(4) << result.mean_recall << "\n";
   return out.str();
+}
+
+std::string eval_report_json(const EvalResult& result) {
+  using Json = nlohmann::ordered_json;
+  auto number = [](double v) { return std::isnan(v) ? Json(nullptr) : Json(v); };
+  Json j;
+  j["images"] = result.images;
+  j["iou_threshold"] = result.iou_threshold;
+  j["mAP"] = result.mean_average_precision;
+  j["recall"] = result.mean_recall;
+  j["classes"] = Json::array();
+  for (size_t c = 0; c < result.class_names.size(); ++c)
+    j["classes"].push_back({{"name", result.class_names[c]}, {"AP", result.average_precision[c]},
+                            {"recall", result.recall[c]}});
+  j["size_bounds"] = size_bounds_text();
+  for (const SizeBucketResult& b : result.by_size) {
+    Json bucket;
+    bucket["mAP"] = number(b.mean_average_precision);
+    bucket["objects"] = b.objects;
+    bucket["AP"] = Json::array();
+    for (double ap : b.average_precision) bucket["AP"].push_back(number(ap));
+    j["by_size"][b.name] = bucket;
+  }
+  return j.dump(2) + "\n";
 }
 
 }  // namespace edgessd

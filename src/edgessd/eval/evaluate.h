@@ -20,10 +20,25 @@ struct EvalOptions {
   std::string eval_dir;  // det_test_<class>.txt and pr_curve.png go here when set
 };
 
+// AP over the objects of one size (COCO's buckets by area in the image's own pixels:
+// small < 32^2, medium 32^2..96^2, large >= 96^2).
+struct SizeBucketResult {
+  std::string name;                       // small, medium, large
+  std::vector<size_t> objects;            // per class: boxes of this size that count
+  std::vector<double> average_precision;  // per class; NaN where the class has no such box
+  double mean_average_precision = 0;      // over the classes with such boxes; NaN if none
+};
+
 struct EvalResult {
   std::vector<std::string> class_names;   // without BACKGROUND
   std::vector<double> average_precision;  // per class
   double mean_average_precision = 0;
+  // Per class, the share of its boxes that some detection matches at the IoU threshold
+  // (every detection the model reports, whatever its confidence); and their mean.
+  std::vector<double> recall;
+  double mean_recall = 0;
+  std::vector<SizeBucketResult> by_size;  // small, medium, large
+  float iou_threshold = 0.5f;
   size_t images = 0;
   double seconds = 0;
 };
@@ -34,7 +49,9 @@ struct EvalResult {
 EvalResult evaluate(const DetectionDataset& dataset, const DetectFunction& detect, const EvalOptions& options);
 
 // The article's printout: "Average Precision Per-class:", "<class>: <AP>", and
-// "Average Precision Across All Classes:<mAP>".
+// "Average Precision Across All Classes:<mAP>"; then AP by object size and recall.
 std::string format_eval_report(const EvalResult& result);
+// The same as one JSON object (`eval --json`).
+std::string eval_report_json(const EvalResult& result);
 
 }  // namespace edgessd

@@ -178,22 +178,29 @@ class SsdGraph {
 
 }  // namespace
 
-void export_onnx(const StateDict& state, const ModelInfo& info, const std::string& output_path,
-                 const OnnxExportOptions& options) {
+namespace {
+
+void check_export_options(const ModelInfo& info, const OnnxExportOptions& options) {
   if (options.width < 32 || options.height < 32 || options.width > 4096 || options.height > 4096)
     throw Error("--width/--height must be within 32..4096");
   if (options.batch_size < 1 || options.batch_size > 256) throw Error("--batch-size must be within 1..256");
   const auto& nets = known_net_names();
   if (std::find(nets.begin(), nets.end(), info.net) == nets.end())
     throw Error("cannot export net '" + info.net + "' (expected " + known_net_names_text() + ")");
-  const Weights w(state);
+}
+
+// The heads' class count, once the labels are known to name as many.
+int64_t checked_classes(const Weights& w, const ModelInfo& info) {
   const int64_t classes = info.num_classes();
   const int64_t head_classes = w.dims("classification_headers.0.weight")[0] / 6;
   if (classes != head_classes)
     throw Error("the labels name " + std::to_string(classes) + " classes but the checkpoint's heads have " +
                 std::to_string(head_classes));
+  return classes;
+}
 
-  onnx::ModelProto model;
+// The model's header: producer, opset, and our metadata (model JSON, labels, net).
+void write_header(onnx::ModelProto& model, const ModelInfo& info, const OnnxExportOptions& options) {
   model.set_ir_version(5);  // the IR version of opset 10's release
   model.set_producer_name("edgessd");
   model.set_producer_version(EDGESSD_VERSION);
@@ -214,13 +221,11 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
   for (const auto& name : info.class_names) labels += name + "\n";
   add_meta("labels", labels);
   add_meta("net", info.net);
+}
 
-  onnx::GraphProto* graph = model.mutable_graph();
-  graph->set_name(info.net);
-  const int64_t n = options.batch_size;
-  set_float_shape(graph->add_input(), "input_0", {n, 3, options.height, options.width});
-
-  GraphBuilder g(graph);
+// Base net, extras and the six heads; the heads' outputs concatenated into
+// "confidences" -> Softmax -> "scores", and "locations".
+void add_network(GraphBuilder& g, const Weights& w, const ModelInfo& info, int64_t n, int64_t classes) {
   SsdGraph ssd(g, w, info.net == "mb1-ssd-relu6");
   std::vector<std::string> confidences, locations;
   auto add_head = [&](const std::string& x, int index) {
@@ -228,7 +233,6 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
     confidences.push_back(ssd.head(x, "classification_headers." + i, n, classes));
     locations.push_back(ssd.head(x, "regression_headers." + i, n, 4));
   };
-
   // base_net.0 is conv_bn; 1..13 are conv_dw (depthwise .0/.1, pointwise .3/.4). The first
   // head reads layer 11's output, the second layer 13's.
   const int strides[14] = {2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
@@ -247,15 +251,17 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
     x = ssd.conv_bias(x, p + ".2", 2, true);
     add_head(x, 2 + e);
   }
-
   auto* cat = g.node("Concat", confidences, "confidences", "concat_confidences");
   GraphBuilder::int_attr(cat, "axis", 1);
   auto* softmax = g.node("Softmax", {"confidences"}, "scores", "softmax");
   GraphBuilder::int_attr(softmax, "axis", 2);  // the last axis: opset < 13 flattens (N*P, C)
   cat = g.node("Concat", locations, "locations", "concat_locations");
   GraphBuilder::int_attr(cat, "axis", 1);
+}
 
-  // convert_locations_to_boxes + center_form_to_corner_form against constant priors.
+// convert_locations_to_boxes + center_form_to_corner_form against constant priors:
+// "locations" -> "boxes". Returns the prior count.
+int64_t add_box_decoding(GraphBuilder& g, const ModelInfo& info, const OnnxExportOptions& options) {
   const PriorBoxes priors(mobilenet_v1_ssd_config(), options.width, options.height,
                           mobilenet_v1_ssd_feature_maps(options.width, options.height));
   const int64_t p = static_cast<int64_t>(priors.size());
@@ -277,12 +283,29 @@ void export_onnx(const StateDict& state, const ModelInfo& info, const std::strin
   g.node("Mul", {"size_wh", g.constant("half", {1}, {0.5f})}, "half_wh", "half_wh");
   g.node("Sub", {"center_xy", "half_wh"}, "min_xy", "min_xy");
   g.node("Add", {"center_xy", "half_wh"}, "max_xy", "max_xy");
-  cat = g.node("Concat", {"min_xy", "max_xy"}, "boxes", "corner_form");
+  auto* cat = g.node("Concat", {"min_xy", "max_xy"}, "boxes", "corner_form");
   GraphBuilder::int_attr(cat, "axis", 2);
+  return p;
+}
 
+}  // namespace
+
+void export_onnx(const StateDict& state, const ModelInfo& info, const std::string& output_path,
+                 const OnnxExportOptions& options) {
+  check_export_options(info, options);
+  const Weights w(state);
+  const int64_t classes = checked_classes(w, info);
+  onnx::ModelProto model;
+  write_header(model, info, options);
+  onnx::GraphProto* graph = model.mutable_graph();
+  graph->set_name(info.net);
+  const int64_t n = options.batch_size;
+  set_float_shape(graph->add_input(), "input_0", {n, 3, options.height, options.width});
+  GraphBuilder g(graph);
+  add_network(g, w, info, n, classes);
+  const int64_t p = add_box_decoding(g, info, options);
   set_float_shape(graph->add_output(), "scores", {n, p, classes});
   set_float_shape(graph->add_output(), "boxes", {n, p, 4});
-
   try {
     onnx::checker::check_model(model);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),

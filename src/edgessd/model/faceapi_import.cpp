@@ -13,7 +13,7 @@
 #include "edgessd/common/image.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/model/checkpoint.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 
 namespace edgessd {
 
@@ -138,6 +138,95 @@ void recalibrate(nn::BatchNorm2dImpl& bn, const Affine& affine, const at::Tensor
   bn.bias.copy_(affine.b + affine.a * mean);
 }
 
+using BlockAffines = std::vector<std::vector<std::pair<nn::Conv2dImpl*, Affine>>>;
+
+nn::SequentialImpl* base_block(Ssd& net, int l) { return net->base_net[l]->as<nn::Sequential>(); }
+nn::Conv2dImpl* conv_at(Ssd& net, int l, int i) { return (*base_block(net, l))[i]->as<nn::Conv2d>(); }
+nn::BatchNorm2dImpl* bn_at(Ssd& net, int l, int i) { return (*base_block(net, l))[i]->as<nn::BatchNorm2d>(); }
+
+// The base net's convolutions from MobilenetV1/*, and for each block the (conv, affine)
+// pairs of its folded BatchNorms in order. With `folded_only`, the depthwise layers' BN
+// (kept unfolded in the TF.js file) is set from its own statistics.
+BlockAffines load_base_net(FaceApiWeights& w, Ssd& net, bool folded_only) {
+  const float tf_eps = 0.001f;  // TF's BatchNorm epsilon in MobilenetV1
+  BlockAffines blocks(kBaseNetLayers);
+  auto pointwise = [&](const std::string& prefix, int64_t k, int64_t in, int64_t out, nn::Conv2dImpl* conv) {
+    conv->weight.copy_(w.conv(prefix + "/weights", k, in, out));
+    return Affine{torch::ones({out}), w.get(prefix + "/convolution_bn_offset", {out})};
+  };
+  blocks[0].push_back({conv_at(net, 0, 0), pointwise("MobilenetV1/Conv2d_0_pointwise", 3, 3, 32, conv_at(net, 0, 0))});
+  const int64_t channels[14] = {32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
+  for (int l = 1; l < kBaseNetLayers; ++l) {
+    const int64_t in = channels[l - 1], out = channels[l];
+    const std::string dw = "MobilenetV1/Conv2d_" + std::to_string(l) + "_depthwise";
+    conv_at(net, l, 0)->weight.copy_(w.depthwise(dw + "/depthwise_weights", in));
+    auto gamma = w.get(dw + "/BatchNorm/gamma", {in});
+    auto beta = w.get(dw + "/BatchNorm/beta", {in});
+    auto mean = w.get(dw + "/BatchNorm/moving_mean", {in});
+    auto var = w.get(dw + "/BatchNorm/moving_variance", {in});
+    auto a = gamma / torch::sqrt(var + tf_eps);
+    blocks[l].push_back({conv_at(net, l, 0), Affine{a, beta - a * mean}});
+    if (folded_only) {
+      auto* bn = bn_at(net, l, 1);
+      bn->weight.copy_(gamma);
+      bn->bias.copy_(beta);
+      bn->running_mean.copy_(mean);
+      // TF normalises with eps 1e-3, PyTorch with 1e-5: the same function in eval mode.
+      bn->running_var.copy_(torch::clamp_min(var + tf_eps - bn->options.eps(), 0));
+    }
+    blocks[l].push_back({conv_at(net, l, 3), pointwise("MobilenetV1/Conv2d_" + std::to_string(l) + "_pointwise",
+                                                       1, in, out, conv_at(net, l, 3))});
+  }
+  return blocks;
+}
+
+// Prediction/Conv2d_0..5_pointwise into extras 0-2: conv + bias (the folded BN offset).
+void load_extras(FaceApiWeights& w, Ssd& net) {
+  const int64_t extra_shapes[3][3] = {{1024, 256, 512}, {512, 128, 256}, {256, 128, 256}};
+  for (int e = 0; e < 3; ++e) {
+    auto extra = net->extras[e]->as<nn::Sequential>();
+    for (int half = 0; half < 2; ++half) {
+      const std::string prefix = "Prediction/Conv2d_" + std::to_string(2 * e + half) + "_pointwise";
+      const int64_t in = extra_shapes[e][half], out = extra_shapes[e][half + 1], k = half == 0 ? 1 : 3;
+      auto* conv = (*extra)[half * 2]->as<nn::Conv2d>();
+      conv->weight.copy_(w.conv(prefix + "/weights", k, in, out));
+      conv->bias.copy_(w.get(prefix + "/convolution_bn_offset", {out}));
+    }
+  }
+}
+
+// Every base-net BN set to compute its folded affine in eval mode: with statistics
+// re-estimated on the calibration images, or (without re-estimation) unit variance.
+// Returns how many were re-estimated.
+int set_batch_norms(Ssd& net, BlockAffines& blocks, const FaceApiImportOptions& options) {
+  net->eval();
+  if (!options.reestimate_bn) {
+    for (int l = 0; l < kBaseNetLayers; ++l)
+      for (size_t i = 0; i < blocks[l].size(); ++i) {
+        auto* bn = bn_at(net, l, static_cast<int>(3 * i + 1));
+        bn->weight.copy_(blocks[l][i].second.a * std::sqrt(1.0 + bn->options.eps()));
+        bn->bias.copy_(blocks[l][i].second.b);
+      }
+    return 0;
+  }
+  int recalibrated = 0;
+  at::Tensor x = load_calibration_batch(options.calibration_images);
+  for (int l = 0; l < kBaseNetLayers; ++l) {
+    for (size_t i = 0; i < blocks[l].size(); ++i) {
+      auto& [conv, affine] = blocks[l][i];
+      at::Tensor z = conv->forward(x);
+      auto* bn = bn_at(net, l, static_cast<int>(3 * i + 1));
+      const bool depthwise = l > 0 && i == 0;
+      if (!(depthwise && options.folded_only)) {
+        recalibrate(*bn, affine, z);
+        ++recalibrated;
+      }
+      x = torch::clamp(bn->forward(z), 0, 6);
+    }
+  }
+  return recalibrated;
+}
+
 }  // namespace
 
 std::string face_api_manifest_path(const std::string& model_dir) {
@@ -175,80 +264,9 @@ Ssd import_face_api(const FaceApiImportOptions& options, FaceApiImportReport* re
   Ssd net(NetKind::Mb1SsdRelu6, options.num_classes);
 
   torch::NoGradGuard no_grad;
-  const float tf_eps = 0.001f;  // TF's BatchNorm epsilon in MobilenetV1
-  // For each base-net block: (conv, affine) pairs in order, applied during calibration.
-  std::vector<std::vector<std::pair<nn::Conv2dImpl*, Affine>>> blocks(kBaseNetLayers);
-  auto pointwise = [&](const std::string& prefix, int64_t k, int64_t in, int64_t out, nn::Conv2dImpl* conv) {
-    conv->weight.copy_(w.conv(prefix + "/weights", k, in, out));
-    return Affine{torch::ones({out}), w.get(prefix + "/convolution_bn_offset", {out})};
-  };
-  auto block = [&](int l) { return net->base_net[l]->as<nn::Sequential>(); };
-  auto conv_at = [&](int l, int i) { return (*block(l))[i]->as<nn::Conv2d>(); };
-
-  blocks[0].push_back({conv_at(0, 0), pointwise("MobilenetV1/Conv2d_0_pointwise", 3, 3, 32, conv_at(0, 0))});
-  const int64_t channels[14] = {32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
-  for (int l = 1; l < kBaseNetLayers; ++l) {
-    const int64_t in = channels[l - 1], out = channels[l];
-    const std::string dw = "MobilenetV1/Conv2d_" + std::to_string(l) + "_depthwise";
-    conv_at(l, 0)->weight.copy_(w.depthwise(dw + "/depthwise_weights", in));
-    auto gamma = w.get(dw + "/BatchNorm/gamma", {in});
-    auto beta = w.get(dw + "/BatchNorm/beta", {in});
-    auto mean = w.get(dw + "/BatchNorm/moving_mean", {in});
-    auto var = w.get(dw + "/BatchNorm/moving_variance", {in});
-    auto a = gamma / torch::sqrt(var + tf_eps);
-    blocks[l].push_back({conv_at(l, 0), Affine{a, beta - a * mean}});
-    if (options.folded_only) {
-      auto* bn = (*block(l))[1]->as<nn::BatchNorm2d>();
-      bn->weight.copy_(gamma);
-      bn->bias.copy_(beta);
-      bn->running_mean.copy_(mean);
-      // TF normalises with eps 1e-3, PyTorch with 1e-5: the same function in eval mode.
-      bn->running_var.copy_(torch::clamp_min(var + tf_eps - bn->options.eps(), 0));
-    }
-    blocks[l].push_back({conv_at(l, 3), pointwise("MobilenetV1/Conv2d_" + std::to_string(l) + "_pointwise",
-                                                  1, in, out, conv_at(l, 3))});
-  }
-  // Prediction/Conv2d_0..5_pointwise: conv + bias (the folded BN offset), like our extras.
-  const int64_t extra_shapes[3][3] = {{1024, 256, 512}, {512, 128, 256}, {256, 128, 256}};
-  for (int e = 0; e < 3; ++e) {
-    auto extra = net->extras[e]->as<nn::Sequential>();
-    for (int half = 0; half < 2; ++half) {
-      const std::string prefix = "Prediction/Conv2d_" + std::to_string(2 * e + half) + "_pointwise";
-      const int64_t in = extra_shapes[e][half], out = extra_shapes[e][half + 1], k = half == 0 ? 1 : 3;
-      auto* conv = (*extra)[half * 2]->as<nn::Conv2d>();
-      conv->weight.copy_(w.conv(prefix + "/weights", k, in, out));
-      conv->bias.copy_(w.get(prefix + "/convolution_bn_offset", {out}));
-    }
-  }
-
-  // Re-estimate every BN layer's statistics while keeping its eval-mode function.
-  net->eval();
-  int recalibrated = 0;
-  if (!options.reestimate_bn) {
-    for (int l = 0; l < kBaseNetLayers; ++l) {
-      for (size_t i = 0; i < blocks[l].size(); ++i) {
-        auto* bn = (*block(l))[3 * i + 1]->as<nn::BatchNorm2d>();
-        const Affine& affine = blocks[l][i].second;
-        bn->weight.copy_(affine.a * std::sqrt(1.0 + bn->options.eps()));
-        bn->bias.copy_(affine.b);
-      }
-    }
-  } else {
-    at::Tensor x = load_calibration_batch(options.calibration_images);
-    for (int l = 0; l < kBaseNetLayers; ++l) {
-      for (size_t i = 0; i < blocks[l].size(); ++i) {
-        auto& [conv, affine] = blocks[l][i];
-        at::Tensor z = conv->forward(x);
-        auto* bn = (*block(l))[3 * i + 1]->as<nn::BatchNorm2d>();
-        const bool depthwise = l > 0 && i == 0;
-        if (!(depthwise && options.folded_only)) {
-          recalibrate(*bn, affine, z);
-          ++recalibrated;
-        }
-        x = torch::clamp(bn->forward(z), 0, 6);
-      }
-    }
-  }
+  BlockAffines blocks = load_base_net(w, net, options.folded_only);
+  load_extras(w, net);
+  const int recalibrated = set_batch_norms(net, blocks, options);
   if (report) {
     report->imported_tensors = w.used();
     report->calibration_images = static_cast<int>(options.calibration_images.size());

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "edgessd/model/checkpoint.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/model/ssd.h"
 
 namespace edgessd {

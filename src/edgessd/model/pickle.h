@@ -11,6 +11,8 @@ enum class StorageType { Float, Double, Half, BFloat16, Long, Int, Short, Char, 
 
 size_t element_size(StorageType type);
 const char* storage_class_name(StorageType type);  // "FloatStorage", ...
+// The type of torch.<name> (e.g. "FloatStorage"); false for a name that is no storage class.
+bool storage_type_named(const std::string& name, StorageType& type);
 
 // One tensor of a pickled state_dict, as torch.save describes it: a view
 // (offset, sizes, strides in elements) onto a storage saved under `storage_key`.

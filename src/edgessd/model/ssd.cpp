@@ -5,9 +5,9 @@
 #include <thread>
 
 #include "edgessd/common/error.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/model/cpu_autocast.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 
 namespace edgessd {
 

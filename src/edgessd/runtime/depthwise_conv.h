@@ -1,10 +1,9 @@
 // A 3x3 depthwise convolution over channels-last (NHWC) float data, with bias and a
 // clamp fused. It keeps each channel block's nine weights in registers and computes two
 // output rows per pass over their shared input rows, which pays on MobileNet's large
-// early layers, where the depthwise step is bound by memory traffic: against oneDNN
-// 2.6's brdgmm_dw (both on the engine's activation arena, 1 thread) 150x150x32 0.32
-// against 0.39 ms, 75x75x128 0.17 against 0.22, 38x38x256 0.10 against 0.12. x86-64
-// with AVX-512 only: where `available()` is false the engine keeps oneDNN's kernel.
+// early layers, where the depthwise step is bound by memory traffic (README's measured
+// table has it against oneDNN's kernel per layer). x86-64 with AVX-512 only: where
+// `available()` is false the engine keeps oneDNN's kernel.
 #pragma once
 
 #include <cstdint>

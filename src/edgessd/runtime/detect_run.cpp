@@ -109,80 +109,86 @@ void check_detect_numbers(const DetectRunOptions& options) {
     throw Error("--bitrate must be within 1000 and 1000000000 bits per second");
 }
 
-}  // namespace
+// Where annotated frames go: --output, else a window when there is a display.
+std::unique_ptr<VideoOutput> open_output(const DetectRunOptions& options, const VideoSource& source) {
+  std::string uri = options.output;
+  if (uri.empty() && !options.headless && (std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY")))
+    uri = "display://0";
+  if (uri.empty()) return nullptr;
+  return VideoOutput::open(uri, source.is_sequence(), source.fps(), options.output_options);
+}
 
-int run_detect(const DetectRunOptions& options) {
-  check_detect_numbers(options);
-  const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
-  OnnxModel model = load_onnx_model(options.model, options.labels, options.blobs);
-  PostprocessOptions post;
-  post.probability_threshold = options.threshold;
-  Detector detector(std::move(model), options.engine, post);
-  const ModelInfo& info = detector.info();
+// One frame: detect, draw and write it, print what was found; its stage times.
+StageTimes process_frame(Frame& frame, Detector& detector, VideoOutput* output, const OverlayOptions& overlay,
+                         const DetectRunOptions& options) {
+  std::vector<Detection> detections = detector.detect_bgr(frame.bgr);
+  StageTimes t;
+  t.pre = detector.last_timings().preprocess_ms;
+  t.network = detector.last_timings().network_ms;
+  t.post = detector.last_timings().postprocess_ms;
+  if (output) {
+    const auto visualize_start = std::chrono::steady_clock::now();
+    draw_detections(frame.bgr, detections, detector.info().class_names, overlay);
+    output->write(frame.bgr, frame.name);
+    t.visualize = ms_since(visualize_start);
+  }
+  if (options.json) {
+    std::printf("%s\n", frame_json(frame, detections, detector.info(), t).dump().c_str());
+  } else {
+    print_detections(detections);
+    print_timing(options.model, detector.engine_name(), t);
+  }
+  std::fflush(stdout);
+  return t;
+}
 
-  check_output_is_not_input(options.input, options.output);
-  std::unique_ptr<VideoSource> source = VideoSource::open(options.input, options.capture);
-  std::string output_uri = options.output;
-  if (output_uri.empty() && !options.headless && (std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY")))
-    output_uri = "display://0";
-  std::unique_ptr<VideoOutput> output;
-  if (!output_uri.empty())
-    output = VideoOutput::open(output_uri, source->is_sequence(), source->fps(), options.output_options);
+struct LoopTotals {
+  StageTimes sum;
+  int64_t frames = 0;
+};
 
-  log_info("Model " + options.model + " (" + info.net + ", " + std::to_string(info.num_classes() - 1) +
-           " classes, " + std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ") on engine " +
-           detector.engine_name() + "; input " + source->uri() + "; output " +
-           (output ? output->uri() : std::string("none")));
-
+// Frames until the input ends, --max-frames, Ctrl-C or a closed window. The signal
+// handlers are restored and the output finalised on every way out.
+LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* output, const OverlayOptions& overlay,
+                      const DetectRunOptions& options) {
   g_interrupted = false;
   auto previous_int = std::signal(SIGINT, on_interrupt);
   auto previous_term = std::signal(SIGTERM, on_interrupt);
-  StageTimes sum;
-  int64_t frames = 0;
-  const auto start = std::chrono::steady_clock::now();
-  Frame frame;
-  try {
-    while (!g_interrupted && (options.max_frames <= 0 || frames < options.max_frames) && source->read(frame)) {
-      std::vector<Detection> detections = detector.detect_bgr(frame.bgr);
-      StageTimes t;
-      t.pre = detector.last_timings().preprocess_ms;
-      t.network = detector.last_timings().network_ms;
-      t.post = detector.last_timings().postprocess_ms;
-      if (output) {
-        const auto visualize_start = std::chrono::steady_clock::now();
-        draw_detections(frame.bgr, detections, info.class_names, overlay);
-        output->write(frame.bgr, frame.name);
-        t.visualize = ms_since(visualize_start);
-      }
-      if (options.json) {
-        std::printf("%s\n", frame_json(frame, detections, info, t).dump().c_str());
-      } else {
-        print_detections(detections);
-        print_timing(options.model, detector.engine_name(), t);
-      }
-      std::fflush(stdout);
-      sum.pre += t.pre, sum.network += t.network, sum.post += t.post, sum.visualize += t.visualize;
-      ++frames;
-      if (output && !output->is_open()) break;
-    }
-  } catch (...) {
+  auto restore = [&] {
     std::signal(SIGINT, previous_int);
     std::signal(SIGTERM, previous_term);
     if (output) output->close();
+  };
+  LoopTotals totals;
+  Frame frame;
+  try {
+    while (!g_interrupted && (options.max_frames <= 0 || totals.frames < options.max_frames) && source.read(frame)) {
+      const StageTimes t = process_frame(frame, detector, output, overlay, options);
+      totals.sum.pre += t.pre, totals.sum.network += t.network, totals.sum.post += t.post;
+      totals.sum.visualize += t.visualize;
+      ++totals.frames;
+      if (output && !output->is_open()) break;
+    }
+  } catch (...) {
+    restore();
     throw;
   }
-  std::signal(SIGINT, previous_int);
-  std::signal(SIGTERM, previous_term);
-  if (output) output->close();
+  restore();
+  return totals;
+}
 
-  const double seconds = ms_since(start) / 1000.0;
+// The timing report, then the exit code: 0, or 1 when frames were lost; an Error when
+// nothing at all could be processed.
+int finish_run(const DetectRunOptions& options, const LoopTotals& totals, double seconds, const VideoSource& source,
+               const VideoOutput* output) {
+  const int64_t frames = totals.frames;
   if (frames > 0) {
     char line[256];
     std::snprintf(line, sizeof line,
                   "%lld frames in %.2f s (%.1f FPS); mean per frame: pre-process %.2f ms, network %.2f ms, "
                   "post-process %.2f ms, visualize %.2f ms",
-                  static_cast<long long>(frames), seconds, frames / std::max(seconds, 1e-9), sum.pre / frames,
-                  sum.network / frames, sum.post / frames, sum.visualize / frames);
+                  static_cast<long long>(frames), seconds, frames / std::max(seconds, 1e-9), totals.sum.pre / frames,
+                  totals.sum.network / frames, totals.sum.post / frames, totals.sum.visualize / frames);
     log_info(line);
   }
   if (output) log_info("Wrote " + std::to_string(output->frames_written()) + " frames to " + output->uri());
@@ -190,20 +196,41 @@ int run_detect(const DetectRunOptions& options) {
     log_info("Interrupted; output finalised");
     return 0;
   }
-  if (frames == 0 && source->unreadable() > 0)
-    throw Error(options.input + ": no decodable image (" + std::to_string(source->unreadable()) +
+  if (frames == 0 && source.unreadable() > 0)
+    throw Error(options.input + ": no decodable image (" + std::to_string(source.unreadable()) +
                 " could not be read, named above)");
   int status = 0;
-  if (source->unreadable() > 0) {
-    log_warning(std::to_string(source->unreadable()) + " input images could not be read (named above)");
+  if (source.unreadable() > 0) {
+    log_warning(std::to_string(source.unreadable()) + " input images could not be read (named above)");
     status = 1;
   }
-  if (!source->end_reason().empty()) {
-    log_warning(source->end_reason());
+  if (!source.end_reason().empty()) {
+    log_warning(source.end_reason());
     status = 1;
   }
   if (frames == 0 && status == 0) throw Error(options.input + ": no frame to process");
   return status;
+}
+
+}  // namespace
+
+int run_detect(const DetectRunOptions& options) {
+  check_detect_numbers(options);
+  const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
+  PostprocessOptions post;
+  post.probability_threshold = options.threshold;
+  Detector detector(load_onnx_model(options.model, options.labels, options.blobs), options.engine, post);
+  const ModelInfo& info = detector.info();
+  check_output_is_not_input(options.input, options.output);
+  std::unique_ptr<VideoSource> source = VideoSource::open(options.input, options.capture);
+  std::unique_ptr<VideoOutput> output = open_output(options, *source);
+  log_info("Model " + options.model + " (" + info.net + ", " + std::to_string(info.num_classes() - 1) +
+           " classes, " + std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ") on engine " +
+           detector.engine_name() + "; input " + source->uri() + "; output " +
+           (output ? output->uri() : std::string("none")));
+  const auto start = std::chrono::steady_clock::now();
+  const LoopTotals totals = run_frames(*source, detector, output.get(), overlay, options);
+  return finish_run(options, totals, ms_since(start) / 1000.0, *source, output.get());
 }
 
 }  // namespace edgessd

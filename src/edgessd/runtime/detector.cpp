@@ -12,6 +12,7 @@ namespace edgessd {
 
 Detector::Detector(OnnxModel model, const EngineOptions& engine, PostprocessOptions options)
     : model_(std::move(model)), engine_(create_engine(model_, engine)), options_(options) {
+  model_.bytes.reset();  // the engine holds what it needs; the file goes
   const ModelInfo& info = model_.info;
   input_.assign(static_cast<size_t>(model_.batch_size) * 3 * info.input_width * info.input_height, 0.0f);
 }

@@ -2,7 +2,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 
 namespace edgessd {
 
@@ -10,6 +10,7 @@ std::vector<std::string> available_engines() { return {"onednn", "opencv"}; }
 
 std::unique_ptr<InferenceEngine> create_engine(const OnnxModel& model, const EngineOptions& options) {
   resolve_threads(options.threads);  // a bad count is the user's error, not a reason to fall back
+  if (!model.bytes) throw Error(model.path + ": its bytes went to an earlier engine; load the model again");
   if (options.name == "onednn") return create_onednn_engine(model, options.threads);
   if (options.name == "opencv") return create_opencv_engine(model, options.threads);
   if (options.name == "auto") {

@@ -71,7 +71,7 @@ size_t quantize_onnx_model(const std::string& model_path, const std::string& lab
   for (const auto& [name, peak] : peaks)
     if (std::isfinite(peak) && peak > 1e-6f) table.scales[name] = 255.0f / peak;  // dead layers stay fp32
   onnx::ModelProto proto;
-  proto.ParseFromString(model.bytes);
+  proto.ParseFromString(*model.bytes);
   auto* props = proto.mutable_metadata_props();
   for (int i = props->size() - 1; i >= 0; --i)
     if (props->Get(i).key() == "edgessd.int8") props->DeleteSubrange(i, 1);

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "edgessd/common/error.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/runtime/activation_arena.h"
 
 namespace edgessd {
@@ -58,7 +58,7 @@ void OneDnnEngine::forward(const float* input, std::vector<float>& scores, std::
 
 void OneDnnEngine::build() {
   onnx::ModelProto proto;
-  if (!proto.ParseFromString(model_.bytes)) throw Error(model_.path + ": not an ONNX model (protobuf parse failed)");
+  if (!proto.ParseFromString(*model_.bytes)) throw Error(model_.path + ": not an ONNX model (protobuf parse failed)");
   for (const auto& o : proto.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = static_cast<int>(o.version());
   read_initializers(proto.graph());
@@ -69,7 +69,7 @@ void OneDnnEngine::build() {
   reorders_.clear();
   values_.clear();
   consumers_.clear();
-  std::string().swap(model_.bytes);
+  model_.bytes.reset();
 }
 
 void OneDnnEngine::read_initializers(const onnx::GraphProto& graph) {

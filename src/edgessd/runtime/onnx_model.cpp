@@ -116,17 +116,11 @@ const onnx::ValueInfoProto& find_output(const onnx::GraphProto& graph, const std
               quoted_names(graph.output()));
 }
 
-}  // namespace
-
-OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path, const OnnxBlobNames& blobs) {
-  OnnxModel m;
-  m.path = path;
-  m.bytes = read_file(path);
-  onnx::ModelProto proto;
-  if (!proto.ParseFromString(m.bytes)) throw Error(path + ": not an ONNX model (protobuf parse failed)");
-  const onnx::GraphProto& graph = proto.graph();
+// Every node an operator the runtime has, with well-formed windows and tensors, and
+// every input produced by something; the distinct operators in first-use order.
+std::vector<std::string> checked_operators(const onnx::GraphProto& graph, const std::string& path) {
   if (graph.node_size() == 0) throw Error(path + ": the ONNX graph has no nodes");
-
+  std::vector<std::string> ops;
   std::set<std::string> seen;
   for (const auto& node : graph.node()) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
@@ -134,31 +128,37 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
     if (!supported_ops().count(node.op_type()))
       throw Error(path + ": node '" + node.name() + "' has operator " + node.op_type() +
                   ", which the runtime does not support");
-    if (seen.insert(node.op_type()).second) m.op_types.push_back(node.op_type());
+    if (seen.insert(node.op_type()).second) ops.push_back(node.op_type());
     if (node.op_type() == "Conv" || node.op_type() == "MaxPool") check_window_attributes(node, path);
     for (const auto& a : node.attribute())
       if (a.has_t()) check_tensor(a.t(), path + ": node '" + node.name() + "' attribute '" + a.name() + "'");
   }
   for (const auto& t : graph.initializer()) check_tensor(t, path + ": initializer '" + t.name() + "'");
   check_dataflow(graph, path);
+  return ops;
+}
 
+// The one graph input that is not an initializer (or the one --input-blob names).
+const onnx::ValueInfoProto& image_input(const onnx::GraphProto& graph, const std::string& blob,
+                                        const std::string& path) {
   std::set<std::string> initializers;
   for (const auto& t : graph.initializer()) initializers.insert(t.name());
   std::vector<const onnx::ValueInfoProto*> inputs;
   for (const auto& in : graph.input())
-    if (!initializers.count(in.name())) inputs.push_back(&in);
-  if (!blobs.input.empty()) {
-    std::vector<const onnx::ValueInfoProto*> named;
-    for (const auto* in : inputs)
-      if (in->name() == blobs.input) named.push_back(in);
-    if (named.empty()) {
-      throw Error(path + ": no input named '" + blobs.input + "' (--input-blob); the model's inputs are " +
-                  quoted_names(inputs));
-    }
-    inputs = named;
+    if (!initializers.count(in.name()) && (blob.empty() || in.name() == blob)) inputs.push_back(&in);
+  if (!blob.empty() && inputs.empty()) {
+    std::vector<const onnx::ValueInfoProto*> all;
+    for (const auto& in : graph.input())
+      if (!initializers.count(in.name())) all.push_back(&in);
+    throw Error(path + ": no input named '" + blob + "' (--input-blob); the model's inputs are " + quoted_names(all));
   }
   if (inputs.size() != 1) throw Error(path + ": expected one image input, found " + std::to_string(inputs.size()));
-  const onnx::ValueInfoProto& input = *inputs[0];
+  return *inputs[0];
+}
+
+// The input's name and batch, and its height and width: a 4-d float N x 3 x H x W with
+// H, W fixed.
+std::pair<int, int> read_input_shape(const onnx::ValueInfoProto& input, const std::string& path, OnnxModel& m) {
   m.input_name = input.name();
   if (input.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT ||
       input.type().tensor_type().shape().dim_size() != 4)
@@ -175,16 +175,11 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
                 std::to_string(height) + "x" + std::to_string(width) +
                 "; the runtime takes at most 4096x4096 and a batch of 256");
   m.batch_size = dim_value(input, 0) > 0 ? static_cast<int>(dim_value(input, 0)) : 1;
+  return {static_cast<int>(height), static_cast<int>(width)};
+}
 
-  m.scores_name = blobs.scores.empty() ? "scores" : blobs.scores;
-  m.boxes_name = blobs.boxes.empty() ? "boxes" : blobs.boxes;
-  if (m.scores_name == m.boxes_name)
-    throw Error(path + ": --output-cvg and --output-bbox both name '" + m.scores_name + "'");
-  const onnx::ValueInfoProto& scores = find_output(graph, m.scores_name, "--output-cvg", path);
-  find_output(graph, m.boxes_name, "--output-bbox", path);
-  m.num_priors = dim_value(scores, 1);
-  const int64_t classes = dim_value(scores, 2);
-
+// Our metadata (model JSON, int8 table); false when there is no model JSON.
+bool read_metadata(const onnx::ModelProto& proto, const std::string& path, OnnxModel& m) {
   bool has_info = false;
   for (const auto& prop : proto.metadata_props()) {
     if (prop.key() == "edgessd.int8") m.int8 = int8_calibration_from_json(prop.value(), path + " (edgessd.int8 metadata)");
@@ -196,8 +191,13 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
     m.info.net = "onnx";
     m.info.source = path;
   }
-  m.info.input_width = static_cast<int>(width);
-  m.info.input_height = static_cast<int>(height);
+  return has_info;
+}
+
+// Labels from --labels, else the metadata, else labels.txt beside the model; their
+// count must be the scores' class dimension (when the graph fixes it).
+void attach_labels(OnnxModel& m, const std::string& labels_path, bool has_info, int64_t classes) {
+  const std::string& path = m.path;
   std::string labels_from = path + " metadata";
   if (!labels_path.empty()) {
     m.info.class_names = read_labels(labels_path);
@@ -213,6 +213,30 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
   if (classes > 0 && classes != m.info.num_classes())
     throw Error(labels_from + " names " + std::to_string(m.info.num_classes()) + " classes (BACKGROUND included) but " +
                 path + " outputs " + std::to_string(classes));
+}
+
+}  // namespace
+
+OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path, const OnnxBlobNames& blobs) {
+  OnnxModel m;
+  m.path = path;
+  m.bytes = std::make_shared<const std::string>(read_file(path));
+  onnx::ModelProto proto;
+  if (!proto.ParseFromString(*m.bytes)) throw Error(path + ": not an ONNX model (protobuf parse failed)");
+  const onnx::GraphProto& graph = proto.graph();
+  m.op_types = checked_operators(graph, path);
+  const auto [height, width] = read_input_shape(image_input(graph, blobs.input, path), path, m);
+  m.scores_name = blobs.scores.empty() ? "scores" : blobs.scores;
+  m.boxes_name = blobs.boxes.empty() ? "boxes" : blobs.boxes;
+  if (m.scores_name == m.boxes_name)
+    throw Error(path + ": --output-cvg and --output-bbox both name '" + m.scores_name + "'");
+  const onnx::ValueInfoProto& scores = find_output(graph, m.scores_name, "--output-cvg", path);
+  find_output(graph, m.boxes_name, "--output-bbox", path);
+  m.num_priors = dim_value(scores, 1);
+  const bool has_info = read_metadata(proto, path, m);
+  m.info.input_width = width;  // the graph's, whatever the metadata says
+  m.info.input_height = height;
+  attach_labels(m, labels_path, has_info, dim_value(scores, 2));
   return m;
 }
 

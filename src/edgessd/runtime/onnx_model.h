@@ -1,8 +1,9 @@
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/runtime/int8_calibration.h"
 
 namespace edgessd {
@@ -11,7 +12,9 @@ namespace edgessd {
 // or pytorch-ssd's onnx_export.py output (labels from a labels.txt).
 struct OnnxModel {
   std::string path;
-  std::string bytes;  // the file as read
+  // The file as read, shared by copies: an engine parses it while it is built, and the
+  // Detector lets it go once its engine exists, so a running detector holds no copy.
+  std::shared_ptr<const std::string> bytes;
   ModelInfo info;     // net, labels, input size, normalisation
   int batch_size = 1;
   std::string input_name = "input_0";

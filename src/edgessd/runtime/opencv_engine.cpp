@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "edgessd/common/error.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/runtime/engine.h"
 
 namespace edgessd {
@@ -17,7 +17,8 @@ class OpenCvEngine : public InferenceEngine {
   OpenCvEngine(const OnnxModel& model, int threads) : model_(model) {
     threads = resolve_threads(threads);
     cv::setNumThreads(threads);
-    const std::string bytes = onnx_for_opencv(model.bytes, model.path);
+    model_.bytes.reset();  // read once below; the engine keeps OpenCV's net only
+    const std::string bytes = onnx_for_opencv(*model.bytes, model.path);
     try {
       net_ = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
     } catch (const cv::Exception& e) {

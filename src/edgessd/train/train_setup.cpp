@@ -11,8 +11,8 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
-#include "edgessd/common/threads.h"
-#include "edgessd/model/checkpoint_name.h"
+#include "edgessd/common/parallel.h"
+#include "edgessd/common/checkpoint_name.h"
 
 namespace edgessd {
 

@@ -9,16 +9,17 @@
 #include <sstream>
 
 #include "edgessd/common/error.h"
-#include "edgessd/common/threads.h"
+#include "edgessd/common/parallel.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/progress.h"
 #include "edgessd/data/loader.h"
+#include "edgessd/data/prior_coverage.h"
 #include "edgessd/model/checkpoint.h"
-#include "edgessd/model/checkpoint_name.h"
+#include "edgessd/common/checkpoint_name.h"
 #include "edgessd/train/optimizer_state.h"
 #include "edgessd/model/cpu_autocast.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/train/loss_plot.h"
 #include "edgessd/train/multibox_loss.h"
@@ -360,6 +361,18 @@ void draw_loss_curve_or_warn(const std::string& metrics_csv, const std::string& 
   }
 }
 
+// The priors against the training boxes, before any work: a data set of objects smaller
+// than the priors trains poorly, and saying so up front saves the user an hour.
+void log_prior_coverage(const DetectionDataset& train_set) {
+  const SsdConfig& config = mobilenet_v1_ssd_config();
+  const PriorCoverage c = prior_coverage(train_set, PriorBoxes(config).center_form(), config.image_size,
+                                         config.image_size, config.iou_threshold);
+  std::istringstream lines(format_prior_coverage("Priors vs training boxes", c, config.iou_threshold));
+  for (std::string line; std::getline(lines, line);) log_info(line);
+  const std::string warning = prior_coverage_warning(c);
+  if (!warning.empty()) log_warning(warning);
+}
+
 void log_data(const DetectionDataset& train_set, const DetectionDataset& val_set) {
   log_info("Training: " + train_set.description + ", " + std::to_string(train_set.images.size()) + " images, " +
            std::to_string(train_set.box_count()) + " boxes, " + std::to_string(train_set.class_names.size() - 1) +
@@ -377,6 +390,7 @@ TrainResult train(const TrainOptions& options) {
   log_info("Prepare training datasets.");
   auto [train_set, val_set] = read_training_data(options);
   log_data(train_set, val_set);
+  log_prior_coverage(train_set);
   StartNet start = start_net(options, static_cast<int>(train_set.class_names.size()), compute);
   Sgd sgd = make_sgd(options, start.net);
   make_folder(options.model_dir, "--model-dir");  // only once the data and the start are known good

@@ -1,4 +1,4 @@
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,7 @@
 #pragma once
+// How many threads, and one way to use them.
+#include <cstddef>
+#include <functional>
 #include <string>
 
 namespace edgessd {
@@ -12,5 +15,10 @@ int resolve_threads(int requested, const std::string& flag = "--threads");
 
 // For --help: "0 = every core, at most 4 per core".
 const char* threads_rule();
+
+// body(i) for every i in 0..count-1 on `threads` threads (already resolved, >= 1), each
+// taking the next index as it finishes one. The first exception stops the handing out of
+// indices and is rethrown here once every thread has stopped.
+void parallel_for(size_t count, int threads, const std::function<void(size_t)>& body);
 
 }  // namespace edgessd

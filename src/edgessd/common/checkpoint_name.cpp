@@ -1,4 +1,4 @@
-#include "edgessd/model/checkpoint_name.h"
+#include "edgessd/common/checkpoint_name.h"
 
 #include <charconv>
 #include <cmath>

@@ -2,7 +2,7 @@
 #include <opencv2/core.hpp>
 
 #include "edgessd/common/detection.h"
-#include "edgessd/model/model_info.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/model/ssd.h"
 
 namespace edgessd {

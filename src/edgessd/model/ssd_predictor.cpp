@@ -1,4 +1,4 @@
-#include "edgessd/eval/ssd_predictor.h"
+#include "edgessd/model/ssd_predictor.h"
 
 #include <torch/torch.h>
 
