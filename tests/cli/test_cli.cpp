@@ -85,3 +85,41 @@ TEST(Cli, ConvertFaceApiWithDefaults) {
   r = edgessd_cli("convert --input " + dir.file("base.pth") + " --output " + dir.file("copy.pth"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
+
+// The priors check on plates-us: the figures (few plates reachable at 300x300, more
+// at 600x600), a warning naming the fix, and one-line errors.
+TEST(Cli, PriorsReportsBestPossibleRecallPerSplit) {
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  CommandResult r = edgessd_cli("priors --data " + plates_dir());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("plates-us train: 130 boxes; best possible recall 0.031"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("a larger input brings small objects up to the priors"), std::string::npos) << r.output;
+  r = edgessd_cli("priors --data " + plates_dir() + " --resolution 600");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.362"), std::string::npos) << r.output;
+  TempDir dir;
+  r = edgessd_cli("priors --data " + dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("no train, validation or test split"), std::string::npos) << r.output;
+  r = edgessd_cli("priors --data " + plates_dir() + " --resolution 3x");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("--resolution 3x"), std::string::npos) << r.output;
+}
+
+TEST(Cli, EvalJsonCarriesApBySize) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  // stdout alone: the JSON (the log goes to stderr).
+  CommandResult r = run_command("{ " + std::string(EDGESSD_CLI) + " eval --json --trained-model " +
+                                fixture("ref-trained.pth") + " --net mb1-ssd-relu6 --label-file " +
+                                fixture("ref-trained-labels.txt") + " --dataset " + plates_dir() + " --eval-dir " +
+                                dir.file("e") + " 2>/dev/null; }");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_NEAR(j["mAP"].get<double>(), 0.2275, 0.005);
+  EXPECT_EQ(j["by_size"]["medium"]["objects"][0].get<int>() + j["by_size"]["large"]["objects"][0].get<int>() +
+                j["by_size"]["small"]["objects"][0].get<int>(),
+            30);
+  EXPECT_TRUE(j["by_size"]["small"]["mAP"].is_null());  // plates-us test plates are 32-96 px or larger
+}

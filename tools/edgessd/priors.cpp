@@ -26,28 +26,38 @@ std::pair<int, int> parse_resolution(const std::string& text) {
   return {w, h};
 }
 
+const char* const kSplits[] = {"train", "trainval", "validation", "test"};
+
+// Every --data root a folder with at least one split, before anything is printed.
+void check_roots(const std::vector<std::string>& roots, edgessd::DatasetType type, const std::string& type_name) {
+  for (const std::string& root : roots) {
+    if (!std::filesystem::is_directory(root)) throw edgessd::Error("--data " + root + ": not a folder");
+    bool any = false;
+    for (const char* split : kSplits) any = any || edgessd::has_split(type, root, split);
+    if (!any) throw edgessd::Error("--data " + root + ": no train, validation or test split there (" + type_name + " layout)");
+  }
+}
+
 void run_priors(const PriorsArgs& a) {
   using namespace edgessd;
   const auto [width, height] = parse_resolution(a.resolution);
+  const DatasetType type = parse_dataset_type(a.dataset_type);
+  check_roots(a.data, type, a.dataset_type);
   const SsdConfig& config = mobilenet_v1_ssd_config();
   const PriorBoxes priors(config, width, height, mobilenet_v1_ssd_feature_maps(width, height));
-  const DatasetType type = parse_dataset_type(a.dataset_type);
   std::printf("%zu priors for a %dx%d input (pytorch-ssd's mobilenet-v1 config)\n", priors.size(), width, height);
   for (const std::string& root : a.data) {
-    if (!std::filesystem::is_directory(root)) throw Error("--data " + root + ": not a folder");
-    bool any = false;
     DatasetOptions options;
-    for (const char* split : {"train", "trainval", "validation", "test"}) {
+    for (const char* split : kSplits) {
       if (!has_split(type, root, split)) continue;
-      any = true;
       const DetectionDataset data = read_dataset(type, root, split, options);
       options.class_names = data.class_names;
       const PriorCoverage c = prior_coverage(data, priors.center_form(), width, height, config.iou_threshold);
       std::fputs(format_prior_coverage(root + " " + split, c, config.iou_threshold).c_str(), stdout);
+      std::fflush(stdout);
       const std::string warning = prior_coverage_warning(c);
       if (!warning.empty()) log_warning(root + " " + split + ": " + warning);
     }
-    if (!any) throw Error("--data " + root + ": no train, validation or test split there (" + a.dataset_type + " layout)");
   }
 }
 
