@@ -16,15 +16,13 @@ double quantile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
 }
 
-CornerBox corner_of(const CenterBox& c) { return {c.cx - c.w / 2, c.cy - c.h / 2, c.cx + c.w / 2, c.cy + c.h / 2}; }
-
 }  // namespace
 
 PriorCoverage prior_coverage(const DetectionDataset& data, const std::vector<CenterBox>& priors, int input_width,
                              int input_height, float iou_threshold) {
   std::vector<CornerBox> corners;
   corners.reserve(priors.size());
-  for (const CenterBox& p : priors) corners.push_back(corner_of(p));
+  for (const CenterBox& p : priors) corners.push_back(center_to_corner(p));
   std::vector<double> best, widths, heights;
   size_t matched = 0;
   for (const AnnotatedImage& image : data.images)

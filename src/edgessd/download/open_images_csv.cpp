@@ -254,22 +254,28 @@ LabelScan scan_label(std::string_view record, long c_label, const std::vector<Cl
   return class_index == classes.size() ? LabelScan::OtherClass : LabelScan::Wanted;
 }
 
-// A wanted row's fields checked and parsed into `row`; otherwise why not ("" for a bad
-// ImageID, which is counted apart).
-std::string parse_row(std::vector<std::string>& fields, const AnnotationColumns& c, size_t columns,
-                      AnnotationRow& row) {
-  if (fields.size() != columns)
-    return std::to_string(fields.size()) + " columns, the header has " + std::to_string(columns);
+enum class RowOutcome { Parsed, BadId, Malformed };
+
+// A wanted row's fields checked and parsed into `row`; `why` says what is malformed. A bad
+// ImageID is counted apart from malformed rows.
+RowOutcome parse_row(std::vector<std::string>& fields, const AnnotationColumns& c, size_t columns,
+                     AnnotationRow& row, std::string& why) {
+  if (fields.size() != columns) {
+    why = std::to_string(fields.size()) + " columns, the header has " + std::to_string(columns);
+    return RowOutcome::Malformed;
+  }
   if (!parse_float(fields[c.x1], row.x_min) || !parse_float(fields[c.x2], row.x_max) ||
-      !parse_float(fields[c.y1], row.y_min) || !parse_float(fields[c.y2], row.y_max))
-    return "a coordinate is not a number";
+      !parse_float(fields[c.y1], row.y_min) || !parse_float(fields[c.y2], row.y_max)) {
+    why = "a coordinate is not a number";
+    return RowOutcome::Malformed;
+  }
   row.image_id = fields[c.id];
-  if (!is_open_images_id(row.image_id)) return "";
+  if (!is_open_images_id(row.image_id)) return RowOutcome::BadId;
   row.is_group = c.group >= 0 && fields[c.group] == "1";
   row.is_depiction = c.depiction >= 0 && fields[c.depiction] == "1";
   row.fields = std::move(fields);
   fields = {};
-  return "ok";
+  return RowOutcome::Parsed;
 }
 
 }  // namespace
@@ -314,15 +320,16 @@ FilteredAnnotations filter_annotations(const std::string& path, const std::vecto
     }
     AnnotationRow row;
     row.class_index = class_index;
-    const std::string outcome = parse_row(fields, c, out.header.size(), row);
-    if (outcome == "ok") {
+    std::string why;
+    const RowOutcome outcome = parse_row(fields, c, out.header.size(), row, why);
+    if (outcome == RowOutcome::Parsed) {
       out.rows.push_back(std::move(row));
-    } else if (outcome.empty()) {
+    } else if (outcome == RowOutcome::BadId) {
       ++out.bad_ids;
       if (out.bad_id_examples.size() < kExamples)
         out.bad_id_examples.push_back(path + ":" + std::to_string(line) + ": ImageID '" + row.image_id + "'");
     } else {
-      malformed(line, outcome);
+      malformed(line, why);
     }
   }
   out.bytes_read = reader.bytes_read();

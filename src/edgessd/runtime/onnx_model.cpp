@@ -145,12 +145,14 @@ const onnx::ValueInfoProto& image_input(const onnx::GraphProto& graph, const std
   for (const auto& t : graph.initializer()) initializers.insert(t.name());
   std::vector<const onnx::ValueInfoProto*> inputs;
   for (const auto& in : graph.input())
-    if (!initializers.count(in.name()) && (blob.empty() || in.name() == blob)) inputs.push_back(&in);
-  if (!blob.empty() && inputs.empty()) {
-    std::vector<const onnx::ValueInfoProto*> all;
-    for (const auto& in : graph.input())
-      if (!initializers.count(in.name())) all.push_back(&in);
-    throw Error(path + ": no input named '" + blob + "' (--input-blob); the model's inputs are " + quoted_names(all));
+    if (!initializers.count(in.name())) inputs.push_back(&in);
+  if (!blob.empty()) {
+    std::vector<const onnx::ValueInfoProto*> named;
+    for (const auto* in : inputs)
+      if (in->name() == blob) named.push_back(in);
+    if (named.empty())
+      throw Error(path + ": no input named '" + blob + "' (--input-blob); the model's inputs are " + quoted_names(inputs));
+    inputs = named;
   }
   if (inputs.size() != 1) throw Error(path + ": expected one image input, found " + std::to_string(inputs.size()));
   return *inputs[0];
