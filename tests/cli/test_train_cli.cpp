@@ -42,7 +42,7 @@ void make_slice(const std::string& dir, const std::map<std::string, size_t>& cou
 std::vector<std::string> checkpoints(const std::string& dir) {
   std::vector<std::string> out;
   for (auto& e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".pth") out.push_back(e.path().string());
+    if (e.path().extension() == ".pth" && e.path().filename() != "best.pth") out.push_back(e.path().string());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -100,6 +100,19 @@ TEST_F(TrainCli, TrainsWritesCheckpointsAndResumesExactly) {
   auto info = nlohmann::json::parse(read_file(model_info_path(checkpoint_of_epoch(straight, 2))));
   EXPECT_EQ(info["net"], "mb1-ssd-relu6");  // taken from the base's JSON
   EXPECT_EQ(info["training"]["epoch"], 2);
+  // The validation mAP of every epoch, and the best epoch's weights kept as best.pth.
+  double best_map = -1;
+  int best_epoch = -1;
+  for (size_t row = 0; row < 3; ++row) {
+    const double map = parse_float_field(metrics, row, metrics.column("val_mAP"));
+    EXPECT_GE(map, 0.0);
+    if (map > best_map) best_map = map, best_epoch = static_cast<int>(row);
+  }
+  ASSERT_TRUE(std::filesystem::exists(straight + "/best.pth"));
+  auto best = nlohmann::json::parse(read_file(straight + "/best.json"));
+  EXPECT_EQ(best["training"]["epoch"], best_epoch);
+  EXPECT_NEAR(best["training"]["val_mAP"].get<double>(), best_map, 1e-5);
+  EXPECT_EQ(read_file(straight + "/best.pth"), read_file(checkpoint_of_epoch(straight, best_epoch)));
 
   // Two epochs, then --resume for the third: the same weights as the straight run.
   const std::string resumed = dir_->file("resumed");
@@ -231,4 +244,46 @@ TEST_F(TrainCli, ResumeReadsOptimizerStateSafely) {
   r = edgessd_cli(train_args(dir, 2) + " --resume " + good);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("does not fit its parameter"), std::string::npos) << r.output;
+}
+
+// --resolution, --priors auto and the stride-8 head reach the model JSON and the ONNX;
+// a resumed run keeps them, and an ONNX model refuses another size.
+TEST_F(TrainCli, ResolutionPriorsAndStride8HeadReachTheModelAndItsExport) {
+  const std::string data = dir_->file("data16");
+  make_slice(data, {{"train", 16}, {"validation", 2}});
+  const std::string dir = dir_->file("s8");
+  const std::string args = "train --data " + data + " --pretrained-ssd " + dir_->file("base.pth") +
+                           " --net mb1-ssd-relu6-s8 --batch-size 8 --workers 1 --threads 1 --model-dir " + dir;
+  CommandResult r = edgessd_cli(args + " --epochs 1 --resolution 256x192 --priors auto");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("mb1-ssd-relu6-s8 at 256x192"), std::string::npos) << r.output;
+  const std::string checkpoint = checkpoint_of_epoch(dir, 0);
+  auto info = nlohmann::json::parse(read_file(model_info_path(checkpoint)));
+  EXPECT_EQ(info["input_size"], nlohmann::json::array({256, 192}));
+  EXPECT_EQ(info["priors"]["kind"], "auto");
+  ASSERT_EQ(info["priors"]["maps"].size(), 7u);
+  EXPECT_EQ(info["priors"]["maps"][0]["boxes"].size(), 6u);  // fitted to the 16 plates
+
+  r = edgessd_cli(args + " --epochs 2 --resolution 300 --resume " + checkpoint);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--resolution 300: " + checkpoint + " was trained at 256x192"), std::string::npos) << r.output;
+  r = edgessd_cli(args + " --epochs 2 --resume " + checkpoint);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(read_file(model_info_path(checkpoint_of_epoch(dir, 1))))["priors"], info["priors"]);
+
+  r = edgessd_cli("export --model-dir " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("best.pth"), std::string::npos) << r.output;
+  const std::string onnx = dir + "/ssd-mobilenet.onnx";
+  r = edgessd_cli("bench --model " + onnx + " --engine onednn --threads 1 --runs 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("256x192 input, " + std::to_string((32 * 24 + 16 * 12 + 8 * 6 + 4 * 3 + 2 * 2 + 1 + 1) * 6) +
+                          " priors"),
+            std::string::npos)
+      << r.output;
+  r = edgessd_cli("eval --model " + onnx + " --dataset " + data + " --split validation --resolution 300");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("takes 256x192 (fixed at export); export the checkpoint again with --resolution 300"),
+            std::string::npos)
+      << r.output;
 }

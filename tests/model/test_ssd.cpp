@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include "edgessd/common/error.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/ssd.h"
 #include "support/test_support.h"
@@ -54,6 +55,80 @@ TEST(Ssd, OutputShapesForBothNets) {
     EXPECT_EQ(confidences.sizes(), (std::vector<int64_t>{2, 3000, 3}));
     EXPECT_EQ(locations.sizes(), (std::vector<int64_t>{2, 3000, 4}));
   }
+}
+
+// The stride-8 variant adds a 38x38 head on layer 5 (256 channels) first; a 512 input
+// lays the same heads over larger maps. The priors follow, from the model's JSON fields.
+TEST(Ssd, Stride8HeadAnd512InputChangeThePriorCount) {
+  ModelInfo info;
+  info.class_names = {"BACKGROUND", "plate"};
+  info.net = "mb1-ssd-relu6-s8";
+  Ssd s8(info);
+  s8->eval();
+  torch::NoGradGuard no_grad;
+  auto [confidences, locations] = s8->forward(torch::randn({1, 3, 300, 300}));
+  EXPECT_EQ(confidences.size(1), 3000 + 38 * 38 * 6);
+  EXPECT_EQ(s8->priors().size(0), 3000 + 38 * 38 * 6);
+  EXPECT_EQ(s8->classification_headers[0]->as<torch::nn::Conv2d>()->weight.size(1), 256);
+  auto [scores, boxes] = s8->predict(torch::randn({1, 3, 300, 300}));
+  EXPECT_EQ(boxes.size(1), 3000 + 38 * 38 * 6);
+
+  info.net = "mb1-ssd";
+  info.input_width = info.input_height = 512;
+  Ssd large(info);
+  large->eval();
+  const int64_t expected = (32 * 32 + 16 * 16 + 8 * 8 + 4 * 4 + 2 * 2 + 1) * 6;
+  EXPECT_EQ(large->forward(torch::randn({1, 3, 512, 512})).first.size(1), expected);
+  EXPECT_EQ(large->priors().size(0), expected);
+  EXPECT_THROW(large->predict(torch::randn({1, 3, 300, 300})), Error);  // not the model's size
+}
+
+// The priors a model JSON records are the ones its net uses, exactly, after a round trip.
+TEST(ModelInfo, PriorMapsRoundTripThroughJson) {
+  ModelInfo info;
+  info.class_names = {"BACKGROUND", "plate"};
+  info.net = "mb1-ssd-s8";
+  info.input_width = 384, info.input_height = 288;
+  info.priors = "auto";
+  info.prior_maps = prior_maps_of(info);
+  info.prior_maps[0].boxes = {{11.5, 9.25}, {14, 12}, {18.125, 13}, {21, 17}, {30, 19.5}, {44, 15}};
+  const ModelInfo back = model_info_from_json(model_info_to_json(info), "m.json");
+  EXPECT_EQ(back.priors, "auto");
+  ASSERT_EQ(back.prior_maps.size(), 7u);
+  EXPECT_EQ(back.prior_maps[0].boxes, info.prior_maps[0].boxes);
+  const PriorBoxes a = priors_of(info), b = priors_of(back);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a.center_form()[i].cx, b.center_form()[i].cx);
+    EXPECT_EQ(a.center_form()[i].w, b.center_form()[i].w);
+    EXPECT_EQ(a.center_form()[i].h, b.center_form()[i].h);
+  }
+}
+
+TEST(ModelInfo, HostilePriorMapsAreErrors) {
+  ModelInfo info;
+  info.class_names = {"BACKGROUND", "plate"};
+  info.prior_maps = prior_maps_of(info);
+  const std::string good = model_info_to_json(info);
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return text.replace(at, from.size(), to);
+  };
+  for (const std::string& bad :
+       {replaced("\"kind\": \"ssd\"", "\"kind\": \"magic\""), replaced("\"min_size\": 60.0", "\"min_size\": -1"),
+        replaced("\"min_size\": 60.0", "\"min_size\": 1e300"), replaced("\"stride\": [\n          16.0,", "\"stride\": [\n          0,"),
+        replaced("\"aspect_ratios\": [\n          2.0,\n", "\"aspect_ratios\": [\n")}) {
+    try {
+      model_info_from_json(bad, "m.json");
+      ADD_FAILURE() << "accepted:\n" << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("m.json: priors"), std::string::npos) << e.what();
+    }
+  }
+  info.net = "mb1-ssd-s8";  // 7 heads, 6 maps
+  EXPECT_THROW(model_info_from_json(model_info_to_json(info), "m.json"), Error);
 }
 
 TEST(Ssd, Relu6ClipsActivations) {

@@ -24,6 +24,7 @@ struct BenchArgs {
   int threads = 0;
   int runs = 30;
   std::string net;
+  std::string resolution;
 };
 
 // The same input for every engine: a fixed pseudo-random image in the network's range.
@@ -41,16 +42,21 @@ void run_bench(const BenchArgs& a) {
   if (a.runs < 1) throw Error("--runs must be >= 1");
   if (a.engine == "libtorch") {
     // LibTorch eager on the checkpoint (X.pth), for comparison.
-    Ssd net = open_checkpoint(a.model, {a.net, ""}, MissingNames::Numbered).net;
+    OpenedCheckpoint opened = open_checkpoint(a.model, {a.net, "", "--labels", a.resolution}, MissingNames::Numbered);
     torch::set_num_threads(threads);
-    std::vector<float> input = fixed_input(3 * 300 * 300);
-    const torch::Tensor x = torch::from_blob(input.data(), {1, 3, 300, 300}, torch::kFloat32);
+    const int w = opened.info.input_width, h = opened.info.input_height;
+    std::vector<float> input = fixed_input(3 * static_cast<size_t>(w) * h);
+    const torch::Tensor x = torch::from_blob(input.data(), {1, 3, h, w}, torch::kFloat32);
+    Ssd& net = opened.net;
     torch::NoGradGuard no_grad;
     const BenchResult r = time_forward([&] { net->predict(x); }, a.runs);
     std::printf("%s\n", format_bench_line("libtorch", threads, r).c_str());
     return;
   }
   OnnxModel model = load_onnx_model(a.model);
+  check_input_size(model, a.resolution);
+  std::printf("%s: %dx%d input, %lld priors\n", a.model.c_str(), model.info.input_width, model.info.input_height,
+              static_cast<long long>(model.num_priors));
   EngineOptions options;
   options.name = a.engine;
   options.threads = threads;
@@ -74,6 +80,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--engine", a->engine, "Engine")->check(CLI::IsMember(engines))->capture_default_str();
   cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--runs", a->runs, "Timed runs after 5 warm-up runs")->capture_default_str();
+  cmd->add_option("--resolution", a->resolution,
+                  "Input W or WxH: a .pth runs at it; an ONNX model must have been exported at it");
   cmd->add_option("--net", a->net, "For --engine libtorch without a model JSON: " + edgessd::known_net_names_text());
   cmd->callback([a] { run_bench(*a); });
 }

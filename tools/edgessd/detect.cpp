@@ -35,6 +35,8 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   const std::string codecs = std::string("(") + edgessd::stream_codecs() + ")";
   cmd.add_option("--model", a->model, "ONNX model (edgessd export or pytorch-ssd's onnx_export.py)");
   cmd.add_option("--network", *network, "detectNet's flag: an ONNX file here (the same as --model)");
+  cmd.add_option("--resolution", a->resolution,
+                 "Network input W or WxH: checked against the model's (fixed when it was exported)");
   cmd.add_option("--labels", a->labels, "labels.txt (default: the model's own, else labels.txt beside it)");
   cmd.add_option("--input-blob,--input_blob", a->blobs.input, "The model's image input (default: its only input)");
   cmd.add_option("--output-cvg,--output_cvg", a->blobs.scores, "The model's scores output (default: scores)");

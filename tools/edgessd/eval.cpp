@@ -26,6 +26,7 @@ struct EvalArgs {
 #endif
   std::string net;
   std::string label_file;
+  std::string resolution;
   float iou_threshold = 0.5f;
   std::string use_2007_metric = "true";
   std::string eval_dir = "eval_results";
@@ -50,13 +51,15 @@ void run_eval(const EvalArgs& a) {
 #ifdef EDGESSD_TRAINER_ONLY
     throw Error("--model: this edgessd-train build has no ONNX runtime; use edgessd eval");
 #else
-    auto detector = std::make_shared<Detector>(load_onnx_model(a.model, a.label_file), a.engine, post);
+    OnnxModel model = load_onnx_model(a.model, a.label_file);
+    check_input_size(model, a.resolution);
+    auto detector = std::make_shared<Detector>(std::move(model), a.engine, post);
     info = detector->info();
     what = a.model + " (ONNX, engine " + detector->engine_name() + ")";
     detect = [detector](const cv::Mat& rgb) { return detector->detect_rgb(rgb); };
 #endif
   } else {
-    OpenedCheckpoint opened = open_checkpoint(a.trained_model, {a.net, a.label_file, "--label-file"});
+    OpenedCheckpoint opened = open_checkpoint(a.trained_model, {a.net, a.label_file, "--label-file", a.resolution});
     info = opened.info;
     auto predictor = std::make_shared<SsdPredictor>(opened.net, info, post);
     what = a.trained_model + " (" + info.net + ")";
@@ -100,6 +103,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (default: from the model JSON)")
       ->check(CLI::IsMember(edgessd::known_net_names()));
   cmd->add_option("--label-file,--label_file", a->label_file, "labels.txt (default: from the model JSON)");
+  cmd->add_option("--resolution", a->resolution,
+                  "Network input, W or WxH (default: the model's; an ONNX model's is fixed at export)");
   cmd->add_option("--iou-threshold,--iou_threshold", a->iou_threshold, "IoU for a true positive")->capture_default_str();
   cmd->add_option("--use-2007-metric,--use_2007_metric", a->use_2007_metric,
                   "VOC2007 11-point AP (true) or area under the curve (false)")

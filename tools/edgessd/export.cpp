@@ -15,6 +15,8 @@ struct ExportArgs {
   std::string output;
   std::string net;
   std::string labels;
+  std::string resolution;
+  int width = -1, height = -1;  // -1: not given
   edgessd::OnnxExportOptions options;
 };
 
@@ -27,16 +29,25 @@ void run_export(const ExportArgs& a) {
   if (labels.empty() && !a.model_dir.empty() && fs::exists(fs::path(a.model_dir) / "labels.txt"))
     labels = (fs::path(a.model_dir) / "labels.txt").string();
   const StateDict state = read_state_dict(input);
-  const ModelInfo info = resolve_model_info(input, state, {a.net, labels});
+  std::string resolution = a.resolution;
+  if (a.width != -1 || a.height != -1) {
+    if (!resolution.empty()) throw Error("give --resolution or --width/--height, not both");
+    if (a.width < 32 || a.height < 32 || a.width > 4096 || a.height > 4096)
+      throw Error("--width/--height must both be given, each within 32..4096");
+    resolution = std::to_string(a.width) + "x" + std::to_string(a.height);
+  }
+  const ModelInfo info = resolve_model_info(input, state, {a.net, labels, "--labels", resolution});
   std::string output = a.output;
   if (output.empty()) {
     const fs::path dir = !a.model_dir.empty() ? fs::path(a.model_dir) : fs::path(input).parent_path();
     output = (dir / kOnnxFileName).string();
   }
   log_info("Exporting " + input + " (" + info.net + ", " + std::to_string(info.num_classes()) + " classes) at " +
-           std::to_string(a.options.width) + "x" + std::to_string(a.options.height) + ", batch " +
-           std::to_string(a.options.batch_size));
-  export_onnx(state, info, output, a.options);
+           std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ", " + info.priors +
+           " priors, batch " + std::to_string(a.options.batch_size));
+  OnnxExportOptions options;
+  options.batch_size = a.options.batch_size;
+  export_onnx(state, info, output, options);
   log_info("Wrote " + output + " (opset " + std::to_string(kOnnxOpset) +
            "; input_0 -> scores, boxes; detectNet: --input_blob=input_0 --output_cvg=scores --output_bbox=boxes)");
 }
@@ -52,8 +63,10 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (default: from the model JSON)")
       ->check(CLI::IsMember(edgessd::known_net_names()));
   cmd->add_option("--labels", a->labels, "labels.txt (default: the model JSON, or labels.txt in --model-dir)");
-  cmd->add_option("--width", a->options.width, "Input width")->capture_default_str();
-  cmd->add_option("--height", a->options.height, "Input height")->capture_default_str();
+  cmd->add_option("--resolution", a->resolution,
+                  "Input size, W or WxH (default: the model's; the priors keep their pixel sizes)");
+  cmd->add_option("--width", a->width, "Input width (with --height; same as --resolution WxH)");
+  cmd->add_option("--height", a->height, "Input height");
   cmd->add_option("--batch-size,--batch_size", a->options.batch_size, "Batch size")->capture_default_str();
   cmd->callback([a] { run_export(*a); });
 }

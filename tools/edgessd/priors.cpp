@@ -1,11 +1,15 @@
+#include <cmath>
 #include <cstdio>
+#include <tuple>
 #include <filesystem>
 
 #include "commands.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/priors.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/data/prior_coverage.h"
+#include "edgessd/data/prior_fit.h"
 
 namespace {
 
@@ -13,18 +17,9 @@ struct PriorsArgs {
   std::vector<std::string> data;
   std::string dataset_type = "open_images";
   std::string resolution = "300";
+  std::string net = "mb1-ssd";
+  std::string priors = "ssd";
 };
-
-// "W", "WxH": the network input's width and height.
-std::pair<int, int> parse_resolution(const std::string& text) {
-  int w = 0, h = 0;
-  char x = 0, rest = 0;
-  const int n = std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &rest);
-  if (n == 1) h = w;
-  const bool ok = (n == 1 || (n == 3 && (x == 'x' || x == 'X'))) && w >= 32 && h >= 32 && w <= 4096 && h <= 4096;
-  if (!ok) throw edgessd::Error("--resolution " + text + ": expected W or WxH, each within 32..4096");
-  return {w, h};
-}
 
 const char* const kSplits[] = {"train", "trainval", "validation", "test"};
 
@@ -38,14 +33,49 @@ void check_roots(const std::vector<std::string>& roots, edgessd::DatasetType typ
   }
 }
 
+// The net's prior maps at the input size; for auto, fitted to every root's train split.
+edgessd::ModelInfo model_of(const PriorsArgs& a, edgessd::DatasetType type) {
+  using namespace edgessd;
+  ModelInfo info;
+  info.net = a.net;
+  std::tie(info.input_width, info.input_height) = parse_resolution(a.resolution);
+  info.priors = a.priors;
+  info.prior_maps = prior_maps_of(info);
+  if (a.priors != "auto") return info;
+  std::vector<BoxShape> shapes;
+  for (const std::string& root : a.data) {
+    if (!has_split(type, root, "train")) continue;
+    const DetectionDataset data = read_dataset(type, root, "train", {});
+    for (const BoxShape& s : box_shapes(data, info.input_width, info.input_height)) shapes.push_back(s);
+  }
+  if (shapes.empty()) throw Error("--priors auto: no train split with boxes under --data to fit them to");
+  info.prior_maps = fit_prior_maps(info.prior_maps, shapes);
+  return info;
+}
+
+void print_prior_maps(const edgessd::ModelInfo& info) {
+  for (size_t m = 0; m < info.prior_maps.size(); ++m) {
+    const edgessd::FeatureMapSpec& spec = info.prior_maps[m];
+    std::printf("  map %zu, stride %.1f:", m, spec.shrinkage);
+    if (spec.boxes.empty()) std::printf(" sizes %.0f, %.0f, ratios 2 and 3 (pytorch-ssd's)", spec.min_box_size,
+                                        std::sqrt(spec.min_box_size * spec.max_box_size));
+    for (const auto& [w, h] : spec.boxes) std::printf(" %.0fx%.0f", w, h);
+    std::printf("\n");
+  }
+}
+
 void run_priors(const PriorsArgs& a) {
   using namespace edgessd;
-  const auto [width, height] = parse_resolution(a.resolution);
+  parse_resolution(a.resolution);
   const DatasetType type = parse_dataset_type(a.dataset_type);
   check_roots(a.data, type, a.dataset_type);
+  const ModelInfo info = model_of(a, type);
+  const int width = info.input_width, height = info.input_height;
   const SsdConfig& config = mobilenet_v1_ssd_config();
-  const PriorBoxes priors(config, width, height, mobilenet_v1_ssd_feature_maps(width, height));
-  std::printf("%zu priors for a %dx%d input (pytorch-ssd's mobilenet-v1 config)\n", priors.size(), width, height);
+  const PriorBoxes priors = priors_of(info);
+  std::printf("%zu priors for a %dx%d input (%s, %s priors)\n", priors.size(), width, height, info.net.c_str(),
+              info.priors.c_str());
+  print_prior_maps(info);
   for (const std::string& root : a.data) {
     DatasetOptions options;
     for (const char* split : kSplits) {
@@ -72,6 +102,12 @@ void add_priors_command(CLI::App& app) {
       ->check(CLI::IsMember({"open_images", "voc"}))
       ->capture_default_str();
   cmd->add_option("--resolution", a->resolution, "Network input, W or WxH (the priors keep their pixel sizes)")
+      ->capture_default_str();
+  cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (the -s8 nets add a stride-8 map)")
+      ->check(CLI::IsMember(edgessd::known_net_names()))
+      ->capture_default_str();
+  cmd->add_option("--priors", a->priors, "ssd (pytorch-ssd's) or auto (fitted to the train splits, as train does)")
+      ->check(CLI::IsMember({"ssd", "auto"}))
       ->capture_default_str();
   cmd->callback([a] { run_priors(*a); });
 }

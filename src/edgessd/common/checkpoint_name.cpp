@@ -64,6 +64,8 @@ std::vector<std::pair<std::string, CheckpointName>> checkpoints_in(const std::st
 std::string best_checkpoint_in(const std::string& model_dir) {
   std::error_code ec;
   if (!fs::is_directory(model_dir, ec)) throw Error("--model-dir " + model_dir + ": not a folder");
+  const fs::path kept = fs::path(model_dir) / kBestCheckpoint;
+  if (fs::is_regular_file(kept, ec)) return kept.string();
   std::string best;
   double best_loss = 0;
   for (const auto& [path, name] : checkpoints_in(model_dir)) {

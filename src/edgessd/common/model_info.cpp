@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,8 +15,42 @@
 namespace edgessd {
 
 const std::vector<std::string>& known_net_names() {
-  static const std::vector<std::string> names = {"mb1-ssd", "mb1-ssd-relu6"};
+  static const std::vector<std::string> names = {"mb1-ssd", "mb1-ssd-relu6", "mb1-ssd-s8", "mb1-ssd-relu6-s8"};
   return names;
+}
+
+bool net_has_stride8_head(const std::string& net) {
+  return net.size() > 3 && net.compare(net.size() - 3, 3, "-s8") == 0;
+}
+
+int head_count(const std::string& net) { return net_has_stride8_head(net) ? 7 : 6; }
+
+std::pair<int, int> parse_resolution(const std::string& text, const std::string& flag) {
+  int w = 0, h = 0;
+  char x = 0, rest = 0;
+  const int n = std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &rest);
+  if (n == 1) h = w;
+  const bool ok = (n == 1 || (n == 3 && (x == 'x' || x == 'X'))) && w >= 32 && h >= 32 && w <= 4096 && h <= 4096;
+  if (!ok) throw Error(flag + " " + text + ": expected W or WxH, each within 32..4096");
+  return {w, h};
+}
+
+std::vector<FeatureMapSpec> prior_maps_of(const ModelInfo& info) {
+  if (!info.prior_maps.empty()) return info.prior_maps;
+  return ssd_prior_maps(info.input_width, info.input_height, net_has_stride8_head(info.net));
+}
+
+ModelInfo at_input_size(ModelInfo info, int width, int height) {
+  info.prior_maps = prior_maps_of(info);
+  info.input_width = width;
+  info.input_height = height;
+  return info;
+}
+
+PriorBoxes priors_of(const ModelInfo& info, int width, int height) {
+  if (width <= 0 || height <= 0) width = info.input_width, height = info.input_height;
+  return PriorBoxes(prior_maps_of(info), width, height,
+                    mobilenet_v1_ssd_feature_maps(width, height, net_has_stride8_head(info.net)));
 }
 
 std::string known_net_names_text() {
@@ -32,6 +67,71 @@ std::string model_info_path(const std::string& checkpoint_path) {
   return p.string();
 }
 
+namespace {
+
+nlohmann::ordered_json prior_maps_to_json(const std::vector<FeatureMapSpec>& maps) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const FeatureMapSpec& spec : maps) {
+    nlohmann::ordered_json m;
+    m["stride"] = {spec.shrinkage, spec.shrinkage_y > 0 ? spec.shrinkage_y : spec.shrinkage};
+    if (spec.boxes.empty()) {
+      m["min_size"] = spec.min_box_size;
+      m["max_size"] = spec.max_box_size;
+      m["aspect_ratios"] = spec.aspect_ratios;
+    } else {
+      for (const auto& [w, h] : spec.boxes) m["boxes"].push_back({w, h});
+    }
+    out.push_back(m);
+  }
+  return out;
+}
+
+// A JSON number that sizes something in input pixels: finite, positive, bounded.
+double pixels(const nlohmann::json& v, const std::string& what) {
+  const double d = v.get<double>();
+  if (!(d > 0) || !std::isfinite(d) || d > 65536) throw Error("priors: " + what + " must be within (0, 65536]");
+  return d;
+}
+
+FeatureMapSpec prior_map_from_json(const nlohmann::json& m, const std::string& where) {
+  FeatureMapSpec spec;
+  const auto& stride = m.at("stride");
+  if (!stride.is_array() || stride.size() != 2) throw Error("priors: " + where + " stride must be [x, y]");
+  spec.shrinkage = pixels(stride[0], where + " stride");
+  spec.shrinkage_y = pixels(stride[1], where + " stride");
+  if (m.contains("boxes")) {
+    for (const auto& box : m["boxes"]) {
+      if (!box.is_array() || box.size() != 2) throw Error("priors: " + where + " boxes must be [w, h] pairs");
+      spec.boxes.emplace_back(pixels(box[0], where + " box width"), pixels(box[1], where + " box height"));
+    }
+  } else {
+    spec.min_box_size = pixels(m.at("min_size"), where + " min_size");
+    spec.max_box_size = pixels(m.at("max_size"), where + " max_size");
+    for (const auto& r : m.at("aspect_ratios")) spec.aspect_ratios.push_back(pixels(r, where + " aspect ratio"));
+  }
+  // Every edgessd net has six priors a cell: the heads' shapes (and num_classes_of) say so.
+  if (spec.boxes_per_location() != 6)
+    throw Error("priors: " + where + " has " + std::to_string(spec.boxes_per_location()) +
+                " priors a cell (edgessd nets have 6)");
+  return spec;
+}
+
+void read_priors(const nlohmann::json& j, ModelInfo& info) {
+  if (!j.contains("priors")) return;
+  const auto& p = j["priors"];
+  info.priors = p.at("kind").get<std::string>();
+  if (info.priors != "ssd" && info.priors != "auto")
+    throw Error("priors: kind '" + info.priors.substr(0, 32) + "' is neither ssd nor auto");
+  const auto& maps = p.at("maps");
+  if (!maps.is_array() || static_cast<int>(maps.size()) != head_count(info.net))
+    throw Error("priors: " + info.net + " has " + std::to_string(head_count(info.net)) + " heads, so " +
+                std::to_string(head_count(info.net)) + " prior maps");
+  for (size_t m = 0; m < maps.size(); ++m)
+    info.prior_maps.push_back(prior_map_from_json(maps[m], "map " + std::to_string(m)));
+}
+
+}  // namespace
+
 std::string model_info_to_json(const ModelInfo& info) {
   nlohmann::ordered_json j;
   j["net"] = info.net;
@@ -43,6 +143,7 @@ std::string model_info_to_json(const ModelInfo& info) {
   j["center_variance"] = info.center_variance;
   j["size_variance"] = info.size_variance;
   if (!info.source.empty()) j["source"] = info.source;
+  if (!info.prior_maps.empty()) j["priors"] = {{"kind", info.priors}, {"maps", prior_maps_to_json(info.prior_maps)}};
   return j.dump(2) + "\n";
 }
 
@@ -64,6 +165,8 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
     info.center_variance = j.value("center_variance", info.center_variance);
     info.size_variance = j.value("size_variance", info.size_variance);
     info.source = j.value("source", std::string());
+    if (std::find(known_net_names().begin(), known_net_names().end(), info.net) != known_net_names().end())
+      read_priors(j, info);
     if (j.contains("num_classes") && j["num_classes"].get<int>() != info.num_classes())
       throw Error("num_classes disagrees with class_names");
   } catch (const Error& e) {
@@ -116,6 +219,7 @@ void save_model_info(const std::string& checkpoint_path, const ModelInfo& info) 
 void save_model_info(const std::string& checkpoint_path, const ModelInfo& info, const TrainingState& state) {
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(model_info_to_json(info));
   j["training"] = {{"epoch", state.epoch}, {state.validated ? "val_loss" : "train_loss", state.loss}, {"seed", state.seed}};
+  if (state.val_map >= 0) j["training"]["val_mAP"] = state.val_map;
   write_file_atomic(model_info_path(checkpoint_path), j.dump(2) + "\n");
 }
 
@@ -132,6 +236,7 @@ TrainingState load_training_state(const std::string& checkpoint_path) {
     state.validated = t.contains("val_loss");
     state.loss = t.value(state.validated ? "val_loss" : "train_loss", 0.0);
     state.seed = t.value("seed", uint64_t{0});
+    state.val_map = t.value("val_mAP", -1.0);
     if (state.epoch < 0) throw Error(path + ": training epoch " + std::to_string(state.epoch) + " is negative");
     return state;
   } catch (const nlohmann::json::exception& e) {

@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "edgessd/common/priors.h"
 
 namespace edgessd {
 
@@ -17,14 +20,33 @@ struct ModelInfo {
   float center_variance = 0.1f;
   float size_variance = 0.2f;
   std::string source;  // free text: where the weights came from
+  // The priors, one map per head in head order ("ssd": pytorch-ssd's rule, "auto": fitted
+  // to training boxes). Empty maps: pytorch-ssd's rule for the net at the input size
+  // (what a JSON without "priors", or no JSON, means).
+  std::string priors = "ssd";
+  std::vector<FeatureMapSpec> prior_maps;
 
   int num_classes() const { return static_cast<int>(class_names.size()); }
 };
 
-// The nets a checkpoint can hold (pytorch-ssd's names), for flags and errors; the text
-// form is "mb1-ssd or mb1-ssd-relu6".
+// The nets a checkpoint can hold (pytorch-ssd's names, and ours with a stride-8 head:
+// "-s8"), for flags and errors; the text form is "mb1-ssd, ... or mb1-ssd-relu6-s8".
 const std::vector<std::string>& known_net_names();
 std::string known_net_names_text();
+bool net_has_stride8_head(const std::string& net);
+int head_count(const std::string& net);  // 6, or 7 with the stride-8 head
+
+// "W" or "WxH", each within 32..4096; an Error naming `flag` otherwise.
+std::pair<int, int> parse_resolution(const std::string& text, const std::string& flag = "--resolution");
+
+// The model's prior maps: its own, else pytorch-ssd's rule for its net at its input size.
+std::vector<FeatureMapSpec> prior_maps_of(const ModelInfo& info);
+// The model's priors laid over the feature maps of a width x height input (0: its own
+// size): pixel sizes and strides kept, as when exporting at another size.
+PriorBoxes priors_of(const ModelInfo& info, int width = 0, int height = 0);
+// The model run at another input size: its prior maps made explicit first, so they keep
+// their pixel sizes and strides on the new feature maps (eval/export --resolution).
+ModelInfo at_input_size(ModelInfo info, int width, int height);
 
 // What a checkpoint's JSON records of the run that wrote it ("training"): the epoch it
 // ends, the loss that names it (val_loss, or train_loss when nothing was validated).
@@ -33,6 +55,7 @@ struct TrainingState {
   bool validated = true;
   double loss = 0;
   uint64_t seed = 0;
+  double val_map = -1;  // the validation mAP of this epoch; < 0: not measured
 };
 
 std::string model_info_path(const std::string& checkpoint_path);

@@ -20,13 +20,30 @@ const SsdConfig& mobilenet_v1_ssd_config() {
   return config;
 }
 
-std::vector<std::pair<int, int>> mobilenet_v1_ssd_feature_maps(int width, int height) {
+std::vector<std::pair<int, int>> mobilenet_v1_ssd_feature_maps(int width, int height, bool stride8) {
   auto half = [](int v) { return (v + 1) / 2; };
-  for (int i = 0; i < 4; ++i) width = half(width), height = half(height);
+  for (int i = 0; i < 3; ++i) width = half(width), height = half(height);
   std::vector<std::pair<int, int>> maps;
+  if (stride8) maps.emplace_back(width, height);
+  width = half(width), height = half(height);
   for (int i = 0; i < 6; ++i) {
     maps.emplace_back(width, height);
     width = half(width), height = half(height);
+  }
+  return maps;
+}
+
+std::vector<FeatureMapSpec> ssd_prior_maps(int width, int height, bool stride8) {
+  const SsdConfig& config = mobilenet_v1_ssd_config();
+  std::vector<FeatureMapSpec> maps = config.specs;
+  if (stride8) maps.insert(maps.begin(), FeatureMapSpec{0, 0, 30, 60, {2, 3}});
+  const bool native = width == config.image_size && height == config.image_size;
+  const auto cells = mobilenet_v1_ssd_feature_maps(width, height, stride8);
+  for (size_t m = 0; m < maps.size(); ++m) {
+    if (native && maps[m].shrinkage > 0) continue;  // pytorch-ssd's own strides
+    maps[m].feature_map_size = cells[m].first;
+    maps[m].shrinkage = static_cast<double>(width) / cells[m].first;
+    maps[m].shrinkage_y = static_cast<double>(height) / cells[m].second;
   }
   return maps;
 }
@@ -44,8 +61,12 @@ PriorBoxes::PriorBoxes(const SsdConfig& config)
 
 PriorBoxes::PriorBoxes(const SsdConfig& config, int width, int height,
                        const std::vector<std::pair<int, int>>& map_sizes)
-    : config_(config) {
-  if (map_sizes.size() != config.specs.size()) throw std::invalid_argument("PriorBoxes: one map size per spec");
+    : PriorBoxes(config.specs, width, height, map_sizes) {}
+
+PriorBoxes::PriorBoxes(const std::vector<FeatureMapSpec>& maps, int width, int height,
+                       const std::vector<std::pair<int, int>>& map_sizes)
+    : maps_(maps) {
+  if (map_sizes.size() != maps.size()) throw std::invalid_argument("PriorBoxes: one map size per spec");
   // Computed in double and rounded once, as pytorch-ssd builds a Python list of floats
   // and converts it with torch.tensor.
   auto clamp01 = [](double v) { return static_cast<float>(std::min(1.0, std::max(0.0, v))); };
@@ -53,13 +74,18 @@ PriorBoxes::PriorBoxes(const SsdConfig& config, int width, int height,
     priors_.push_back({clamp01(cx), clamp01(cy), clamp01(w), clamp01(h)});
   };
   const double image_w = width, image_h = height;
-  for (size_t m = 0; m < config.specs.size(); ++m) {
-    const FeatureMapSpec& spec = config.specs[m];
-    const double scale_x = image_w / spec.shrinkage, scale_y = image_h / spec.shrinkage;
+  for (size_t m = 0; m < maps.size(); ++m) {
+    const FeatureMapSpec& spec = maps[m];
+    const double stride_y = spec.shrinkage_y > 0 ? spec.shrinkage_y : spec.shrinkage;
+    const double scale_x = image_w / spec.shrinkage, scale_y = image_h / stride_y;
     for (int j = 0; j < map_sizes[m].second; ++j) {
       for (int i = 0; i < map_sizes[m].first; ++i) {
         const double cx = (i + 0.5) / scale_x;
         const double cy = (j + 0.5) / scale_y;
+        if (!spec.boxes.empty()) {
+          for (const auto& [bw, bh] : spec.boxes) add(cx, cy, bw / image_w, bh / image_h);
+          continue;
+        }
         double w = spec.min_box_size / image_w, h = spec.min_box_size / image_h;
         add(cx, cy, w, h);
         const double max_size = std::sqrt(spec.max_box_size * spec.min_box_size);
@@ -76,8 +102,7 @@ PriorBoxes::PriorBoxes(const SsdConfig& config, int width, int height,
 
 std::vector<int> PriorBoxes::boxes_per_location() const {
   std::vector<int> counts;
-  for (const FeatureMapSpec& spec : config_.specs)
-    counts.push_back(2 + 2 * static_cast<int>(spec.aspect_ratios.size()));
+  for (const FeatureMapSpec& spec : maps_) counts.push_back(spec.boxes_per_location());
   return counts;
 }
 

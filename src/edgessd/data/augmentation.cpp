@@ -170,27 +170,27 @@ Rect random_crop(Random& random, const Canvas& canvas, std::vector<CornerBox>& b
 void render(const NetworkInputSpec& spec, const cv::Mat& rgb, double offset_x, double offset_y, const Rect& crop,
             const Photometric* photometric, bool mirror, AugmentedSample& out) {
   const double crop_w = crop.x2 - crop.x1, crop_h = crop.y2 - crop.y1;
-  const int size = spec.size;
-  const double sx = size / crop_w, sy = size / crop_h;
+  const int width = spec.width, height = spec.height;
+  const double sx = width / crop_w, sy = height / crop_h;
   const double shift_x = crop.x1 - offset_x, shift_y = crop.y1 - offset_y;
   cv::Matx23d to_source(1 / sx, 0, 0.5 / sx - 0.5 + shift_x, 0, 1 / sy, 0.5 / sy - 0.5 + shift_y);
   cv::Mat warped;
-  cv::warpAffine(rgb, warped, to_source, cv::Size(size, size), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+  cv::warpAffine(rgb, warped, to_source, cv::Size(width, height), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                  cv::BORDER_REPLICATE);
   cv::Mat image;
   warped.convertTo(image, CV_32FC3);
   if (photometric) apply_photometric(*photometric, image);
-  const int u0 = std::clamp(static_cast<int>(std::ceil((offset_x - crop.x1) * sx - 0.5)), 0, size);
-  const int u1 = std::clamp(static_cast<int>(std::ceil((offset_x + rgb.cols - crop.x1) * sx - 0.5)), 0, size);
-  const int v0 = std::clamp(static_cast<int>(std::ceil((offset_y - crop.y1) * sy - 0.5)), 0, size);
-  const int v1 = std::clamp(static_cast<int>(std::ceil((offset_y + rgb.rows - crop.y1) * sy - 0.5)), 0, size);
+  const int u0 = std::clamp(static_cast<int>(std::ceil((offset_x - crop.x1) * sx - 0.5)), 0, width);
+  const int u1 = std::clamp(static_cast<int>(std::ceil((offset_x + rgb.cols - crop.x1) * sx - 0.5)), 0, width);
+  const int v0 = std::clamp(static_cast<int>(std::ceil((offset_y - crop.y1) * sy - 0.5)), 0, height);
+  const int v1 = std::clamp(static_cast<int>(std::ceil((offset_y + rgb.rows - crop.y1) * sy - 0.5)), 0, height);
   const cv::Scalar fill = cv::Scalar::all(spec.mean);
-  if (v0 > 0) image(cv::Rect(0, 0, size, v0)).setTo(fill);
-  if (v1 < size) image(cv::Rect(0, v1, size, size - v1)).setTo(fill);
-  if (u0 > 0) image(cv::Rect(0, 0, u0, size)).setTo(fill);
-  if (u1 < size) image(cv::Rect(u1, 0, size - u1, size)).setTo(fill);
+  if (v0 > 0) image(cv::Rect(0, 0, width, v0)).setTo(fill);
+  if (v1 < height) image(cv::Rect(0, v1, width, height - v1)).setTo(fill);
+  if (u0 > 0) image(cv::Rect(0, 0, u0, height)).setTo(fill);
+  if (u1 < width) image(cv::Rect(u1, 0, width - u1, height)).setTo(fill);
   if (mirror) cv::flip(image, image, 1);
-  out.image.resize(3 * static_cast<size_t>(size) * size);
+  out.image.resize(3 * static_cast<size_t>(width) * height);
   normalise_to_chw(image, spec.mean, spec.std, out.image.data());
 }
 
@@ -223,8 +223,8 @@ void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& 
 
 void test_transform(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,
                     const NetworkInputSpec& spec, AugmentedSample& out) {
-  out.image.resize(3 * static_cast<size_t>(spec.size) * spec.size);
-  to_network_input(rgb, spec.size, spec.size, spec.mean, spec.std, out.image.data());
+  out.image.resize(3 * static_cast<size_t>(spec.width) * spec.height);
+  to_network_input(rgb, spec.width, spec.height, spec.mean, spec.std, out.image.data());
   out.boxes = boxes;
   out.labels = labels;
 }

@@ -10,7 +10,8 @@
 namespace edgessd {
 
 struct NetworkInputSpec {
-  int size = 300;
+  int width = 300;
+  int height = 300;
   float mean = 127.0f;
   float std = 128.0f;
 };

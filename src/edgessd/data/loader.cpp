@@ -51,7 +51,7 @@ void DataLoader::start_epoch(int epoch) {
 void DataLoader::build(size_t batch_index, Batch& batch) const {
   const size_t first = batch_index * options_.batch_size;
   const size_t count = std::min<size_t>(options_.batch_size, order_.size() - first);
-  const size_t pixels = 3 * static_cast<size_t>(options_.input.size) * options_.input.size;
+  const size_t pixels = 3 * static_cast<size_t>(options_.input.width) * options_.input.height;
   const size_t priors = matcher_.num_priors();
   batch.size = static_cast<int>(count);
   batch.images.resize(count * pixels);

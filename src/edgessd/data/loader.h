@@ -13,7 +13,7 @@
 
 namespace edgessd {
 
-// One training batch, laid out for the net: images (B, 3, S, S), per-prior labels (B, P)
+// One training batch, laid out for the net: images (B, 3, H, W), per-prior labels (B, P)
 // and encoded locations (B, P, 4).
 struct Batch {
   int size = 0;

@@ -66,11 +66,12 @@ std::string format_prior_coverage(const std::string& split, const PriorCoverage&
 
 std::string prior_coverage_warning(const PriorCoverage& c) {
   if (c.boxes == 0 || c.best_possible_recall >= 0.9) return "";
-  char text[400];
+  char text[512];
   std::snprintf(text, sizeof text,
                 "only %.0f%% of the boxes have a prior at IoU >= 0.5 (median best IoU %.2f): most objects "
                 "will train through one forced match and be missed. Their median size is %.0fx%.0f input pixels "
-                "and the smallest prior's side %.0f px: a larger input brings small objects up to the priors",
+                "and the smallest prior's side %.0f px: a larger input (--resolution), priors fitted to the data "
+                "(--priors auto) or a stride-8 head (--net mb1-ssd-relu6-s8) brings the priors to the objects",
                 100 * c.best_possible_recall, c.median_best_iou, c.width[1], c.height[1], c.smallest_prior);
   return text;
 }

@@ -182,7 +182,7 @@ namespace {
 
 void check_export_options(const ModelInfo& info, const OnnxExportOptions& options) {
   if (options.width < 32 || options.height < 32 || options.width > 4096 || options.height > 4096)
-    throw Error("--width/--height must be within 32..4096");
+    throw Error("the input size must be within 32..4096");
   if (options.batch_size < 1 || options.batch_size > 256) throw Error("--batch-size must be within 1..256");
   const auto& nets = known_net_names();
   if (std::find(nets.begin(), nets.end(), info.net) == nets.end())
@@ -200,7 +200,7 @@ int64_t checked_classes(const Weights& w, const ModelInfo& info) {
 }
 
 // The model's header: producer, opset, and our metadata (model JSON, labels, net).
-void write_header(onnx::ModelProto& model, const ModelInfo& info, const OnnxExportOptions& options) {
+void write_header(onnx::ModelProto& model, const ModelInfo& info) {
   model.set_ir_version(5);  // the IR version of opset 10's release
   model.set_producer_name("edgessd");
   model.set_producer_version(EDGESSD_VERSION);
@@ -213,10 +213,7 @@ void write_header(onnx::ModelProto& model, const ModelInfo& info, const OnnxExpo
     p->set_key(key);
     p->set_value(value);
   };
-  ModelInfo exported = info;
-  exported.input_width = options.width;
-  exported.input_height = options.height;
-  add_meta("edgessd", model_info_to_json(exported));
+  add_meta("edgessd", model_info_to_json(info));
   std::string labels;
   for (const auto& name : info.class_names) labels += name + "\n";
   add_meta("labels", labels);
@@ -226,30 +223,32 @@ void write_header(onnx::ModelProto& model, const ModelInfo& info, const OnnxExpo
 // Base net, extras and the six heads; the heads' outputs concatenated into
 // "confidences" -> Softmax -> "scores", and "locations".
 void add_network(GraphBuilder& g, const Weights& w, const ModelInfo& info, int64_t n, int64_t classes) {
-  SsdGraph ssd(g, w, info.net == "mb1-ssd-relu6");
+  SsdGraph ssd(g, w, info.net.find("relu6") != std::string::npos);
   std::vector<std::string> confidences, locations;
   auto add_head = [&](const std::string& x, int index) {
     const std::string i = std::to_string(index);
     confidences.push_back(ssd.head(x, "classification_headers." + i, n, classes));
     locations.push_back(ssd.head(x, "regression_headers." + i, n, 4));
   };
-  // base_net.0 is conv_bn; 1..13 are conv_dw (depthwise .0/.1, pointwise .3/.4). The first
-  // head reads layer 11's output, the second layer 13's.
+  // base_net.0 is conv_bn; 1..13 are conv_dw (depthwise .0/.1, pointwise .3/.4). The
+  // heads read layer 11's output and layer 13's (-s8 nets: layer 5's first).
   const int strides[14] = {2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+  const bool stride8 = net_has_stride8_head(info.net);
+  int head = 0;
   std::string x = ssd.conv_bn_act("input_0", "base_net.0.0", "base_net.0.1", strides[0], 1);
   for (int layer = 1; layer < 14; ++layer) {
     const std::string p = "base_net." + std::to_string(layer);
     const int channels = static_cast<int>(w.dims(p + ".0.weight")[0]);
     x = ssd.conv_bn_act(x, p + ".0", p + ".1", strides[layer], channels);
     x = ssd.conv_bn_act(x, p + ".3", p + ".4", 1, 1);
-    if (layer == 11) add_head(x, 0);
+    if ((layer == 5 && stride8) || layer == 11) add_head(x, head++);
   }
-  add_head(x, 1);
+  add_head(x, head++);
   for (int e = 0; e < 4; ++e) {
     const std::string p = "extras." + std::to_string(e);
     x = ssd.conv_bias(x, p + ".0", 1, true);
     x = ssd.conv_bias(x, p + ".2", 2, true);
-    add_head(x, 2 + e);
+    add_head(x, head++);
   }
   auto* cat = g.node("Concat", confidences, "confidences", "concat_confidences");
   GraphBuilder::int_attr(cat, "axis", 1);
@@ -261,9 +260,8 @@ void add_network(GraphBuilder& g, const Weights& w, const ModelInfo& info, int64
 
 // convert_locations_to_boxes + center_form_to_corner_form against constant priors:
 // "locations" -> "boxes". Returns the prior count.
-int64_t add_box_decoding(GraphBuilder& g, const ModelInfo& info, const OnnxExportOptions& options) {
-  const PriorBoxes priors(mobilenet_v1_ssd_config(), options.width, options.height,
-                          mobilenet_v1_ssd_feature_maps(options.width, options.height));
+int64_t add_box_decoding(GraphBuilder& g, const ModelInfo& info) {
+  const PriorBoxes priors = priors_of(info);
   const int64_t p = static_cast<int64_t>(priors.size());
   std::vector<float> prior_xy, prior_wh, xy_scale;
   for (const CenterBox& b : priors.center_form()) {
@@ -290,20 +288,24 @@ int64_t add_box_decoding(GraphBuilder& g, const ModelInfo& info, const OnnxExpor
 
 }  // namespace
 
-void export_onnx(const StateDict& state, const ModelInfo& info, const std::string& output_path,
-                 const OnnxExportOptions& options) {
-  check_export_options(info, options);
+void export_onnx(const StateDict& state, const ModelInfo& model_info, const std::string& output_path,
+                 const OnnxExportOptions& given) {
+  OnnxExportOptions options = given;
+  if (options.width == 0) options.width = model_info.input_width;
+  if (options.height == 0) options.height = model_info.input_height;
+  check_export_options(model_info, options);
+  const ModelInfo info = at_input_size(model_info, options.width, options.height);
   const Weights w(state);
   const int64_t classes = checked_classes(w, info);
   onnx::ModelProto model;
-  write_header(model, info, options);
+  write_header(model, info);
   onnx::GraphProto* graph = model.mutable_graph();
   graph->set_name(info.net);
   const int64_t n = options.batch_size;
   set_float_shape(graph->add_input(), "input_0", {n, 3, options.height, options.width});
   GraphBuilder g(graph);
   add_network(g, w, info, n, classes);
-  const int64_t p = add_box_decoding(g, info, options);
+  const int64_t p = add_box_decoding(g, info);
   set_float_shape(graph->add_output(), "scores", {n, p, classes});
   set_float_shape(graph->add_output(), "boxes", {n, p, 4});
   try {

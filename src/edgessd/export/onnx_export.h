@@ -7,8 +7,8 @@
 namespace edgessd {
 
 struct OnnxExportOptions {
-  int width = 300;
-  int height = 300;
+  int width = 0;   // 0: the model's input size; another size keeps the priors' pixel sizes
+  int height = 0;
   int batch_size = 1;
 };
 
@@ -20,8 +20,8 @@ constexpr int kOnnxOpset = 10;
 // `input_0` (N,3,H,W) -> `scores` (N,P,C) softmaxed and `boxes` (N,P,4) corner form,
 // normalised, unclamped. BatchNorm is folded into the convolutions and the priors are a
 // constant, so the graph holds only Conv, Relu/Clip, Transpose, Reshape, Concat, Softmax,
-// Split and elementwise ops. The model JSON rides along in the metadata ("edgessd"), with
-// the labels also as plain text ("labels"). The model is checked (onnx::checker and shape
+// Split and elementwise ops. The model JSON, its prior maps made explicit, rides along in
+// the metadata ("edgessd"), with the labels also as plain text ("labels"). The model is checked (onnx::checker and shape
 // inference) before it is written atomically.
 void export_onnx(const StateDict& state, const ModelInfo& info, const std::string& output_path,
                  const OnnxExportOptions& options = {});

@@ -34,6 +34,10 @@ ModelInfo resolve_model_info(const std::string& checkpoint, const StateDict& sta
   if (info.num_classes() != head_classes)
     throw Error(names_from + ": names " + std::to_string(info.num_classes()) + " classes (BACKGROUND included) but " +
                 checkpoint + " has " + std::to_string(head_classes));
+  if (!flags.resolution.empty()) {
+    const auto [width, height] = parse_resolution(flags.resolution);
+    info = at_input_size(info, width, height);
+  }
   return info;
 }
 
@@ -41,7 +45,7 @@ OpenedCheckpoint open_checkpoint(const std::string& checkpoint, const ModelFlags
   OpenedCheckpoint opened;
   opened.state = read_state_dict(checkpoint);
   opened.info = resolve_model_info(checkpoint, opened.state, flags, missing);
-  opened.net = Ssd(parse_net_kind(opened.info.net), opened.info.num_classes());
+  opened.net = Ssd(opened.info);
   load_state_dict(*opened.net, opened.state, LoadMode::Everything, checkpoint);
   opened.net->eval();
   return opened;

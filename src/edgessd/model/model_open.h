@@ -15,6 +15,7 @@ struct ModelFlags {
   std::string net;
   std::string labels;
   std::string labels_flag = "--labels";  // how the command spells it, for errors
+  std::string resolution;                // "W" or "WxH": run at this input size (priors keep their pixels)
 };
 
 // Without a JSON or labels: an Error, or names "class1".. (convert keeps the weights).
@@ -24,8 +25,8 @@ enum class MissingNames { Error, Numbered };
 // an Error naming `path` when the state_dict is not an SSD's.
 int num_classes_of(const StateDict& state, const std::string& path);
 
-// --net over the JSON's net; --labels over the JSON's names; the class count checked
-// against the heads, naming both files.
+// --net over the JSON's net; --labels over the JSON's names; --resolution over its input
+// size; the class count checked against the heads, naming both files.
 ModelInfo resolve_model_info(const std::string& checkpoint, const StateDict& state, const ModelFlags& flags,
                              MissingNames missing = MissingNames::Error);
 

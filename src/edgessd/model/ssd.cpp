@@ -13,15 +13,25 @@ namespace edgessd {
 
 namespace nn = torch::nn;
 
+namespace {
+constexpr NetKind kKinds[] = {NetKind::Mb1Ssd, NetKind::Mb1SsdRelu6, NetKind::Mb1SsdS8, NetKind::Mb1SsdRelu6S8};
+}
+
 NetKind parse_net_kind(const std::string& name) {
-  if (name == "mb1-ssd") return NetKind::Mb1Ssd;
-  if (name == "mb1-ssd-relu6") return NetKind::Mb1SsdRelu6;
+  const auto& names = known_net_names();  // in kKinds' order
+  for (size_t i = 0; i < names.size(); ++i)
+    if (name == names[i]) return kKinds[i];
   throw Error("unknown net '" + name + "' (expected " + known_net_names_text() + ")");
 }
 
 std::string net_kind_name(NetKind kind) {
-  return kind == NetKind::Mb1Ssd ? "mb1-ssd" : "mb1-ssd-relu6";
+  for (size_t i = 0; i < std::size(kKinds); ++i)
+    if (kKinds[i] == kind) return known_net_names()[i];
+  throw Error("unknown net kind");
 }
+
+bool uses_relu6(NetKind kind) { return kind == NetKind::Mb1SsdRelu6 || kind == NetKind::Mb1SsdRelu6S8; }
+bool has_stride8_head(NetKind kind) { return kind == NetKind::Mb1SsdS8 || kind == NetKind::Mb1SsdRelu6S8; }
 
 namespace {
 
@@ -33,7 +43,7 @@ struct ClampRelu6Impl : nn::Module {
 TORCH_MODULE(ClampRelu6);
 
 nn::AnyModule activation(NetKind kind) {
-  if (kind == NetKind::Mb1SsdRelu6) return nn::AnyModule(ClampRelu6());
+  if (uses_relu6(kind)) return nn::AnyModule(ClampRelu6());
   return nn::AnyModule(nn::ReLU(nn::ReLUOptions().inplace(true)));
 }
 
@@ -72,6 +82,7 @@ nn::Sequential extra_layer(NetKind kind, int in, int mid, int out) {
 }
 
 constexpr int kHeadChannels[6] = {512, 1024, 512, 256, 256, 256};
+constexpr int kStride8Channels = 256;
 
 }  // namespace
 
@@ -97,7 +108,19 @@ torch::Tensor decode_boxes(const torch::Tensor& locations, const torch::Tensor& 
   return torch::cat({xy - wh / 2, xy + wh / 2}, -1);
 }
 
-SsdImpl::SsdImpl(NetKind kind, int num_classes) : kind_(kind), num_classes_(num_classes) {
+SsdImpl::SsdImpl(NetKind kind, int num_classes)
+    : SsdImpl(kind, num_classes,
+              PriorBoxes(ssd_prior_maps(300, 300, has_stride8_head(kind)), 300, 300,
+                         mobilenet_v1_ssd_feature_maps(300, 300, has_stride8_head(kind))),
+              mobilenet_v1_ssd_config().center_variance, mobilenet_v1_ssd_config().size_variance) {}
+
+SsdImpl::SsdImpl(const ModelInfo& info)
+    : SsdImpl(parse_net_kind(info.net), info.num_classes(), priors_of(info), info.center_variance,
+              info.size_variance) {}
+
+SsdImpl::SsdImpl(NetKind kind, int num_classes, const PriorBoxes& priors, float center_variance,
+                 float size_variance)
+    : kind_(kind), num_classes_(num_classes), center_variance_(center_variance), size_variance_(size_variance) {
   if (num_classes < 2) throw Error("a detector needs at least 2 classes (BACKGROUND + 1)");
   base_net = nn::ModuleList();
   base_net->push_back(conv_bn(kind, 3, 32, 2));
@@ -114,13 +137,17 @@ SsdImpl::SsdImpl(NetKind kind, int num_classes) : kind_(kind), num_classes_(num_
   extras->push_back(extra_layer(kind, 256, 128, 256));
   register_module("extras", extras);
 
-  const PriorBoxes priors(mobilenet_v1_ssd_config());
+  std::vector<int> channels(std::begin(kHeadChannels), std::end(kHeadChannels));
+  if (has_stride8_head(kind)) channels.insert(channels.begin(), kStride8Channels);
   const std::vector<int> per_location = priors.boxes_per_location();
+  if (per_location.size() != channels.size())
+    throw Error(net_kind_name(kind) + " has " + std::to_string(channels.size()) + " heads but " +
+                std::to_string(per_location.size()) + " prior maps");
   classification_headers = nn::ModuleList();
   regression_headers = nn::ModuleList();
-  for (int h = 0; h < 6; ++h) {
-    regression_headers->push_back(conv(kHeadChannels[h], per_location[h] * 4, 3, 1, 1, true));
-    classification_headers->push_back(conv(kHeadChannels[h], per_location[h] * num_classes, 3, 1, 1, true));
+  for (size_t h = 0; h < channels.size(); ++h) {
+    regression_headers->push_back(conv(channels[h], per_location[h] * 4, 3, 1, 1, true));
+    classification_headers->push_back(conv(channels[h], per_location[h] * num_classes, 3, 1, 1, true));
   }
   // Registered in pytorch-ssd's attribute order so state_dict keys come out the same.
   register_module("classification_headers", classification_headers);
@@ -155,7 +182,7 @@ std::pair<torch::Tensor, torch::Tensor> SsdImpl::forward(const torch::Tensor& im
   };
   torch::Tensor x = images;
   size_t layer = 0, header = 0;
-  for (int end : kSourceLayers) {
+  for (int end : source_layers()) {
     for (; layer < static_cast<size_t>(end); ++layer) x = base_net[layer]->as<nn::Sequential>()->forward(x);
     head(header++, x);
   }
@@ -167,13 +194,20 @@ std::pair<torch::Tensor, torch::Tensor> SsdImpl::forward(const torch::Tensor& im
   return {torch::cat(confidences, 1), torch::cat(locations, 1)};
 }
 
+std::vector<int> SsdImpl::source_layers() const {
+  std::vector<int> layers(std::begin(kSourceLayers), std::end(kSourceLayers));
+  if (has_stride8_head(kind_)) layers.insert(layers.begin(), kStride8SourceLayer);
+  return layers;
+}
+
 std::pair<torch::Tensor, torch::Tensor> SsdImpl::predict(const torch::Tensor& images) {
   auto [confidences, locations] = forward(images);
-  const SsdConfig& config = mobilenet_v1_ssd_config();
+  if (priors_.size(0) != locations.size(1))
+    throw Error("the net has " + std::to_string(locations.size(1)) + " prior positions for this input but " +
+                std::to_string(priors_.size(0)) + " priors (an input of another size than the model's?)");
   if (priors_.device() != locations.device()) priors_ = priors_.to(locations.device());
   auto scores = torch::softmax(confidences, 2);
-  auto boxes = decode_boxes(locations, priors_.to(locations.dtype()), config.center_variance,
-                            config.size_variance);
+  auto boxes = decode_boxes(locations, priors_.to(locations.dtype()), center_variance_, size_variance_);
   return {scores, boxes};
 }
 

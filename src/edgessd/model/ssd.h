@@ -7,27 +7,35 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 
+#include "edgessd/common/model_info.h"
 #include "edgessd/common/priors.h"
 
 namespace edgessd {
 
-// The nets edgessd builds. Both are pytorch-ssd's create_mobilenetv1_ssd graph; relu6
-// clips every activation at 6 like TensorFlow's ssd_mobilenet_v1.
-enum class NetKind { Mb1Ssd, Mb1SsdRelu6 };
-NetKind parse_net_kind(const std::string& name);  // "mb1-ssd" | "mb1-ssd-relu6"
+// The nets edgessd builds: pytorch-ssd's create_mobilenetv1_ssd graph; relu6 clips every
+// activation at 6 like TensorFlow's ssd_mobilenet_v1. The -s8 variants add a seventh
+// head, first, on the base net's stride-8 map (layer 5's 256 channels, 38x38 at 300):
+// pytorch-ssd cannot load them.
+enum class NetKind { Mb1Ssd, Mb1SsdRelu6, Mb1SsdS8, Mb1SsdRelu6S8 };
+NetKind parse_net_kind(const std::string& name);  // "mb1-ssd" | "mb1-ssd-relu6" | ... "-s8"
 std::string net_kind_name(NetKind kind);
+bool uses_relu6(NetKind kind);
+bool has_stride8_head(NetKind kind);
 
 // SSD-MobileNet-v1 with pytorch-ssd's module tree, so that parameter and buffer names
 // are its state_dict keys (base_net.0.0.weight, extras.0.2.bias, ...).
 struct SsdImpl : torch::nn::Module {
+  // pytorch-ssd's priors for the net at 300x300.
   SsdImpl(NetKind kind, int num_classes);
+  // The model's net, class count and priors (at its input size, from its JSON).
+  explicit SsdImpl(const ModelInfo& info);
 
-  // Raw head outputs: confidences (N, 3000, C) and locations (N, 3000, 4), as pytorch-ssd
-  // returns them with is_test=False.
+  // Raw head outputs: confidences (N, P, C) and locations (N, P, 4), as pytorch-ssd
+  // returns them with is_test=False (P = 3000 for mb1-ssd at 300x300).
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& images);
 
-  // pytorch-ssd's is_test=True outputs: softmax scores (N, 3000, C) and corner-form
-  // boxes (N, 3000, 4) decoded against the priors, normalised to the image.
+  // pytorch-ssd's is_test=True outputs: softmax scores (N, P, C) and corner-form
+  // boxes (N, P, 4) decoded against the priors, normalised to the image.
   std::pair<torch::Tensor, torch::Tensor> predict(const torch::Tensor& images);
 
   // pytorch-ssd's net.init(): Xavier-uniform conv weights everywhere.
@@ -43,14 +51,20 @@ struct SsdImpl : torch::nn::Module {
   torch::nn::ModuleList regression_headers{nullptr};
 
  private:
+  SsdImpl(NetKind kind, int num_classes, const PriorBoxes& priors, float center_variance, float size_variance);
+  std::vector<int> source_layers() const;
+
   NetKind kind_;
   int num_classes_;
-  torch::Tensor priors_;  // centre form, (3000, 4); not a buffer: not in the state_dict
+  float center_variance_, size_variance_;
+  torch::Tensor priors_;  // centre form, (P, 4); not a buffer: not in the state_dict
 };
 TORCH_MODULE(Ssd);
 
-// Base-net indices where the first two heads read their feature maps.
+// Base-net indices where the heads before the extras read their feature maps (the -s8
+// nets add 6 in front).
 constexpr int kSourceLayers[2] = {12, 14};
+constexpr int kStride8SourceLayer = 6;
 constexpr int kBaseNetLayers = 14;
 
 // LibTorch's intra-op thread count; Debian's build starts with one. 0 = every core.

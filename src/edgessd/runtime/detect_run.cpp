@@ -219,7 +219,9 @@ int run_detect(const DetectRunOptions& options) {
   const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
   PostprocessOptions post;
   post.probability_threshold = options.threshold;
-  Detector detector(load_onnx_model(options.model, options.labels, options.blobs), options.engine, post);
+  OnnxModel model = load_onnx_model(options.model, options.labels, options.blobs);
+  check_input_size(model, options.resolution);
+  Detector detector(std::move(model), options.engine, post);
   const ModelInfo& info = detector.info();
   check_output_is_not_input(options.input, options.output);
   std::unique_ptr<VideoSource> source = VideoSource::open(options.input, options.capture);

@@ -11,6 +11,7 @@ namespace edgessd {
 struct DetectRunOptions {
   std::string model;   // .onnx
   std::string labels;  // optional: overrides the model's own
+  std::string resolution;  // optional: checked against the model's input size
   std::string input;
   std::string output;  // empty: a window when there is a display (not --headless), else none
   float threshold = 0.5f;

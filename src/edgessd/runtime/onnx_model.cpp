@@ -236,6 +236,13 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
   find_output(graph, m.boxes_name, "--output-bbox", path);
   m.num_priors = dim_value(scores, 1);
   const bool has_info = read_metadata(proto, path, m);
+  if (has_info && !m.info.prior_maps.empty() && m.num_priors > 0) {
+    // The metadata's priors describe this graph only at the size they were exported for.
+    const size_t count = priors_of(m.info, width, height).size();
+    if (static_cast<int64_t>(count) != m.num_priors)
+      throw Error(path + ": the metadata's priors give " + std::to_string(count) + " priors but the graph has " +
+                  std::to_string(m.num_priors));
+  }
   m.info.input_width = width;  // the graph's, whatever the metadata says
   m.info.input_height = height;
   attach_labels(m, labels_path, has_info, dim_value(scores, 2));
@@ -299,6 +306,15 @@ std::string onnx_for_opencv(const std::string& bytes, const std::string& what) {
   std::string out;
   proto.SerializeToString(&out);
   return out;
+}
+
+void check_input_size(const OnnxModel& model, const std::string& resolution) {
+  if (resolution.empty()) return;
+  const auto [width, height] = parse_resolution(resolution);
+  if (width != model.info.input_width || height != model.info.input_height)
+    throw Error("--resolution " + resolution + ": " + model.path + " takes " + std::to_string(model.info.input_width) +
+                "x" + std::to_string(model.info.input_height) +
+                " (fixed at export); export the checkpoint again with --resolution " + resolution);
 }
 
 }  // namespace edgessd

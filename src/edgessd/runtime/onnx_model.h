@@ -41,6 +41,10 @@ struct OnnxBlobNames {
 OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path = "",
                           const OnnxBlobNames& blobs = {});
 
+// --resolution against an ONNX model: its input size is fixed at export, so another size
+// is an Error naming the file and the way to get one ("" passes).
+void check_input_size(const OnnxModel& model, const std::string& resolution);
+
 // The model rewritten for OpenCV DNN 4.6, which rejects two things PyTorch exports:
 // Identity nodes (removed, their consumers rewired) and Clip with min/max as inputs
 // (turned into the attribute form). Other bytes are unchanged.

@@ -13,6 +13,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/checkpoint_name.h"
+#include "edgessd/data/prior_fit.h"
 
 namespace edgessd {
 
@@ -96,6 +97,34 @@ void check_train_options(const TrainOptions& options) {
     if (!path.empty() && !std::filesystem::is_regular_file(path))
       throw Error(std::string(flag) + " " + path + ": file not found");
   }
+  if (!options.resolution.empty()) parse_resolution(options.resolution);
+  if (!options.priors.empty() && options.priors != "ssd" && options.priors != "auto")
+    throw Error("--priors " + options.priors + ": expected ssd or auto");
+}
+
+ModelInfo run_model_info(const TrainOptions& options, const std::string& net, const DetectionDataset& train_set) {
+  ModelInfo info;
+  info.net = net;
+  info.class_names = train_set.class_names;
+  info.source = "edgessd train";
+  ModelInfo resumed;
+  if (!options.resume.empty() && load_model_info(options.resume, resumed)) {
+    const std::string size = std::to_string(resumed.input_width) + "x" + std::to_string(resumed.input_height);
+    if (!options.resolution.empty() && parse_resolution(options.resolution) != std::pair{resumed.input_width, resumed.input_height})
+      throw Error("--resolution " + options.resolution + ": " + options.resume + " was trained at " + size);
+    if (!options.priors.empty() && options.priors != resumed.priors)
+      throw Error("--priors " + options.priors + ": " + options.resume + " has " + resumed.priors + " priors");
+    info.input_width = resumed.input_width, info.input_height = resumed.input_height;
+    info.priors = resumed.priors;
+    info.prior_maps = prior_maps_of(resumed);
+    return info;
+  }
+  std::tie(info.input_width, info.input_height) = parse_resolution(options.resolution.empty() ? "300" : options.resolution);
+  info.priors = options.priors.empty() ? "ssd" : options.priors;
+  info.prior_maps = prior_maps_of(info);
+  if (info.priors == "auto")
+    info.prior_maps = fit_prior_maps(info.prior_maps, box_shapes(train_set, info.input_width, info.input_height));
+  return info;
 }
 
 std::pair<DetectionDataset, DetectionDataset> read_training_data(const TrainOptions& options) {

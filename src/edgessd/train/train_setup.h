@@ -2,6 +2,7 @@
 // What a training run settles before its first step. No LibTorch in this header.
 #include <utility>
 
+#include "edgessd/common/model_info.h"
 #include "edgessd/data/dataset.h"
 #include "edgessd/train/trainer.h"
 
@@ -15,6 +16,12 @@ void check_train_options(const TrainOptions& options);
 // Training images of every --data root (one class list), and the validation set: each
 // root's `validation` split where it has one, else `test` (empty when neither exists).
 std::pair<DetectionDataset, DetectionDataset> read_training_data(const TrainOptions& options);
+
+// The model a run trains: its net, classes, input size and priors. From --resume's JSON
+// when resuming (a different --resolution or --priors is an Error); else from the flags,
+// the priors fitted to the training boxes for --priors auto.
+ModelInfo run_model_info(const TrainOptions& options, const std::string& net,
+                         const DetectionDataset& train_set);
 
 // Where and in what precision the run computes: CUDA when asked for and present; on a
 // CPU, bf16 autocast for --precision bf16, or auto where the CPU has bf16 instructions.

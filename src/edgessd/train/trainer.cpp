@@ -15,6 +15,8 @@
 #include "edgessd/common/progress.h"
 #include "edgessd/data/loader.h"
 #include "edgessd/data/prior_coverage.h"
+#include "edgessd/eval/evaluate.h"
+#include "edgessd/model/ssd_predictor.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/common/checkpoint_name.h"
 #include "edgessd/train/optimizer_state.h"
@@ -37,22 +39,31 @@ std::string optimizer_path(const std::string& checkpoint) {
 
 // One epoch's checkpoint: weights, optimizer state and model JSON with the training state.
 // Named by the validation loss, or by the training loss when there is nothing to validate on.
-std::string save_checkpoint(const TrainOptions& options, const std::string& net_name, Ssd& net,
-                            const torch::optim::SGD& optimizer, const std::vector<std::string>& class_names,
-                            const EpochMetrics& metrics) {
+// The epoch of best validation mAP so far is also written as best.pth + best.json.
+std::string save_checkpoint(const TrainOptions& options, const ModelInfo& info, Ssd& net,
+                            const torch::optim::SGD& optimizer, const EpochMetrics& metrics, bool best) {
   const double loss = metrics.validated ? metrics.val_loss : metrics.train_loss;
-  const std::string path = join_path(options.model_dir, checkpoint_file_name(net_name, metrics.epoch, loss));
+  const std::string path = join_path(options.model_dir, checkpoint_file_name(info.net, metrics.epoch, loss));
   StateDict state = state_dict_of(*net);
   for (auto& [key, t] : state) t = t.to(torch::kCPU).contiguous();
   write_state_dict(path, state);
   save_sgd_state(optimizer, optimizer_path(path));
-  ModelInfo info;
-  info.net = net_name;
-  info.class_names = class_names;
-  info.source = "edgessd train";
-  save_model_info(path, info, TrainingState{metrics.epoch, metrics.validated, loss, options.seed});
+  const TrainingState training{metrics.epoch, metrics.validated, loss, options.seed, metrics.val_map};
+  save_model_info(path, info, training);
   log_info("Saved model " + path);
+  if (best) {
+    const std::string best_path = join_path(options.model_dir, kBestCheckpoint);
+    write_state_dict(best_path, state);
+    save_model_info(best_path, info, training);
+  }
   return path;
+}
+
+// The best validation mAP of the run so far: best.json's when resuming, else none.
+double best_map_so_far(const TrainOptions& options, int start_epoch) {
+  const std::string best = join_path(options.model_dir, kBestCheckpoint);
+  if (start_epoch == 0 || !std::filesystem::exists(model_info_path(best))) return -1;
+  return load_training_state(best).val_map;
 }
 
 struct LossSums {
@@ -68,7 +79,7 @@ void append_metrics(const std::string& path, const EpochMetrics& m, size_t group
     text = "epoch,train_loss,train_regression_loss,train_classification_loss,val_loss,val_regression_loss,"
            "val_classification_loss";
     for (size_t g = 0; g < groups; ++g) text += ",lr_group" + std::to_string(g);
-    text += ",images_per_second,seconds\n";
+    text += ",images_per_second,seconds,val_mAP\n";
   } else {
     text = read_file(path);
   }
@@ -78,7 +89,9 @@ void append_metrics(const std::string& path, const EpochMetrics& m, size_t group
   if (m.validated) row << m.val_loss << "," << m.val_regression << "," << m.val_classification;
   else row << ",,";
   for (double lr : m.learning_rates) row << "," << lr;
-  row << "," << m.images_per_second << "," << m.seconds << "\n";
+  row << "," << m.images_per_second << "," << m.seconds << ",";
+  if (m.val_map >= 0) row << m.val_map;
+  row << "\n";
   write_file_atomic(path, text + row.str());
 }
 
@@ -87,7 +100,7 @@ torch::Device device_of(const Compute& c) { return c.cuda ? torch::Device(torch:
 // The net to train, its weights loaded from --resume, --base-net or --pretrained-ssd.
 struct StartNet {
   Ssd net{nullptr};
-  std::string name;
+  ModelInfo info;
   int start_epoch = 0;
 };
 
@@ -98,16 +111,18 @@ std::string net_name_of(const TrainOptions& options) {
   ModelInfo start_info;
   const bool has_start_info = !start_file.empty() && load_model_info(start_file, start_info);
   if (options.net.empty()) return has_start_info ? start_info.net : "mb1-ssd";
-  if (has_start_info && start_info.net != options.net)
+  // A stride-8 net starts from its plain twin: they share every layer but the heads.
+  const bool twin = options.resume.empty() && options.net == start_info.net + "-s8";
+  if (has_start_info && start_info.net != options.net && !twin)
     throw Error("--net " + options.net + ": " + start_file + " holds an " + start_info.net + " (see its JSON)");
   return options.net;
 }
 
-StartNet start_net(const TrainOptions& options, int num_classes, const Compute& compute) {
+StartNet start_net(const TrainOptions& options, const ModelInfo& info, const Compute& compute) {
   StartNet s;
-  s.name = net_name_of(options);
+  s.info = info;
   torch::manual_seed(options.seed);  // the fresh layers' init is part of the run's seed
-  s.net = Ssd(parse_net_kind(s.name), num_classes);
+  s.net = Ssd(info);
   s.net->init_weights();
   if (!options.resume.empty()) {
     log_info("Resume from the model " + options.resume);
@@ -199,10 +214,11 @@ class Training {
   size_t batches_per_epoch() const { return train_loader_->batches_per_epoch(); }
   // One pass over the training data; the loss sums and speed go into `metrics`.
   void train_epoch(EpochMetrics& metrics, const std::string& last_good);
-  // The loss on the validation set, when there is one.
+  // The loss and mAP on the validation set, when there is one.
   void validate(EpochMetrics& metrics, const std::string& last_good);
 
  private:
+  double validation_map();
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> to_tensors(Batch& b) const;
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& images);
   void warm_up(const EpochMetrics& metrics, size_t step);
@@ -216,19 +232,26 @@ class Training {
   PriorMatcher matcher_;
   std::unique_ptr<DataLoader> train_loader_, val_loader_;
   MultiboxLoss criterion_{3};
-  int input_size_ = 300;
-  static inline const SsdConfig& kConfig = mobilenet_v1_ssd_config();
+  int input_width_, input_height_;
+  const DetectionDataset& val_set_;
+  const ModelInfo& info_;
 };
 
 Training::Training(const TrainOptions& options, const Compute& compute, StartNet& start, Sgd& sgd,
                    const DetectionDataset& train_set, const DetectionDataset& val_set)
     : options_(options), compute_(compute), net_(start.net), optimizer_(*sgd.optimizer),
-      priors_(kConfig), matcher_(priors_, kConfig.center_variance, kConfig.size_variance, kConfig.iou_threshold) {
+      priors_(priors_of(start.info)),
+      matcher_(priors_, start.info.center_variance, start.info.size_variance, mobilenet_v1_ssd_config().iou_threshold),
+      input_width_(start.info.input_width), input_height_(start.info.input_height), val_set_(val_set),
+      info_(start.info) {
   LoaderOptions train_options;
   train_options.batch_size = options.batch_size;
   train_options.workers = options.workers;
   train_options.seed = options.seed;
-  input_size_ = train_options.input.size;
+  train_options.input.width = input_width_;
+  train_options.input.height = input_height_;
+  train_options.input.mean = start.info.image_mean;
+  train_options.input.std = start.info.image_std;
   train_loader_ = std::make_unique<DataLoader>(train_set, matcher_, train_options);
   LoaderOptions val_options = train_options;
   val_options.shuffle = false;
@@ -239,8 +262,8 @@ Training::Training(const TrainOptions& options, const Compute& compute, StartNet
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> Training::to_tensors(Batch& b) const {
   const int64_t P = static_cast<int64_t>(priors_.size());
-  const int S = input_size_;
-  auto images = torch::from_blob(b.images.data(), {b.size, 3, S, S}, torch::kFloat32).to(device_of(compute_));
+  auto images = torch::from_blob(b.images.data(), {b.size, 3, input_height_, input_width_}, torch::kFloat32)
+                    .to(device_of(compute_));
   if (compute_.bf16) images = images.contiguous(at::MemoryFormat::ChannelsLast);
   auto labels = torch::from_blob(b.labels.data(), {b.size, P}, torch::kInt64).to(device_of(compute_));
   auto locations = torch::from_blob(b.locations.data(), {b.size, P, 4}, torch::kFloat32).to(device_of(compute_));
@@ -345,12 +368,21 @@ void Training::validate(EpochMetrics& metrics, const std::string& last_good) {
                 (last_good.empty() ? "" : ", the last good checkpoint is " + last_good));
   metrics.val_regression = val.mean(val.regression);
   metrics.val_classification = val.mean(val.classification);
+  metrics.val_map = validation_map();
   char line[256];
   std::snprintf(line, sizeof line,
                 "Epoch: %d, Validation Loss: %.4f, Validation Regression Loss %.4f, Validation Classification "
-                "Loss: %.4f",
-                metrics.epoch, metrics.val_loss, metrics.val_regression, metrics.val_classification);
+                "Loss: %.4f, Validation mAP: %.4f",
+                metrics.epoch, metrics.val_loss, metrics.val_regression, metrics.val_classification, metrics.val_map);
   log_info(line);
+}
+
+// eval_ssd.py's mAP of the net as it stands, on the validation images: what the user
+// will measure, so the checkpoint kept as best.pth is chosen by it and not by the loss.
+double Training::validation_map() {
+  SsdPredictor predictor(net_, info_);
+  const EvalResult r = evaluate(val_set_, [&](const cv::Mat& rgb) { return predictor.predict(rgb); }, {});
+  return std::isfinite(r.mean_average_precision) ? r.mean_average_precision : 0.0;
 }
 
 void draw_loss_curve_or_warn(const std::string& metrics_csv, const std::string& png_path) {
@@ -363,11 +395,14 @@ void draw_loss_curve_or_warn(const std::string& metrics_csv, const std::string& 
 
 // The priors against the training boxes, before any work: a data set of objects smaller
 // than the priors trains poorly, and saying so up front saves the user an hour.
-void log_prior_coverage(const DetectionDataset& train_set) {
-  const SsdConfig& config = mobilenet_v1_ssd_config();
-  const PriorCoverage c = prior_coverage(train_set, PriorBoxes(config).center_form(), config.image_size,
-                                         config.image_size, config.iou_threshold);
-  std::istringstream lines(format_prior_coverage("Priors vs training boxes", c, config.iou_threshold));
+void log_prior_coverage(const DetectionDataset& train_set, const ModelInfo& info) {
+  const float threshold = mobilenet_v1_ssd_config().iou_threshold;
+  const PriorBoxes priors = priors_of(info);
+  log_info(info.net + " at " + std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ", " +
+           std::to_string(priors.size()) + " priors (" + info.priors + ")");
+  const PriorCoverage c =
+      prior_coverage(train_set, priors.center_form(), info.input_width, info.input_height, threshold);
+  std::istringstream lines(format_prior_coverage("Priors vs training boxes", c, threshold));
   for (std::string line; std::getline(lines, line);) log_info(line);
   const std::string warning = prior_coverage_warning(c);
   if (!warning.empty()) log_warning(warning);
@@ -390,8 +425,9 @@ TrainResult train(const TrainOptions& options) {
   log_info("Prepare training datasets.");
   auto [train_set, val_set] = read_training_data(options);
   log_data(train_set, val_set);
-  log_prior_coverage(train_set);
-  StartNet start = start_net(options, static_cast<int>(train_set.class_names.size()), compute);
+  const ModelInfo info = run_model_info(options, net_name_of(options), train_set);
+  log_prior_coverage(train_set, info);
+  StartNet start = start_net(options, info, compute);
   Sgd sgd = make_sgd(options, start.net);
   make_folder(options.model_dir, "--model-dir");  // only once the data and the start are known good
   write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
@@ -404,6 +440,11 @@ TrainResult train(const TrainOptions& options) {
     log_warning("already trained " + std::to_string(start.start_epoch) + " epochs; nothing to do for --epochs " +
                 std::to_string(options.epochs));
   std::string last_good = options.resume;
+  double best_map = best_map_so_far(options, start.start_epoch);
+  if (start.start_epoch == 0) {
+    std::filesystem::remove(join_path(options.model_dir, kBestCheckpoint));  // a previous run's
+    std::filesystem::remove(model_info_path(join_path(options.model_dir, kBestCheckpoint)));
+  }
   for (int epoch = start.start_epoch; epoch < options.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     EpochMetrics metrics;
@@ -416,8 +457,12 @@ TrainResult train(const TrainOptions& options) {
     const bool checkpoint_epoch = epoch % options.validation_epochs == 0 || epoch == options.epochs - 1;
     if (checkpoint_epoch) {
       training.validate(metrics, last_good);
+      const bool best = metrics.val_map > best_map;
+      if (best) best_map = metrics.val_map;
       last_good = result.last_checkpoint =
-          save_checkpoint(options, start.name, start.net, *sgd.optimizer, train_set.class_names, metrics);
+          save_checkpoint(options, start.info, start.net, *sgd.optimizer, metrics, best);
+      if (best) log_info("Best validation mAP so far (" + std::to_string(best_map) + "): kept as " +
+                         join_path(options.model_dir, kBestCheckpoint));
     }
     metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     append_metrics(metrics_path, metrics, sgd.base_lrs.size());

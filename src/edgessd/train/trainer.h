@@ -14,6 +14,8 @@ struct TrainOptions {
   std::vector<std::string> data;
   bool balance_data = false;
   std::string net;             // empty: from the starting checkpoint's JSON, else mb1-ssd
+  std::string resolution;      // "W" or "WxH"; empty: --resume's, else 300
+  std::string priors;          // ssd | auto; empty: --resume's, else ssd
   std::string pretrained_ssd;  // everything but the heads
   std::string base_net;        // base net only
   std::string resume;          // everything, plus optimizer, scheduler and epoch
@@ -51,6 +53,7 @@ struct EpochMetrics {
   double train_loss = 0, train_regression = 0, train_classification = 0;
   double val_loss = 0, val_regression = 0, val_classification = 0;
   bool validated = false;
+  double val_map = -1;  // mAP on the validation set (eval_ssd.py's, VOC07 11-point); < 0: none
   std::vector<double> learning_rates;
   double images_per_second = 0;
   double seconds = 0;
@@ -66,7 +69,8 @@ struct TrainResult {
 double scheduled_lr(const TrainOptions& options, double base, int epoch);
 
 // Trains as train_ssd.py does; writes labels.txt, checkpoints with their model JSON and
-// optimizer state, metrics.csv and loss.png into model_dir.
+// optimizer state, metrics.csv and loss.png into model_dir, and keeps the checkpoint of
+// best validation mAP as best.pth + best.json.
 TrainResult train(const TrainOptions& options);
 
 }  // namespace edgessd

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Small objects, measured: each configuration (input size, priors, head) trained SEEDS
+# times for EPOCHS epochs from the face-api base, scored on the data set's test split:
+# mAP (mean, min, max over the seeds), AP by object size, recall, the training boxes' best
+# possible recall, training images/s; then, on a quiet machine, the network's ms per frame
+# at 2 threads (oneDNN engine, fp32, min over RUNS runs) of each configuration's first seed.
+#
+# usage: bench/accuracy_study.sh [CONFIG ...]     (default: all of them, in this order)
+#   CONFIG is a name below, or NAME='flags' for one of your own.
+# env: CLI (build/edgessd), DATA (plates-us), BASE (face-api base .pth; made when absent),
+#      OUT (study), SEEDS ("1 2 3"), EPOCHS (30), PARALLEL (2 runs side by side, 1 thread
+#      each: the images/s column is then per thread), RUNS (30)
+# Each run's logs, checkpoints and eval stay under OUT/NAME/seedS; a run already scored
+# there is not repeated, so the study can be stopped and continued.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared}
+CLI=${CLI:-build/edgessd}
+DATA=${DATA:-$SHARED/datasets/plates-us}
+OUT=${OUT:-study}
+BASE=${BASE:-$OUT/base.pth}
+SEEDS=${SEEDS:-1 2 3}
+EPOCHS=${EPOCHS:-30}
+PARALLEL=${PARALLEL:-2}
+RUNS=${RUNS:-30}
+
+declare -A FLAGS=(
+  [300-ssd]="--net mb1-ssd-relu6 --resolution 300 --priors ssd"
+  [300-auto]="--net mb1-ssd-relu6 --resolution 300 --priors auto"
+  [300-s8]="--net mb1-ssd-relu6-s8 --resolution 300 --priors auto"
+  [384-auto]="--net mb1-ssd-relu6 --resolution 384 --priors auto"
+  [384-s8]="--net mb1-ssd-relu6-s8 --resolution 384 --priors auto"
+  [512-auto]="--net mb1-ssd-relu6 --resolution 512 --priors auto"
+  [default]=""
+)
+ORDER=(300-ssd 300-auto 300-s8 384-auto 384-s8 512-auto default)
+if [ $# -gt 0 ]; then
+  ORDER=()
+  for c in "$@"; do
+    if [[ $c == *=* ]]; then FLAGS[${c%%=*}]=${c#*=}; c=${c%%=*}; fi
+    [ -n "${FLAGS[$c]+x}" ] || { echo "accuracy_study: unknown configuration '$c'" >&2; exit 2; }
+    ORDER+=("$c")
+  done
+fi
+
+mkdir -p "$OUT"
+if [ ! -f "$BASE" ]; then
+  $CLI convert --from face-api --calibration "$DATA/train" --reestimate-bn folded --output "$BASE" 2>"$OUT/base.log"
+fi
+
+# The checkpoint a user would ship: best.pth (best validation mAP) when the run wrote one,
+# else the last epoch's.
+checkpoint_of() {
+  if [ -f "$1/best.pth" ]; then echo "$1/best.pth"; return; fi
+  ls "$1"/*-Epoch-*.pth | sed 's/.*-Epoch-\([0-9]*\)-.*/\1 &/' | sort -n | tail -1 | cut -d' ' -f2
+}
+
+# One run: train, evaluate, and one line of results in $dir/result.
+run_one() {
+  local name=$1 seed=$2 dir="$OUT/$1/seed$2"
+  [ -f "$dir/result" ] && return 0
+  mkdir -p "$dir"
+  # shellcheck disable=SC2086
+  if ! $CLI train --data "$DATA" --pretrained-ssd "$BASE" ${FLAGS[$name]} --seed "$seed" --threads 1 \
+      --epochs "$EPOCHS" --model-dir "$dir" >"$dir/train.log" 2>&1; then
+    echo "$name seed $seed: training failed, see $dir/train.log" >&2
+    return 1
+  fi
+  $CLI eval --dataset "$DATA" --trained-model "$(checkpoint_of "$dir")" --eval-dir "$dir/eval" >"$dir/eval.txt" 2>/dev/null
+  local map bpr ips small medium large recall
+  map=$(sed -n 's/^Average Precision Across All Classes:\(.*\)/\1/p' "$dir/eval.txt")
+  small=$(sed -n 's/^small ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
+  medium=$(sed -n 's/^medium ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
+  large=$(sed -n 's/^large ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
+  recall=$(sed -n 's/^Recall at IoU 0.5 (every detection): \(.*\)/\1/p' "$dir/eval.txt")
+  bpr=$(sed -n 's/.*Priors vs training boxes: .*best possible recall \([0-9.]*\).*/\1/p' "$dir/train.log" | head -1)
+  ips=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "images_per_second") c = i; next }
+                 NR > 2 { s += $c; n++ } END { if (n) printf "%.1f", s / n; else print "-" }' "$dir/metrics.csv")
+  echo "$name $seed $map $small $medium $large $recall $bpr $ips" >"$dir/result"
+  echo "$name seed $seed: mAP $map (small $small, medium $medium, large $large), recall $recall, BPR $bpr, $ips images/s" >&2
+}
+
+for name in "${ORDER[@]}"; do
+  for seed in $SEEDS; do
+    while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n || true; done
+    run_one "$name" "$seed" &
+  done
+done
+wait
+
+# Inference speed, one configuration at a time, nothing else running.
+for name in "${ORDER[@]}"; do
+  dir="$OUT/$name/seed${SEEDS%% *}"
+  [ -f "$dir/result" ] || continue
+  if [ ! -f "$dir/speed" ]; then
+    $CLI export --input "$(checkpoint_of "$dir")" --output "$dir/model.onnx" 2>/dev/null
+    $CLI bench --model "$dir/model.onnx" --engine onednn --threads 2 --runs "$RUNS" 2>/dev/null | tail -1 |
+      sed -n 's/.*min_ms=\([0-9.]*\).*/\1/p' >"$dir/speed"
+  fi
+done
+
+printf '\n| configuration | flags | mAP mean (min-max), %s seeds | AP small / medium / large | recall | best possible recall | train images/s | ms/frame, 2 threads |\n' "$(wc -w <<<"$SEEDS")"
+printf '|---|---|---|---|---|---|---|---|\n'
+for name in "${ORDER[@]}"; do
+  cat "$OUT/$name"/seed*/result 2>/dev/null | awk -v name="$name" -v flags="${FLAGS[$name]:-(defaults)}" \
+      -v speed="$(cat "$OUT/$name/seed${SEEDS%% *}/speed" 2>/dev/null || echo -)" '
+    function avg(col,   s, k, i) { s = 0; k = 0; for (i = 1; i <= n; ++i) if (v[i, col] != "-") { s += v[i, col]; k++ }
+                                    return k ? sprintf("%.3f", s / k) : "-" }
+    { n++; for (i = 3; i <= 9; ++i) v[n, i] = $i; if (n == 1 || $3 < lo) lo = $3; if (n == 1 || $3 > hi) hi = $3 }
+    END { if (!n) exit
+          printf "| %s | `%s` | %s (%.3f-%.3f) | %s / %s / %s | %s | %s | %s | %s |\n", name, flags == "" ? "(defaults)" : flags,
+                 avg(3), lo, hi, avg(4), avg(5), avg(6), avg(7), avg(8), avg(9), speed }'
+done

@@ -1,0 +1,33 @@
+#pragma once
+// Priors fitted to a data set (--priors auto): each feature map's six prior shapes are
+// the k-means centres (distance 1 - IoU of boxes sharing a centre, as YOLO's anchors) of
+// the training boxes that map is responsible for, in input pixels.
+#include <utility>
+#include <vector>
+
+#include "edgessd/common/priors.h"
+#include "edgessd/data/dataset.h"
+
+namespace edgessd {
+
+using BoxShape = std::pair<double, double>;  // (w, h), input pixels
+
+// IoU of two boxes of these shapes placed on the same centre.
+double shape_iou(const BoxShape& a, const BoxShape& b);
+
+// k shapes that maximise the mean best IoU of `shapes` (Lloyd's iterations from k-means++
+// starts; the best of a few restarts), sorted by area. Fewer distinct shapes than k: the
+// distinct shapes, repeated from the largest. Deterministic for a given seed.
+std::vector<BoxShape> kmeans_box_shapes(const std::vector<BoxShape>& shapes, int k, uint64_t seed = 0);
+
+// The training boxes' shapes at a width x height input (difficult boxes left out).
+std::vector<BoxShape> box_shapes(const DetectionDataset& data, int width, int height);
+
+// `maps` (the net's maps, with their strides) with fitted shapes: a box belongs to the
+// coarsest map whose stride is at most half its size (the finest map takes the rest);
+// a map given at least kMinBoxesToFit boxes gets their six k-means shapes, the others keep
+// their shapes, so a model still has priors for objects its training set lacks.
+constexpr size_t kMinBoxesToFit = 12;
+std::vector<FeatureMapSpec> fit_prior_maps(std::vector<FeatureMapSpec> maps, const std::vector<BoxShape>& shapes);
+
+}  // namespace edgessd
