@@ -98,7 +98,7 @@ TEST_F(TrainCli, TrainsWritesCheckpointsAndResumesExactly) {
   EXPECT_LT(last, first) << "training loss should fall over three epochs";
   EXPECT_GT(parse_float_field(metrics, 2, metrics.column("images_per_second")), 0);
   auto info = nlohmann::json::parse(read_file(model_info_path(checkpoint_of_epoch(straight, 2))));
-  EXPECT_EQ(info["net"], "mb1-ssd-relu6");  // taken from the base's JSON
+  EXPECT_EQ(info["net"], "mb1-ssd-relu6-s8");  // the base's net (its JSON) with the stride-8 head
   EXPECT_EQ(info["training"]["epoch"], 2);
   // The validation mAP of every epoch, and the best epoch's weights kept as best.pth.
   double best_map = -1;

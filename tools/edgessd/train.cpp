@@ -17,13 +17,15 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--data,--datasets", o->data, "Dataset folder(s); several train together")->required();
   cmd->add_flag("--balance-data,--balance_data", o->balance_data, "Balance classes by sampling (open_images)");
-  cmd->add_option("--net", o->net, edgessd::known_net_names_text() + " (default: the starting checkpoint's, else mb1-ssd)")
+  cmd->add_option("--net", o->net, edgessd::known_net_names_text() + " (default: --resume's, else the --pretrained-ssd/--base-net net with the stride-8 head, "
+                  "else mb1-ssd-s8)")
       ->check(CLI::IsMember(edgessd::known_net_names()));
   cmd->add_option("--resolution", o->resolution,
-                  "Network input, W or WxH (default: --resume's, else 300); feature maps follow it");
+                  std::string("Network input, W or WxH (default: --resume's, else ") + edgessd::kDefaultResolution +
+                      "); feature maps follow it");
   cmd->add_option("--priors", o->priors,
                   "ssd (pytorch-ssd's sizes, in input pixels) or auto (fitted to the training boxes); default: "
-                  "--resume's, else ssd")
+                  "--resume's, else auto")
       ->check(CLI::IsMember({"ssd", "auto"}));
   cmd->add_option("--pretrained-ssd,--pretrained_ssd", o->pretrained_ssd, "Start from an SSD checkpoint (all but the heads)");
   cmd->add_option("--base-net,--base_net", o->base_net, "Start from a base net checkpoint");

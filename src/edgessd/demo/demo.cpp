@@ -116,7 +116,6 @@ std::string trained_model(const DemoOptions& options, const std::string& data, c
   if (!reused) {
     TrainOptions train_options;
     train_options.data = {data};
-    train_options.net = "mb1-ssd-relu6";
     if (last.empty()) train_options.pretrained_ssd = base;
     else train_options.resume = last;
     train_options.epochs = options.epochs;

@@ -119,8 +119,8 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net, co
     info.prior_maps = prior_maps_of(resumed);
     return info;
   }
-  std::tie(info.input_width, info.input_height) = parse_resolution(options.resolution.empty() ? "300" : options.resolution);
-  info.priors = options.priors.empty() ? "ssd" : options.priors;
+  std::tie(info.input_width, info.input_height) = parse_resolution(options.resolution.empty() ? kDefaultResolution : options.resolution);
+  info.priors = options.priors.empty() ? kDefaultPriors : options.priors;
   info.prior_maps = prior_maps_of(info);
   if (info.priors == "auto")
     info.prior_maps = fit_prior_maps(info.prior_maps, box_shapes(train_set, info.input_width, info.input_height));

@@ -104,14 +104,19 @@ struct StartNet {
   int start_epoch = 0;
 };
 
-// The net's kind: --net, else the starting checkpoint's JSON, else mb1-ssd.
+// The net's kind: --net, else --resume's, else the starting checkpoint's with the stride-8
+// head, else mb1-ssd-s8.
 std::string net_name_of(const TrainOptions& options) {
   const std::string start_file =
       !options.resume.empty() ? options.resume : options.pretrained_ssd + options.base_net;  // at most one of the two
   ModelInfo start_info;
   const bool has_start_info = !start_file.empty() && load_model_info(start_file, start_info);
-  if (options.net.empty()) return has_start_info ? start_info.net : "mb1-ssd";
   // A stride-8 net starts from its plain twin: they share every layer but the heads.
+  if (options.net.empty()) {
+    if (!has_start_info) return "mb1-ssd-s8";
+    if (!options.resume.empty() || net_has_stride8_head(start_info.net)) return start_info.net;
+    return start_info.net + "-s8";
+  }
   const bool twin = options.resume.empty() && options.net == start_info.net + "-s8";
   if (has_start_info && start_info.net != options.net && !twin)
     throw Error("--net " + options.net + ": " + start_file + " holds an " + start_info.net + " (see its JSON)");

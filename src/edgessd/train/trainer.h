@@ -13,9 +13,11 @@ struct TrainOptions {
   DatasetType dataset_type = DatasetType::OpenImages;
   std::vector<std::string> data;
   bool balance_data = false;
-  std::string net;             // empty: from the starting checkpoint's JSON, else mb1-ssd
-  std::string resolution;      // "W" or "WxH"; empty: --resume's, else 300
-  std::string priors;          // ssd | auto; empty: --resume's, else ssd
+  // The small-object defaults (README, "Small objects"); pytorch-ssd's exact run is
+  // --net <the start's> --resolution 300 --priors ssd --clip-grad-norm 0.
+  std::string net;         // empty: --resume's; else the start's net with the stride-8 head (mb1-ssd-s8 without one)
+  std::string resolution;  // "W" or "WxH"; empty: --resume's, else kDefaultResolution
+  std::string priors;      // ssd | auto; empty: --resume's, else auto
   std::string pretrained_ssd;  // everything but the heads
   std::string base_net;        // base net only
   std::string resume;          // everything, plus optimizer, scheduler and epoch
@@ -47,6 +49,9 @@ struct TrainOptions {
   // pytorch-ssd as here, and the outcome becomes a lottery (see README, train accuracy).
   double clip_grad_norm = 10;
 };
+
+constexpr const char* kDefaultResolution = "300";
+constexpr const char* kDefaultPriors = "auto";
 
 struct EpochMetrics {
   int epoch = 0;
