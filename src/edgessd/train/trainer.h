@@ -50,7 +50,7 @@ struct TrainOptions {
   double clip_grad_norm = 10;
 };
 
-constexpr const char* kDefaultResolution = "300";
+constexpr const char* kDefaultResolution = "384";
 constexpr const char* kDefaultPriors = "auto";
 
 struct EpochMetrics {
