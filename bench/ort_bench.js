@@ -1,21 +1,22 @@
 // ONNX Runtime (npm onnxruntime-node 1.17) on the same fixed-input timing as `edgessd bench`:
-// node bench/ort_bench.js MODEL.onnx THREADS RUNS
+// node bench/ort_bench.js MODEL.onnx THREADS RUNS [HEIGHT WIDTH]   (300x300 unless given)
 // Prints peak_rss_mb=<z> runs=<n>, then engine=onnxruntime threads=<n> min_ms=<x> median_ms=<y>
 const ort = require('onnxruntime-node');
 
 async function main() {
-  const [model, threadsArg, runsArg] = process.argv.slice(2);
+  const [model, threadsArg, runsArg, heightArg, widthArg] = process.argv.slice(2);
+  const height = parseInt(heightArg || '300', 10), width = parseInt(widthArg || '300', 10);
   const threads = parseInt(threadsArg || '2', 10);
   const runs = parseInt(runsArg || '30', 10);
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
   const meta = session.inputNames[0];
-  const size = 3 * 300 * 300;
+  const size = 3 * height * width;
   const data = new Float32Array(size);
   let seed = 7;
   for (let i = 0; i < size; ++i) { seed = (seed * 1103515245 + 12345) % 2147483648; data[i] = (seed / 2147483648) * 2 - 1; }
   const feeds = {};
-  feeds[meta] = new ort.Tensor('float32', data, [1, 3, 300, 300]);
+  feeds[meta] = new ort.Tensor('float32', data, [1, 3, height, width]);
   for (let i = 0; i < 5; ++i) await session.run(feeds);
   const ms = [];
   for (let i = 0; i < runs; ++i) {

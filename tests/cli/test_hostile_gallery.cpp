@@ -277,7 +277,15 @@ TEST(HostileGallery, Export) {
                              "--height"},
                             {"export --input {pth} --net mb1-ssd-relu6 --labels {labels} --output {out}/x.onnx "
                              "--batch-size -1",
-                             "--batch-size"}});
+                             "--batch-size"},
+                            {"export --input {pth} --net mb1-ssd-relu6 --labels {labels} --output {out}/x.onnx "
+                             "--resolution 5x5",
+                             "--resolution 5x5"},
+                            {"export --input {pth} --net mb1-ssd-relu6 --labels {labels} --output {out}/x.onnx "
+                             "--resolution 320 --width 320 --height 320",
+                             "--resolution or --width"},
+                            {"export --input {pth} --net mb1-ssd-relu6-s8 --labels {labels} --output {out}/x.onnx",
+                             "{pth}"}});
 }
 
 TEST(HostileGallery, Eval) {

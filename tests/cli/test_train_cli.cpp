@@ -157,6 +157,18 @@ TEST_F(TrainCli, BadFlagsAndDataAreClearErrors) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("missing.pth"), std::string::npos) << r.output;
   EXPECT_NE(edgessd_cli("train --data x --scheduler linear").exit_code, 0);
+  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--resolution 16", "--resolution 16: expected W or WxH, each within 32..4096"},
+           {"--resolution 300x", "--resolution 300x: expected W or WxH"},
+           {"--resolution 300x300x3", "--resolution 300x300x3: expected W or WxH"},
+           {"--priors magic", "--priors"},
+           {"--net mb1-ssd-s8", "--net mb1-ssd-s8: " + dir_->file("base.pth") + " holds an mb1-ssd-relu6"}}) {
+    r = edgessd_cli("train --data " + dir_->file("data") + " --pretrained-ssd " + dir_->file("base.pth") + " " + flags +
+                    " --model-dir " + dir_->file("never"));
+    EXPECT_EQ(r.exit_code, 1) << flags;
+    EXPECT_NE(r.output.find(message), std::string::npos) << flags << ": " << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir_->file("never"))) << flags;
+  }
 }
 
 // --clip-grad-norm bounds each step's update by lr x the norm, and --warmup-epochs scales the

@@ -28,7 +28,6 @@ void run_export(const ExportArgs& a) {
   std::string labels = a.labels;
   if (labels.empty() && !a.model_dir.empty() && fs::exists(fs::path(a.model_dir) / "labels.txt"))
     labels = (fs::path(a.model_dir) / "labels.txt").string();
-  const StateDict state = read_state_dict(input);
   std::string resolution = a.resolution;
   if (a.width != -1 || a.height != -1) {
     if (!resolution.empty()) throw Error("give --resolution or --width/--height, not both");
@@ -36,7 +35,9 @@ void run_export(const ExportArgs& a) {
       throw Error("--width/--height must both be given, each within 32..4096");
     resolution = std::to_string(a.width) + "x" + std::to_string(a.height);
   }
-  const ModelInfo info = resolve_model_info(input, state, {a.net, labels, "--labels", resolution});
+  // Opened as a net, so weights that do not fit it (another net's) are an Error naming the file.
+  const OpenedCheckpoint opened = open_checkpoint(input, {a.net, labels, "--labels", resolution});
+  const ModelInfo& info = opened.info;
   std::string output = a.output;
   if (output.empty()) {
     const fs::path dir = !a.model_dir.empty() ? fs::path(a.model_dir) : fs::path(input).parent_path();
@@ -47,7 +48,7 @@ void run_export(const ExportArgs& a) {
            " priors, batch " + std::to_string(a.options.batch_size));
   OnnxExportOptions options;
   options.batch_size = a.options.batch_size;
-  export_onnx(state, info, output, options);
+  export_onnx(opened.state, info, output, options);
   log_info("Wrote " + output + " (opset " + std::to_string(kOnnxOpset) +
            "; input_0 -> scores, boxes; detectNet: --input_blob=input_0 --output_cvg=scores --output_bbox=boxes)");
 }
