@@ -47,6 +47,13 @@ Ssd random_net(const ModelInfo& info) {
   return net;
 }
 
+ModelInfo plate_model(const std::string& net) {
+  ModelInfo info;
+  info.net = net;
+  info.class_names = {"BACKGROUND", "plate"};
+  return info;
+}
+
 struct Case {
   std::string name;
   ModelInfo info;
@@ -59,9 +66,7 @@ std::vector<Case> cases() {
   s8.priors = "auto";
   s8.prior_maps = prior_maps_of(s8);
   s8.prior_maps[0].boxes = {{12, 10}, {16, 13}, {20, 15}, {24, 18}, {30, 20}, {45, 16}};
-  ModelInfo large;
-  large.net = "mb1-ssd";
-  large.class_names = {"BACKGROUND", "plate"};
+  ModelInfo large = plate_model("mb1-ssd");
   large.input_width = large.input_height = 512;
   ModelInfo wide = s8;
   wide.net = "mb1-ssd-s8";
@@ -128,9 +133,7 @@ TEST(ExportVariants, EnginesEqualLibTorch) {
 // metadata then records the maps it was exported with, explicitly.
 TEST(ExportVariants, OtherSizeKeepsPixelPriorsAndRecordsThem) {
   TempDir dir;
-  ModelInfo info;
-  info.net = "mb1-ssd";
-  info.class_names = {"BACKGROUND", "plate"};
+  const ModelInfo info = plate_model("mb1-ssd");
   Ssd net = random_net(info);
   OnnxExportOptions options;
   options.width = options.height = 512;
@@ -146,9 +149,7 @@ TEST(ExportVariants, OtherSizeKeepsPixelPriorsAndRecordsThem) {
 // six maps) is refused, naming the file.
 TEST(ExportVariants, MetadataPriorsDisagreeingWithTheGraphAreAnError) {
   TempDir dir;
-  ModelInfo info;
-  info.net = "mb1-ssd-s8";
-  info.class_names = {"BACKGROUND", "plate"};
+  const ModelInfo info = plate_model("mb1-ssd-s8");
   Ssd net = random_net(info);
   export_onnx(state_dict_of(*net), info, dir.file("m.onnx"));
   onnx::ModelProto proto;
