@@ -8,6 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   file help2man           # CPack's .deb (dpkg-shlibdeps needs file) and man pages from --help
   libtorch-dev            # the network, autograd and training (LibTorch 1.13)
+  libgloo-dev             # gloo's headers, which c10d's ProcessGroupGloo needs: data-parallel training
   libopencv-dev           # image decoding, augmentation, video I/O, OpenCV DNN runtime
   libonnx-dev libprotobuf-dev protobuf-compiler  # writing and checking ONNX models
   libcurl4-openssl-dev    # parallel HTTP for the Open Images downloader

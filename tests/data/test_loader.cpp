@@ -1,4 +1,5 @@
 #include "edgessd/data/loader.h"
+#include "edgessd/common/error.h"
 #include "support/test_support.h"
 
 using namespace edgessd;
@@ -53,4 +54,47 @@ TEST(DataLoader, UnreadableImageSurfacesAsError) {
   loader.start_epoch(0);
   Batch b;
   EXPECT_THROW(loader.next(b), std::exception);
+}
+
+// DistributedSampler's contract: per epoch, the ranks' shards are disjoint, together they
+// are the whole set (plus padding from its own start), and each rank gets the same count.
+TEST(EpochOrder, ShardsAreDisjointCoverTheSetAndHaveEqualCounts) {
+  for (size_t n : {1u, 7u, 8u, 130u})
+    for (int world : {1, 2, 3, 4}) {
+      std::vector<size_t> seen(n, 0);
+      size_t total = 0;
+      for (int rank = 0; rank < world; ++rank) {
+        const auto shard = epoch_order(n, true, 5, 3, rank, world, true);
+        EXPECT_EQ(shard.size(), (n + world - 1) / world) << n << " images, rank " << rank << " of " << world;
+        for (size_t i : shard) ++seen.at(i);
+        total += shard.size();
+      }
+      EXPECT_EQ(total - n, (world - n % world) % world) << "padding only up to a multiple of the world size";
+      for (size_t i = 0; i < n; ++i) EXPECT_GE(seen[i], 1u) << "image " << i << " in no shard";
+      const auto padded = total - n;
+      EXPECT_LE(std::count(seen.begin(), seen.end(), 2u), static_cast<long>(padded));
+    }
+  // Without padding (validation) the shards partition the set exactly.
+  std::vector<size_t> all;
+  for (int rank = 0; rank < 3; ++rank) {
+    auto shard = epoch_order(10, false, 0, 0, rank, 3, false);
+    all.insert(all.end(), shard.begin(), shard.end());
+  }
+  std::sort(all.begin(), all.end());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], i);
+  EXPECT_EQ(all.size(), 10u);
+}
+
+// One rank's order is the whole shuffled set, and ranks interleave it: rank r of W takes
+// positions r, r + W, ..., so W ranks of batch B see the one-rank batch of W x B each step.
+TEST(EpochOrder, RanksInterleaveTheOneRankOrderAndEpochsReshuffle) {
+  const auto whole = epoch_order(12, true, 9, 1, 0, 1, true);
+  const auto r0 = epoch_order(12, true, 9, 1, 0, 2, true), r1 = epoch_order(12, true, 9, 1, 1, 2, true);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(r0[i], whole[2 * i]);
+    EXPECT_EQ(r1[i], whole[2 * i + 1]);
+  }
+  EXPECT_NE(whole, epoch_order(12, true, 9, 2, 0, 1, true));
+  EXPECT_NE(whole, epoch_order(12, true, 10, 1, 0, 1, true));
+  EXPECT_THROW(epoch_order(12, true, 9, 1, 2, 2, true), Error);
 }

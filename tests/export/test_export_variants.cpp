@@ -11,6 +11,7 @@
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/ssd.h"
+#include "edgessd/model/sync_batch_norm.h"
 #include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/onnx_model.h"
 #include "support/test_support.h"
@@ -37,7 +38,7 @@ Ssd random_net(const ModelInfo& info) {
   net->init_weights();
   torch::NoGradGuard no_grad;
   for (auto& module : net->modules(false))
-    if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+    if (auto* bn = module->as<SyncableBatchNorm2d>()) {
       bn->running_mean.uniform_(-0.2, 0.2);
       bn->running_var.uniform_(0.5, 2.0);
       bn->weight.uniform_(0.5, 1.5);

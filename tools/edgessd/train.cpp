@@ -3,10 +3,38 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/model_info.h"
+#include "edgessd/train/rank_launcher.h"
 #include "edgessd/train/trainer.h"
+
+namespace {
+
+// torchrun's launcher flags and DistributedDataParallel's options (README, "Training on
+// several processes or machines").
+void add_distributed_options(CLI::App* cmd, edgessd::TrainOptions& o, edgessd::LaunchOptions& launch) {
+  cmd->add_option("--nproc-per-node,--nproc_per_node", launch.nproc_per_node,
+                  "Start this many ranks here and stand for them, as torchrun does")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--nnodes", launch.nnodes, "Machines in the run (with --nproc-per-node)")
+      ->check(CLI::Range(1, 1 << 16))->capture_default_str();
+  cmd->add_option("--node-rank,--node_rank", launch.node_rank, "This machine's index, 0 to --nnodes - 1")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--master-addr,--master_addr", launch.master_addr, "Address of node 0 (it serves the rendezvous)")
+      ->capture_default_str();
+  cmd->add_option("--master-port,--master_port", launch.master_port, "Port of the rendezvous on node 0")
+      ->check(CLI::Range(1, 65535))->capture_default_str();
+  cmd->add_option("--dist-backend", o.dist_backend, "auto (NCCL for CUDA ranks, else Gloo), gloo or nccl")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}))->capture_default_str();
+  cmd->add_option("--dist-timeout", o.dist_timeout,
+                  "Seconds a rank waits for the others before it stops with an error naming the lost rank")
+      ->check(CLI::Range(1, 24 * 3600))->capture_default_str();
+  cmd->add_flag("--sync-bn", o.sync_bn, "BatchNorm statistics over every rank's batch (SyncBatchNorm)");
+}
+
+}  // namespace
 
 void add_train_command(CLI::App& app) {
   auto o = std::make_shared<edgessd::TrainOptions>();
+  auto launch = std::make_shared<edgessd::LaunchOptions>();
   auto dataset_type = std::make_shared<std::string>("open_images");
   auto base_net_lr = std::make_shared<double>(0.001);
   auto extra_layers_lr = std::make_shared<double>(0);
@@ -71,11 +99,16 @@ void add_train_command(CLI::App& app) {
                   "Linear learning-rate warm-up over this many epochs (0: none, as pytorch-ssd)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  add_distributed_options(cmd, *o, *launch);
   cmd->callback([=] {
     o->dataset_type = edgessd::parse_dataset_type(*dataset_type);
     o->base_net_lr = *base_net_lr;
     if (extra->count()) o->extra_layers_lr = *extra_layers_lr;
     o->use_cuda = *use_cuda == "true" || *use_cuda == "True" || *use_cuda == "1";
+    if (cmd->count("--nproc-per-node") && !edgessd::launched_as_rank()) {
+      edgessd::launch_ranks(*launch);
+      return;
+    }
     edgessd::TrainResult result = edgessd::train(*o);
     if (!result.last_checkpoint.empty()) edgessd::log_info("Last checkpoint: " + result.last_checkpoint);
   });

@@ -13,6 +13,7 @@ namespace {
 
 std::mutex log_mutex;
 std::atomic<bool> log_enabled{true};
+std::atomic<bool> info_enabled{true};
 
 void write_line(const char* level, const std::string& message) {
   if (!log_enabled) return;
@@ -28,10 +29,13 @@ void write_line(const char* level, const std::string& message) {
 
 }  // namespace
 
-void log_info(const std::string& message) { write_line("", message); }
+void log_info(const std::string& message) {
+  if (info_enabled) write_line("", message);
+}
 void log_warning(const std::string& message) { write_line("WARNING: ", message); }
 
 void set_logging(bool enabled) { log_enabled = enabled; }
+void set_info_logging(bool enabled) { info_enabled = enabled; }
 
 void quiet_library_logs() {
   if (!std::getenv("OPENCV_LOG_LEVEL")) cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);

@@ -27,19 +27,38 @@ void DataLoader::stop_workers() {
   workers_.clear();
 }
 
+std::vector<size_t> epoch_order(size_t images, bool shuffle, uint64_t seed, int epoch, int rank, int world_size,
+                                bool pad) {
+  if (world_size < 1 || rank < 0 || rank >= world_size) throw Error("rank " + std::to_string(rank) + " of " + std::to_string(world_size));
+  std::vector<size_t> all(images);
+  std::iota(all.begin(), all.end(), 0);
+  if (shuffle) {
+    Random random(mix_seed(seed, static_cast<uint64_t>(epoch), 0x5eed));
+    edgessd::shuffle(all, random);
+  }
+  const size_t W = static_cast<size_t>(world_size);
+  if (pad && images > 0)
+    for (size_t i = 0; all.size() % W != 0; ++i) all.push_back(all[i % images]);
+  std::vector<size_t> mine;
+  for (size_t i = static_cast<size_t>(rank); i < all.size(); i += W) mine.push_back(all[i]);
+  return mine;
+}
+
+size_t DataLoader::shard_size() const {
+  const size_t n = dataset_.images.size(), W = static_cast<size_t>(options_.world_size);
+  const size_t r = static_cast<size_t>(options_.rank);
+  return options_.pad_shards ? (n + W - 1) / W : (n > r ? (n - r + W - 1) / W : 0);
+}
+
 size_t DataLoader::batches_per_epoch() const {
-  return (dataset_.images.size() + options_.batch_size - 1) / options_.batch_size;
+  return (shard_size() + options_.batch_size - 1) / options_.batch_size;
 }
 
 void DataLoader::start_epoch(int epoch) {
   std::lock_guard<std::mutex> lock(mutex_);
   epoch_ = epoch;
-  order_.resize(dataset_.images.size());
-  std::iota(order_.begin(), order_.end(), 0);
-  if (options_.shuffle) {
-    Random random(mix_seed(options_.seed, static_cast<uint64_t>(epoch), 0x5eed));
-    shuffle(order_, random);
-  }
+  order_ = epoch_order(dataset_.images.size(), options_.shuffle, options_.seed, epoch, options_.rank,
+                       options_.world_size, options_.pad_shards);
   next_to_build_ = 0;
   next_to_hand_out_ = 0;
   ready_.clear();

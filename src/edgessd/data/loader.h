@@ -30,7 +30,17 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int prefetch = 4;    // batches built ahead of the trainer
   NetworkInputSpec input;
+  // Data-parallel training: this rank's shard of each epoch (see epoch_order).
+  int rank = 0, world_size = 1;
+  bool pad_shards = true;  // every rank the same image count (training); false: validation
 };
+
+// The images of one epoch for one rank, as PyTorch's DistributedSampler deals them: the
+// whole set shuffled by (seed, epoch) alike on every rank, padded with its own first images
+// to a multiple of world_size when `pad`, then every world_size-th from position `rank`.
+// One rank gets the whole shuffled set, so a run's order does not depend on being sharded.
+std::vector<size_t> epoch_order(size_t images, bool shuffle, uint64_t seed, int epoch, int rank, int world_size,
+                                bool pad);
 
 // Decodes, augments and matches images on worker threads, ahead of the consumer, and
 // hands batches out in a fixed order. The result depends only on (seed, epoch, image),
@@ -43,6 +53,7 @@ class DataLoader {
   DataLoader& operator=(const DataLoader&) = delete;
 
   size_t batches_per_epoch() const;
+  size_t shard_size() const;  // this rank's images per epoch
   size_t images() const { return dataset_.images.size(); }
   // Starts producing the batches of `epoch` (its shuffle and augmentation seeds).
   void start_epoch(int epoch);

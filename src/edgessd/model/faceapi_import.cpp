@@ -1,4 +1,5 @@
 #include "edgessd/model/faceapi_import.h"
+#include "edgessd/model/sync_batch_norm.h"
 
 #include <torch/torch.h>
 
@@ -129,7 +130,7 @@ class FaceApiWeights {
 
 // Sets `bn` so that eval mode computes `affine` on its input, with running statistics
 // measured on `input` (the calibration batch's pre-BN activations).
-void recalibrate(nn::BatchNorm2dImpl& bn, const Affine& affine, const at::Tensor& input) {
+void recalibrate(SyncableBatchNorm2dImpl& bn, const Affine& affine, const at::Tensor& input) {
   auto [var, mean] = torch::var_mean(input, {0, 2, 3}, /*unbiased=*/false);
   const double eps = bn.options.eps();
   bn.running_mean.copy_(mean);
@@ -142,7 +143,7 @@ using BlockAffines = std::vector<std::vector<std::pair<nn::Conv2dImpl*, Affine>>
 
 nn::SequentialImpl* base_block(Ssd& net, int l) { return net->base_net[l]->as<nn::Sequential>(); }
 nn::Conv2dImpl* conv_at(Ssd& net, int l, int i) { return (*base_block(net, l))[i]->as<nn::Conv2d>(); }
-nn::BatchNorm2dImpl* bn_at(Ssd& net, int l, int i) { return (*base_block(net, l))[i]->as<nn::BatchNorm2d>(); }
+SyncableBatchNorm2dImpl* bn_at(Ssd& net, int l, int i) { return (*base_block(net, l))[i]->as<SyncableBatchNorm2d>(); }
 
 // The base net's convolutions from MobilenetV1/*, and for each block the (conv, affine)
 // pairs of its folded BatchNorms in order. With `folded_only`, the depthwise layers' BN

@@ -7,6 +7,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/model/cpu_autocast.h"
+#include "edgessd/model/sync_batch_norm.h"
 #include "edgessd/common/model_info.h"
 
 namespace edgessd {
@@ -55,7 +56,7 @@ nn::Conv2d conv(int in, int out, int kernel, int stride, int padding, bool bias,
 nn::Sequential conv_bn(NetKind kind, int in, int out, int stride) {
   nn::Sequential s;
   s->push_back(conv(in, out, 3, stride, 1, false));
-  s->push_back(nn::BatchNorm2d(out));
+  s->push_back(SyncableBatchNorm2d(out));
   s->push_back(activation(kind));
   return s;
 }
@@ -64,10 +65,10 @@ nn::Sequential conv_bn(NetKind kind, int in, int out, int stride) {
 nn::Sequential conv_dw(NetKind kind, int in, int out, int stride) {
   nn::Sequential s;
   s->push_back(conv(in, in, 3, stride, 1, false, in));
-  s->push_back(nn::BatchNorm2d(in));
+  s->push_back(SyncableBatchNorm2d(in));
   s->push_back(activation(kind));
   s->push_back(conv(in, out, 1, 1, 0, false));
-  s->push_back(nn::BatchNorm2d(out));
+  s->push_back(SyncableBatchNorm2d(out));
   s->push_back(activation(kind));
   return s;
 }

@@ -37,6 +37,8 @@ MultiboxLossValue MultiboxLoss::operator()(const at::Tensor& confidences, const 
       predicted, target, torch::nn::functional::SmoothL1LossFuncOptions().reduction(torch::kSum));
   MultiboxLossValue value;
   value.num_positive = target.size(0);
+  value.regression_sum = regression;
+  value.classification_sum = classification;
   const double divisor = std::max<int64_t>(value.num_positive, 1);
   value.regression = regression / divisor;
   value.classification = classification / divisor;

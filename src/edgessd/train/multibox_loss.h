@@ -7,6 +7,8 @@ struct MultiboxLossValue {
   at::Tensor regression;      // smooth-L1 over positive priors / positive count
   at::Tensor classification;  // cross-entropy over positives and mined negatives / positive count
   int64_t num_positive = 0;
+  // The two sums before the division: data-parallel ranks divide by the group's positives.
+  at::Tensor regression_sum, classification_sum;
 };
 
 // pytorch-ssd's hard_negative_mining: per image, all positives plus the

@@ -2,7 +2,13 @@
 
 #include <map>
 
+#include <torch/torch.h>
+
+#include <filesystem>
+
 #include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/train/run_files.h"
 #include "edgessd/model/checkpoint.h"
 
 namespace edgessd {
@@ -50,6 +56,56 @@ void load_sgd_state(torch::optim::SGD& optimizer, const std::string& path) {
     }
   if (!buffers.empty())
     throw Error(path + ": '" + buffers.begin()->first + "' has no parameter in this run (a different net or --freeze-*?)");
+}
+
+Sgd make_sgd(const TrainOptions& options, Ssd& net) {
+  auto params_of = [](std::initializer_list<torch::nn::Module*> modules) {
+    std::vector<torch::Tensor> out;
+    for (auto* m : modules)
+      for (auto& p : m->parameters()) out.push_back(p);
+    return out;
+  };
+  auto freeze = [](torch::nn::Module& m) {
+    for (auto& p : m.parameters()) p.set_requires_grad(false);
+  };
+  Sgd sgd;
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  auto add_group = [&](std::vector<torch::Tensor> params, double lr) {
+    auto group_options = std::make_unique<torch::optim::SGDOptions>(lr);
+    group_options->momentum(options.momentum).weight_decay(options.weight_decay);
+    groups.emplace_back(std::move(params), std::move(group_options));
+    sgd.base_lrs.push_back(lr);
+  };
+  auto heads = params_of({net->regression_headers.ptr().get(), net->classification_headers.ptr().get()});
+  if (options.freeze_base_net) {
+    log_info("Freeze base net.");
+    freeze(*net->base_net);
+    add_group(params_of({net->extras.ptr().get()}), options.extra_layers_lr.value_or(options.lr));
+  } else if (options.freeze_net) {
+    log_info("Freeze all the layers except prediction heads.");
+    freeze(*net->base_net);
+    freeze(*net->extras);
+  } else {
+    add_group(params_of({net->base_net.ptr().get()}), options.base_net_lr.value_or(options.lr));
+    add_group(params_of({net->extras.ptr().get()}), options.extra_layers_lr.value_or(options.lr));
+  }
+  add_group(heads, options.lr);
+  sgd.optimizer = std::make_unique<torch::optim::SGD>(
+      groups, torch::optim::SGDOptions(options.lr).momentum(options.momentum).weight_decay(options.weight_decay));
+  if (!options.resume.empty()) {
+    const std::string path = optimizer_path(options.resume);
+    if (std::filesystem::exists(path)) {
+      load_sgd_state(*sgd.optimizer, path);
+      log_info("Restored optimizer state (momentum) from " + path);
+    } else {
+      log_warning(path + " not found: momentum starts from zero");
+    }
+  }
+  return sgd;
+}
+
+void set_lr(torch::optim::SGD& optimizer, size_t group, double lr) {
+  static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[group].options()).lr(lr);
 }
 
 }  // namespace edgessd

@@ -3,6 +3,12 @@
 
 #include <torch/optim/sgd.h>
 
+#include <memory>
+#include <vector>
+
+#include "edgessd/model/ssd.h"
+#include "edgessd/train/trainer.h"
+
 namespace edgessd {
 
 // SGD's state (each parameter's momentum buffer) as a .pth state_dict, keys
@@ -11,5 +17,14 @@ namespace edgessd {
 // not fit the optimizer's groups and shapes is an Error naming it.
 void save_sgd_state(const torch::optim::SGD& optimizer, const std::string& path);
 void load_sgd_state(torch::optim::SGD& optimizer, const std::string& path);
+
+// pytorch-ssd's SGD parameter groups (base net, extras, heads; frozen parts left out),
+// each with its base learning rate; momentum restored from --resume's optimizer state.
+struct Sgd {
+  std::unique_ptr<torch::optim::SGD> optimizer;
+  std::vector<double> base_lrs;
+};
+Sgd make_sgd(const TrainOptions& options, Ssd& net);
+void set_lr(torch::optim::SGD& optimizer, size_t group, double lr);
 
 }  // namespace edgessd

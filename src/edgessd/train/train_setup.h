@@ -27,6 +27,7 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net,
 // CPU, bf16 autocast for --precision bf16, or auto where the CPU has bf16 instructions.
 struct Compute {
   bool cuda = false;
+  int cuda_device = 0;  // LOCAL_RANK's GPU in a data-parallel run
   bool bf16 = false;
 };
 Compute choose_compute(const TrainOptions& options);

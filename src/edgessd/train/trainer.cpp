@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
+#include <optional>
 #include <sstream>
 
 #include "edgessd/common/error.h"
@@ -26,45 +28,14 @@
 #include "edgessd/train/loss_plot.h"
 #include "edgessd/train/multibox_loss.h"
 #include "edgessd/train/train_setup.h"
+#include "edgessd/train/distributed.h"
+#include "edgessd/train/gradient_reducer.h"
+#include "edgessd/train/run_files.h"
+#include "edgessd/model/sync_batch_norm.h"
 
 namespace edgessd {
 
 namespace {
-
-std::string optimizer_path(const std::string& checkpoint) {
-  std::filesystem::path p(checkpoint);
-  p.replace_extension(".optim.pt");
-  return p.string();
-}
-
-// One epoch's checkpoint: weights, optimizer state and model JSON with the training state.
-// Named by the validation loss, or by the training loss when there is nothing to validate on.
-// The epoch of best validation mAP so far is also written as best.pth + best.json.
-std::string save_checkpoint(const TrainOptions& options, const ModelInfo& info, Ssd& net,
-                            const torch::optim::SGD& optimizer, const EpochMetrics& metrics, bool best) {
-  const double loss = metrics.validated ? metrics.val_loss : metrics.train_loss;
-  const std::string path = join_path(options.model_dir, checkpoint_file_name(info.net, metrics.epoch, loss));
-  StateDict state = state_dict_of(*net);
-  for (auto& [key, t] : state) t = t.to(torch::kCPU).contiguous();
-  write_state_dict(path, state);
-  save_sgd_state(optimizer, optimizer_path(path));
-  const TrainingState training{metrics.epoch, metrics.validated, loss, options.seed, metrics.val_map};
-  save_model_info(path, info, training);
-  log_info("Saved model " + path);
-  if (best) {
-    const std::string best_path = join_path(options.model_dir, kBestCheckpoint);
-    write_state_dict(best_path, state);
-    save_model_info(best_path, info, training);
-  }
-  return path;
-}
-
-// The best validation mAP of the run so far: best.json's when resuming, else none.
-double best_map_so_far(const TrainOptions& options, int start_epoch) {
-  const std::string best = join_path(options.model_dir, kBestCheckpoint);
-  if (start_epoch == 0 || !std::filesystem::exists(model_info_path(best))) return -1;
-  return load_training_state(best).val_map;
-}
 
 struct LossSums {
   double total = 0, regression = 0, classification = 0;
@@ -73,29 +44,31 @@ struct LossSums {
   double mean(double v) const { return steps ? v / steps : 0; }
 };
 
-void append_metrics(const std::string& path, const EpochMetrics& m, size_t groups) {
-  std::string text;
-  if (!std::filesystem::exists(path)) {
-    text = "epoch,train_loss,train_regression_loss,train_classification_loss,val_loss,val_regression_loss,"
-           "val_classification_loss";
-    for (size_t g = 0; g < groups; ++g) text += ",lr_group" + std::to_string(g);
-    text += ",images_per_second,seconds,val_mAP\n";
-  } else {
-    text = read_file(path);
-  }
-  std::ostringstream row;
-  row.precision(6);
-  row << m.epoch << "," << m.train_loss << "," << m.train_regression << "," << m.train_classification << ",";
-  if (m.validated) row << m.val_loss << "," << m.val_regression << "," << m.val_classification;
-  else row << ",,";
-  for (double lr : m.learning_rates) row << "," << lr;
-  row << "," << m.images_per_second << "," << m.seconds << ",";
-  if (m.val_map >= 0) row << m.val_map;
-  row << "\n";
-  write_file_atomic(path, text + row.str());
+torch::Device device_of(const Compute& c) {
+  return c.cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(c.cuda_device)) : torch::Device(torch::kCPU);
 }
 
-torch::Device device_of(const Compute& c) { return c.cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU); }
+std::vector<torch::Tensor> floating(const std::vector<torch::Tensor>& tensors) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : tensors)
+    if (t.is_floating_point()) out.push_back(t);
+  return out;
+}
+
+// Rank 0's values of `tensors` on every rank, in one broadcast.
+void broadcast_flat(ProcessGroup& group, const std::vector<torch::Tensor>& tensors) {
+  if (tensors.empty()) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flat_parts;
+  for (const auto& t : tensors) flat_parts.push_back(t.reshape(-1).to(torch::kFloat32));
+  auto flat = torch::cat(flat_parts);
+  group.broadcast(flat, 0);
+  int64_t offset = 0;
+  for (auto t : tensors) {
+    t.copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
+    offset += t.numel();
+  }
+}
 
 // The net to train, its weights loaded from --resume, --base-net or --pretrained-ssd.
 struct StartNet {
@@ -153,69 +126,12 @@ StartNet start_net(const TrainOptions& options, const ModelInfo& info, const Com
   return s;
 }
 
-// pytorch-ssd's SGD parameter groups (base net, extras, heads; frozen parts left out),
-// each with its base learning rate; momentum restored when resuming.
-struct Sgd {
-  std::unique_ptr<torch::optim::SGD> optimizer;
-  std::vector<double> base_lrs;
-};
-
-Sgd make_sgd(const TrainOptions& options, Ssd& net) {
-  auto params_of = [](std::initializer_list<torch::nn::Module*> modules) {
-    std::vector<torch::Tensor> out;
-    for (auto* m : modules)
-      for (auto& p : m->parameters()) out.push_back(p);
-    return out;
-  };
-  auto freeze = [](torch::nn::Module& m) {
-    for (auto& p : m.parameters()) p.set_requires_grad(false);
-  };
-  Sgd sgd;
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  auto add_group = [&](std::vector<torch::Tensor> params, double lr) {
-    auto group_options = std::make_unique<torch::optim::SGDOptions>(lr);
-    group_options->momentum(options.momentum).weight_decay(options.weight_decay);
-    groups.emplace_back(std::move(params), std::move(group_options));
-    sgd.base_lrs.push_back(lr);
-  };
-  auto heads = params_of({net->regression_headers.ptr().get(), net->classification_headers.ptr().get()});
-  if (options.freeze_base_net) {
-    log_info("Freeze base net.");
-    freeze(*net->base_net);
-    add_group(params_of({net->extras.ptr().get()}), options.extra_layers_lr.value_or(options.lr));
-  } else if (options.freeze_net) {
-    log_info("Freeze all the layers except prediction heads.");
-    freeze(*net->base_net);
-    freeze(*net->extras);
-  } else {
-    add_group(params_of({net->base_net.ptr().get()}), options.base_net_lr.value_or(options.lr));
-    add_group(params_of({net->extras.ptr().get()}), options.extra_layers_lr.value_or(options.lr));
-  }
-  add_group(heads, options.lr);
-  sgd.optimizer = std::make_unique<torch::optim::SGD>(
-      groups, torch::optim::SGDOptions(options.lr).momentum(options.momentum).weight_decay(options.weight_decay));
-  if (!options.resume.empty()) {
-    const std::string path = optimizer_path(options.resume);
-    if (std::filesystem::exists(path)) {
-      load_sgd_state(*sgd.optimizer, path);
-      log_info("Restored optimizer state (momentum) from " + path);
-    } else {
-      log_warning(path + " not found: momentum starts from zero");
-    }
-  }
-  return sgd;
-}
-
-void set_lr(torch::optim::SGD& optimizer, size_t group, double lr) {
-  static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[group].options()).lr(lr);
-}
-
 // A run in progress: the net, its optimizer, the loaders and the loss, and the steps of
 // one epoch (training, validation) over them.
 class Training {
  public:
   Training(const TrainOptions& options, const Compute& compute, StartNet& start, Sgd& sgd,
-           const DetectionDataset& train_set, const DetectionDataset& val_set);
+           const DetectionDataset& train_set, const DetectionDataset& val_set, ProcessGroup* group);
   size_t batches_per_epoch() const { return train_loader_->batches_per_epoch(); }
   // One pass over the training data; the loss sums and speed go into `metrics`.
   void train_epoch(EpochMetrics& metrics, const std::string& last_good);
@@ -226,6 +142,9 @@ class Training {
   double validation_map();
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> to_tensors(Batch& b) const;
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& images);
+  torch::Tensor objective(const MultiboxLossValue& loss, double& regression, double& classification);
+  std::pair<double, double> group_loss(const MultiboxLossValue* loss, double& divisor);
+  size_t validation_steps() const;
   void warm_up(const EpochMetrics& metrics, size_t step);
   void log_debug_window(int epoch, size_t step, size_t steps, LossSums& window) const;
 
@@ -240,16 +159,26 @@ class Training {
   int input_width_, input_height_;
   const DetectionDataset& val_set_;
   const ModelInfo& info_;
+  ProcessGroup* group_;  // nullptr: one process
+  std::unique_ptr<GradientReducer> reducer_;
 };
 
 Training::Training(const TrainOptions& options, const Compute& compute, StartNet& start, Sgd& sgd,
-                   const DetectionDataset& train_set, const DetectionDataset& val_set)
+                   const DetectionDataset& train_set, const DetectionDataset& val_set, ProcessGroup* group)
     : options_(options), compute_(compute), net_(start.net), optimizer_(*sgd.optimizer),
       priors_(priors_of(start.info)),
       matcher_(priors_, start.info.center_variance, start.info.size_variance, mobilenet_v1_ssd_config().iou_threshold),
       input_width_(start.info.input_width), input_height_(start.info.input_height), val_set_(val_set),
-      info_(start.info) {
+      info_(start.info), group_(group) {
   LoaderOptions train_options;
+  if (group_) {
+    train_options.rank = group_->rank();
+    train_options.world_size = group_->size();
+    std::vector<torch::Tensor> trained;
+    for (auto& p : net_->parameters())
+      if (p.requires_grad()) trained.push_back(p);
+    reducer_ = std::make_unique<GradientReducer>(*group_, trained);
+  }
   train_options.batch_size = options.batch_size;
   train_options.workers = options.workers;
   train_options.seed = options.seed;
@@ -261,6 +190,7 @@ Training::Training(const TrainOptions& options, const Compute& compute, StartNet
   LoaderOptions val_options = train_options;
   val_options.shuffle = false;
   val_options.augment = false;
+  val_options.pad_shards = false;
   if (!val_set.images.empty()) val_loader_ = std::make_unique<DataLoader>(val_set, matcher_, val_options);
   else log_warning("nothing to validate on: checkpoints are named by the training loss");
 }
@@ -282,6 +212,36 @@ std::pair<torch::Tensor, torch::Tensor> Training::forward(const torch::Tensor& i
   set_cpu_autocast(false);
   at::autocast::clear_cache();
   return {out.first.to(torch::kFloat32), out.second.to(torch::kFloat32)};
+}
+
+// The batch's loss parts over the whole group's batch: the ranks' sums over the group's
+// positive count, so W ranks of batch B report what one process of batch W x B would.
+// `loss` null: this rank has no batch left in this step (a shorter validation shard).
+std::pair<double, double> Training::group_loss(const MultiboxLossValue* loss, double& divisor) {
+  auto sums = torch::zeros({3}, torch::kFloat64);
+  if (loss)
+    sums = torch::stack({loss->regression_sum.detach().to(torch::kFloat64).cpu(),
+                         loss->classification_sum.detach().to(torch::kFloat64).cpu(),
+                         torch::full({}, static_cast<double>(loss->num_positive), torch::kFloat64)});
+  sums = sums.to(device_of(compute_));
+  group_->all_reduce_sum(sums);
+  sums = sums.cpu();
+  divisor = std::max(sums[2].item<double>(), 1.0);
+  return {sums[0].item<double>() / divisor, sums[1].item<double>() / divisor};
+}
+
+// The loss to differentiate, and its two parts as logged. In a group each rank's sums are
+// divided by the group's positive count and scaled by the group size, so the averaged
+// gradient is the one a single process would get from the group's whole batch.
+torch::Tensor Training::objective(const MultiboxLossValue& loss, double& regression, double& classification) {
+  if (!group_) {
+    regression = loss.regression.item<double>();
+    classification = loss.classification.item<double>();
+    return loss.regression + loss.classification;
+  }
+  double divisor = 1;
+  std::tie(regression, classification) = group_loss(&loss, divisor);
+  return (loss.regression_sum + loss.classification_sum) * (group_->size() / divisor);
 }
 
 // The linear warm-up's share of each group's scheduled rate at this step.
@@ -319,19 +279,21 @@ void Training::train_epoch(EpochMetrics& metrics, const std::string& last_good) 
     warm_up(metrics, step);
     auto [images, labels, gt_locations] = to_tensors(batch);
     optimizer_.zero_grad();
+    if (group_ && !options_.sync_bn) broadcast_flat(*group_, floating(net_->buffers()));  // DDP's broadcast_buffers
     auto [confidences, locations] = forward(images);
-    auto loss = criterion_(confidences, locations, labels, gt_locations);
-    const double r = loss.regression.item<double>(), c = loss.classification.item<double>();
+    double r = 0, c = 0;
+    auto total = objective(criterion_(confidences, locations, labels, gt_locations), r, c);
     if (!std::isfinite(r) || !std::isfinite(c))
       throw Error("loss became " + std::string(std::isnan(r + c) ? "NaN" : "infinite") + " at epoch " +
                   std::to_string(metrics.epoch) + ", step " + std::to_string(step) + "; training stopped" +
                   (last_good.empty() ? "" : ", the last good checkpoint is " + last_good));
-    (loss.regression + loss.classification).backward();
+    total.backward();
+    if (reducer_) reducer_->finish();  // clipping below sees the group's mean gradient
     if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), options_.clip_grad_norm);
     optimizer_.step();
     sums.add(r, c);
     window.add(r, c);
-    images_seen += batch.size;
+    images_seen += static_cast<size_t>(batch.size) * (group_ ? group_->size() : 1);
     char status[96];
     std::snprintf(status, sizeof status, "loss %.4f", sums.mean(sums.total));
     progress.update(step + 1, status, images_seen);
@@ -352,6 +314,14 @@ void Training::train_epoch(EpochMetrics& metrics, const std::string& last_good) 
   log_info(line);
 }
 
+// Every rank takes the same number of validation steps, the longest shard's (the
+// shortest shards may sit out the last one), so that their all-reduces pair up.
+size_t Training::validation_steps() const {
+  if (!group_) return val_loader_->batches_per_epoch();
+  const size_t longest = (val_set_.images.size() + group_->size() - 1) / group_->size();
+  return (longest + options_.batch_size - 1) / options_.batch_size;
+}
+
 void Training::validate(EpochMetrics& metrics, const std::string& last_good) {
   if (!val_loader_) return;
   net_->eval();
@@ -359,11 +329,20 @@ void Training::validate(EpochMetrics& metrics, const std::string& last_good) {
   val_loader_->start_epoch(0);
   LossSums val;
   Batch batch;
-  while (val_loader_->next(batch)) {
-    auto [images, labels, gt_locations] = to_tensors(batch);
-    auto [confidences, locations] = forward(images);
-    auto loss = criterion_(confidences, locations, labels, gt_locations);
-    val.add(loss.regression.item<double>(), loss.classification.item<double>());
+  for (size_t step = 0; step < validation_steps(); ++step) {
+    std::optional<MultiboxLossValue> loss;
+    if (val_loader_->next(batch)) {
+      auto [images, labels, gt_locations] = to_tensors(batch);
+      auto [confidences, locations] = forward(images);
+      loss = criterion_(confidences, locations, labels, gt_locations);
+    }
+    if (!group_) {
+      val.add(loss->regression.item<double>(), loss->classification.item<double>());
+      continue;
+    }
+    double divisor = 1;
+    auto [r, c] = group_loss(loss ? &*loss : nullptr, divisor);
+    val.add(r, c);
   }
   metrics.validated = true;
   metrics.val_loss = val.mean(val.total);
@@ -390,14 +369,6 @@ double Training::validation_map() {
   return std::isfinite(r.mean_average_precision) ? r.mean_average_precision : 0.0;
 }
 
-void draw_loss_curve_or_warn(const std::string& metrics_csv, const std::string& png_path) {
-  try {
-    draw_loss_curve(metrics_csv, png_path);
-  } catch (const Error& e) {
-    log_warning(std::string("loss curve not drawn: ") + e.what());
-  }
-}
-
 // The priors against the training boxes, before any work: a data set of objects smaller
 // than the priors trains poorly, and saying so up front saves the user an hour.
 void log_prior_coverage(const DetectionDataset& train_set, const ModelInfo& info) {
@@ -421,12 +392,56 @@ void log_data(const DetectionDataset& train_set, const DetectionDataset& val_set
            std::to_string(val_set.box_count()) + " boxes");
 }
 
+// Joins the data-parallel group (README, "Training on several processes or machines"):
+// every rank starts from rank 0's weights, as DistributedDataParallel does.
+std::unique_ptr<ProcessGroup> join_group(const TrainOptions& options, const RankEnvironment& env,
+                                         const Compute& compute, Ssd& net) {
+  if (!env.distributed()) {
+    if (options.sync_bn) log_info("--sync-bn: one process, nothing to synchronise");
+    return nullptr;
+  }
+  const std::string backend = resolve_dist_backend(options.dist_backend, compute.cuda);
+  log_info("Joining as rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + " (" + backend +
+           ", master " + env.master_addr + ":" + std::to_string(env.master_port) + ")");
+  auto group = std::make_unique<ProcessGroup>(env, backend, std::chrono::seconds(options.dist_timeout));
+  broadcast_flat(*group, net->parameters());
+  broadcast_flat(*group, floating(net->buffers()));
+  if (options.sync_bn) {
+    ProcessGroup* g = group.get();
+    set_batch_norm_sync(*net, std::make_shared<AllReduceSum>([g](at::Tensor& t) { g->all_reduce_sum(t); }));
+  }
+  log_info("All " + std::to_string(env.world_size) + " ranks joined: global batch " +
+           std::to_string(options.batch_size * env.world_size) + " (" + std::to_string(options.batch_size) +
+           " per rank)" + (options.sync_bn ? ", BatchNorm synchronised" : ""));
+  return group;
+}
+
+// Each local rank's share of the cores when --threads is 0.
+int threads_for_rank(int threads, const RankEnvironment& env) {
+  if (threads != 0 || env.local_world_size <= 1) return threads;
+  return std::max(1, hardware_threads() / env.local_world_size);
+}
+
+// The model dir before the first epoch (the writing rank only): labels, and a fresh run's
+// leftovers of an earlier one (metrics.csv, best.pth) removed.
+void prepare_model_dir(const TrainOptions& options, const std::vector<std::string>& class_names, int start_epoch) {
+  make_folder(options.model_dir, "--model-dir");  // only once the data and the start are known good
+  write_labels(join_path(options.model_dir, "labels.txt"), class_names);
+  if (start_epoch != 0) return;
+  std::filesystem::remove(join_path(options.model_dir, "metrics.csv"));
+  std::filesystem::remove(join_path(options.model_dir, kBestCheckpoint));
+  std::filesystem::remove(model_info_path(join_path(options.model_dir, kBestCheckpoint)));
+}
+
 }  // namespace
 
 TrainResult train(const TrainOptions& options) {
   check_train_options(options);
-  set_torch_threads(options.threads);
-  const Compute compute = choose_compute(options);
+  const RankEnvironment env = rank_environment();
+  if (env.rank > 0) set_info_logging(false);
+  set_torch_threads(threads_for_rank(options.threads, env));
+  Compute compute = choose_compute(options);
+  if (compute.cuda) compute.cuda_device = env.local_rank;
   log_info("Prepare training datasets.");
   auto [train_set, val_set] = read_training_data(options);
   log_data(train_set, val_set);
@@ -434,22 +449,18 @@ TrainResult train(const TrainOptions& options) {
   log_prior_coverage(train_set, info);
   StartNet start = start_net(options, info, compute);
   Sgd sgd = make_sgd(options, start.net);
-  make_folder(options.model_dir, "--model-dir");  // only once the data and the start are known good
-  write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
-  Training training(options, compute, start, sgd, train_set, val_set);
+  const std::unique_ptr<ProcessGroup> group = join_group(options, env, compute, start.net);
+  const bool writer = env.rank == 0;  // rank 0 alone writes the model dir
+  if (writer) prepare_model_dir(options, train_set.class_names, start.start_epoch);
+  Training training(options, compute, start, sgd, train_set, val_set, group.get());
 
   TrainResult result;
   const std::string metrics_path = join_path(options.model_dir, "metrics.csv");
-  if (start.start_epoch == 0 && std::filesystem::exists(metrics_path)) std::filesystem::remove(metrics_path);
   if (start.start_epoch >= options.epochs)
     log_warning("already trained " + std::to_string(start.start_epoch) + " epochs; nothing to do for --epochs " +
                 std::to_string(options.epochs));
   std::string last_good = options.resume;
   double best_map = best_map_so_far(options, start.start_epoch);
-  if (start.start_epoch == 0) {
-    std::filesystem::remove(join_path(options.model_dir, kBestCheckpoint));  // a previous run's
-    std::filesystem::remove(model_info_path(join_path(options.model_dir, kBestCheckpoint)));
-  }
   for (int epoch = start.start_epoch; epoch < options.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     EpochMetrics metrics;
@@ -464,16 +475,20 @@ TrainResult train(const TrainOptions& options) {
       training.validate(metrics, last_good);
       const bool best = metrics.val_map > best_map;
       if (best) best_map = metrics.val_map;
-      last_good = result.last_checkpoint =
-          save_checkpoint(options, start.info, start.net, *sgd.optimizer, metrics, best);
+      if (writer)
+        last_good = result.last_checkpoint =
+            save_checkpoint(options, start.info, start.net, *sgd.optimizer, metrics, best);
       if (best) log_info("Best validation mAP so far (" + std::to_string(best_map) + "): kept as " +
                          join_path(options.model_dir, kBestCheckpoint));
     }
     metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    append_metrics(metrics_path, metrics, sgd.base_lrs.size());
+    if (writer) {
+      append_metrics(metrics_path, metrics, sgd.base_lrs.size());
+      draw_loss_curve_or_warn(metrics_path, join_path(options.model_dir, "loss.png"));
+    }
     result.epochs.push_back(metrics);
-    draw_loss_curve_or_warn(metrics_path, join_path(options.model_dir, "loss.png"));
   }
+  if (group) group->barrier();  // the others wait for rank 0's last files
   return result;
 }
 

@@ -1,0 +1,277 @@
+#include "edgessd/train/distributed.h"
+
+#include <c10/util/Exception.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef EDGESSD_HAVE_GLOO  // CMake defines it where gloo's headers are (Debian: libgloo-dev)
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "edgessd/common/error.h"
+
+namespace edgessd {
+
+namespace {
+
+int env_int(const char* name, int fallback, int min, int max) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text, &end, 10);
+  if (*end || errno || v < min || v > max)
+    throw Error(std::string(name) + "='" + text + "': expected a whole number from " + std::to_string(min) +
+                " to " + std::to_string(max));
+  return static_cast<int>(v);
+}
+
+// c10's messages carry a backtrace after the first line; the user needs the first line.
+std::string first_line(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  std::string text = c10_error ? c10_error->what_without_backtrace() : e.what();
+  return text.substr(0, text.find('\n'));
+}
+
+std::string key(const std::string& what, int rank) { return "edgessd/" + what + "/" + std::to_string(rank); }
+
+bool is_loopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0; }
+
+c10::intrusive_ptr<c10d::TCPStore> connect_store(const RankEnvironment& env, bool server,
+                                                 std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(env.master_port);
+  options.isServer = server;
+  options.waitWorkers = false;
+  options.timeout = timeout;
+  return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+}
+
+}  // namespace
+
+RankEnvironment rank_environment() {
+  RankEnvironment env;
+  env.world_size = env_int("WORLD_SIZE", 1, 1, 1 << 20);
+  env.rank = env_int("RANK", 0, 0, env.world_size - 1);
+  env.local_world_size = env_int("LOCAL_WORLD_SIZE", 1, 1, env.world_size);
+  env.local_rank = env_int("LOCAL_RANK", 0, 0, env.local_world_size - 1);
+  if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr) env.master_addr = addr;
+  env.master_port = env_int("MASTER_PORT", env.master_port, 1, 65535);
+  return env;
+}
+
+std::string resolve_dist_backend(const std::string& requested, bool cuda) {
+  const std::string backend = requested == "auto" ? (cuda ? "nccl" : "gloo") : requested;
+  if (backend == "gloo") return backend;
+  if (backend != "nccl") throw Error("--dist-backend " + requested + ": expected auto, gloo or nccl");
+#ifdef USE_C10D_NCCL
+  if (!cuda) throw Error("--dist-backend nccl: NCCL needs CUDA ranks (this run is on the CPU); use gloo");
+  return backend;
+#else
+  throw Error("--dist-backend " + requested + ": this LibTorch has no NCCL (a CPU build); use gloo");
+#endif
+}
+
+struct ProcessGroup::Impl {
+  RankEnvironment env;
+  std::string backend;
+  std::chrono::milliseconds timeout;
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::atomic<bool> stop{false};
+  std::thread heartbeat;
+
+  ~Impl() {
+    stop = true;
+    if (heartbeat.joinable()) heartbeat.join();
+  }
+  void rendezvous();
+  void check_peers();
+  void create_group();
+  void beat();
+  std::vector<int> lost_ranks() const;
+};
+
+class ProcessGroup::Pending {
+ public:
+  explicit Pending(c10::intrusive_ptr<c10d::Work> w) : work(std::move(w)) {}
+  c10::intrusive_ptr<c10d::Work> work;
+};
+
+// Rank 0 serves the store; the others connect to it, each within the timeout.
+void ProcessGroup::Impl::rendezvous() {
+  const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+  try {
+    store = connect_store(env, env.rank == 0, timeout);
+  } catch (const std::exception& e) {
+    const std::string msg = first_line(e);
+    if (env.rank == 0 && msg.find("in use") != std::string::npos)
+      throw Error("rank 0 cannot serve the rendezvous at " + where +
+                  ": the port is already in use (--master-port / MASTER_PORT)");
+    if (env.rank == 0)
+      throw Error("rank 0 cannot serve the rendezvous at " + where + " (--master-addr/--master-port): " + msg);
+    throw Error("rank " + std::to_string(env.rank) + " cannot reach the master at " + where + " within " +
+                std::to_string(timeout.count() / 1000) + " s (--master-addr/--master-port, --dist-timeout): " + msg);
+  }
+  check_peers();
+}
+
+// Every rank says who it is and what WORLD_SIZE it was given; a duplicate RANK, a
+// different WORLD_SIZE or a rank that never comes is an Error before any training.
+void ProcessGroup::Impl::check_peers() {
+  const std::string me = "rank " + std::to_string(env.rank);
+  if (store->add(key("rank", env.rank), 1) > 1) throw Error(me + ": another process already joined as RANK " +
+                                                            std::to_string(env.rank));
+  const std::string mine = std::to_string(env.world_size);
+  store->set(key("world_size", env.rank), std::vector<uint8_t>(mine.begin(), mine.end()));
+  for (int r = 0; r < env.world_size; ++r) {
+    if (r == env.rank) continue;
+    try {
+      store->wait({key("world_size", r)}, timeout);
+    } catch (const std::exception&) {
+      throw Error(me + ": rank " + std::to_string(r) + " did not join within " +
+                  std::to_string(timeout.count() / 1000) + " s (WORLD_SIZE " + mine + ", --dist-timeout)");
+    }
+    const auto theirs = store->get(key("world_size", r));
+    if (std::string(theirs.begin(), theirs.end()) != mine)
+      throw Error(me + " has WORLD_SIZE " + mine + " but rank " + std::to_string(r) + " has " +
+                  std::string(theirs.begin(), theirs.end()) + ": every rank needs the same --nnodes x --nproc-per-node");
+  }
+}
+
+void ProcessGroup::Impl::create_group() {
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("edgessd/" + backend, store);
+#ifdef USE_C10D_NCCL
+  if (backend == "nccl") {
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = timeout;
+    group = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, env.rank, env.world_size, options);
+    return;
+  }
+#endif
+#ifndef EDGESSD_HAVE_GLOO
+  throw Error("this edgessd was built without Gloo (gloo's headers, Debian's libgloo-dev, were missing): rebuild");
+#else
+  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+  if (const char* iface = std::getenv("GLOO_SOCKET_IFNAME"); iface && *iface)
+    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(iface));
+  else if (is_loopback(env.master_addr))
+    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  else
+    options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, env.rank, env.world_size, options);
+#endif
+}
+
+// A counter in the store, once a second, on its own connection: when a collective fails,
+// the ranks whose counter stopped are the lost ones.
+void ProcessGroup::Impl::beat() {
+  try {
+    auto own = connect_store(env, false, timeout);
+    for (uint64_t n = 0; !stop; ++n) {
+      const std::string v = std::to_string(n);
+      own->set(key("alive", env.rank), std::vector<uint8_t>(v.begin(), v.end()));
+      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  } catch (const std::exception&) {
+    // The store went with rank 0; the next collective reports it.
+  }
+}
+
+std::vector<int> ProcessGroup::Impl::lost_ranks() const {
+  try {
+    auto probe = connect_store(env, false, std::chrono::seconds(3));
+    auto read = [&] {
+      std::map<int, std::vector<uint8_t>> counters;
+      for (int r = 0; r < env.world_size; ++r)
+        if (r != env.rank && probe->check({key("alive", r)})) counters[r] = probe->get(key("alive", r));
+      return counters;
+    };
+    const auto before = read();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    const auto after = read();
+    std::vector<int> lost;
+    for (int r = 0; r < env.world_size; ++r)
+      if (r != env.rank && (!before.count(r) || before.at(r) == after.at(r))) lost.push_back(r);
+    return lost;
+  } catch (const std::exception&) {
+    return {0};  // the store lives in rank 0
+  }
+}
+
+ProcessGroup::ProcessGroup(const RankEnvironment& env, const std::string& backend, std::chrono::seconds timeout)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->env = env;
+  impl_->backend = backend;
+  impl_->timeout = timeout;
+  impl_->rendezvous();
+  impl_->heartbeat = std::thread([impl = impl_.get()] { impl->beat(); });
+  try {
+    impl_->create_group();
+  } catch (const std::exception& e) {
+    fail("joining the " + backend + " group", e);
+  }
+}
+
+ProcessGroup::~ProcessGroup() = default;
+
+int ProcessGroup::rank() const { return impl_->env.rank; }
+int ProcessGroup::size() const { return impl_->env.world_size; }
+
+void ProcessGroup::fail(const std::string& what, const std::exception& e) {
+  const std::vector<int> lost = impl_->lost_ranks();
+  std::string names;
+  for (int r : lost) names += (names.empty() ? "" : ", ") + std::to_string(r);
+  const std::string me = "rank " + std::to_string(impl_->env.rank);
+  if (lost.empty()) throw Error(me + ": " + what + " failed: " + first_line(e));
+  throw Error(me + ": lost rank " + names + " during " + what + " (" + (lost == std::vector<int>{0} ? "the master, " : "") +
+              "its heartbeat stopped): " + first_line(e));
+}
+
+std::shared_ptr<ProcessGroup::Pending> ProcessGroup::all_reduce_sum_async(at::Tensor& t) {
+  std::vector<at::Tensor> tensors{t};
+  try {
+    return std::make_shared<Pending>(impl_->group->allreduce(tensors));
+  } catch (const std::exception& e) {
+    fail("an all-reduce", e);
+  }
+}
+
+void ProcessGroup::wait(Pending& pending) {
+  try {
+    pending.work->wait();
+  } catch (const std::exception& e) {
+    fail("an all-reduce", e);
+  }
+}
+
+void ProcessGroup::all_reduce_sum(at::Tensor& t) { wait(*all_reduce_sum_async(t)); }
+
+void ProcessGroup::broadcast(at::Tensor& t, int root) {
+  std::vector<at::Tensor> tensors{t};
+  c10d::BroadcastOptions options;
+  options.rootRank = root;
+  try {
+    impl_->group->broadcast(tensors, options)->wait();
+  } catch (const std::exception& e) {
+    fail("a broadcast", e);
+  }
+}
+
+void ProcessGroup::barrier() {
+  try {
+    impl_->group->barrier()->wait();
+  } catch (const std::exception& e) {
+    fail("a barrier", e);
+  }
+}
+
+}  // namespace edgessd

@@ -1,0 +1,56 @@
+#pragma once
+// Data-parallel training on PyTorch's distributed runtime (c10d): this process as one rank
+// of a group started the way torchrun starts its workers. No c10d header here.
+#include <ATen/core/Tensor.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace edgessd {
+
+// torchrun's worker environment: RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
+// MASTER_ADDR, MASTER_PORT. Without WORLD_SIZE (or with 1) the run is one process.
+struct RankEnvironment {
+  int rank = 0, world_size = 1;
+  int local_rank = 0, local_world_size = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  bool distributed() const { return world_size > 1; }
+};
+// From the process environment; a malformed or out-of-range variable is an Error naming it.
+RankEnvironment rank_environment();
+
+// "auto" is NCCL for CUDA ranks and Gloo otherwise; an Error when this LibTorch lacks it.
+std::string resolve_dist_backend(const std::string& requested, bool cuda);
+
+// One rank's membership of the group. Rank 0 serves the rendezvous store at
+// MASTER_ADDR:MASTER_PORT. Every failure is an Error saying what went wrong: the port in
+// use, the master unreachable, a different WORLD_SIZE or a duplicate RANK elsewhere, and,
+// during training, which rank was lost (its heartbeat in the store stopped) when a
+// collective fails or exceeds `timeout`.
+class ProcessGroup {
+ public:
+  ProcessGroup(const RankEnvironment& env, const std::string& backend, std::chrono::seconds timeout);
+  ~ProcessGroup();
+  ProcessGroup(const ProcessGroup&) = delete;
+  ProcessGroup& operator=(const ProcessGroup&) = delete;
+
+  int rank() const;
+  int size() const;
+  void all_reduce_sum(at::Tensor& t);  // in place, every rank's sum
+  void broadcast(at::Tensor& t, int root = 0);
+  void barrier();
+
+  // The same sum without waiting; wait() it before reading `t`.
+  class Pending;
+  std::shared_ptr<Pending> all_reduce_sum_async(at::Tensor& t);
+  void wait(Pending& pending);
+
+ private:
+  [[noreturn]] void fail(const std::string& what, const std::exception& e);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgessd
