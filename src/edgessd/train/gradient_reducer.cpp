@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
+
 namespace edgessd {
 
 GradientReducer::GradientReducer(ProcessGroup& group, const std::vector<at::Tensor>& parameters)
@@ -40,7 +42,8 @@ void GradientReducer::on_gradient(size_t param, const at::Tensor& grad) {
   if (++bucket.ready == bucket.members.size()) bucket.pending = group_.all_reduce_sum_async(bucket.flat);
 }
 
-void GradientReducer::finish() {
+double GradientReducer::finish() {
+  const auto start = std::chrono::steady_clock::now();
   const double scale = 1.0 / group_.size();
   for (Bucket& bucket : buckets_) {
     if (!bucket.pending) {
@@ -60,6 +63,7 @@ void GradientReducer::finish() {
     bucket.ready = 0;
     bucket.filled.assign(bucket.members.size(), false);
   }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace edgessd

@@ -20,7 +20,8 @@ class GradientReducer {
   // After backward: waits for every bucket and writes the group's mean gradient into each
   // parameter's .grad. A bucket whose hooks did not all fire is reduced here (zeros for the
   // missing gradients), the same on every rank, so no rank waits for a sum never started.
-  void finish();
+  // Returns the seconds spent here: the communication backward did not hide.
+  double finish();
 
  private:
   struct Bucket {

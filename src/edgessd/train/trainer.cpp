@@ -274,6 +274,7 @@ void Training::train_epoch(EpochMetrics& metrics, const std::string& last_good) 
   Progress progress("Epoch " + std::to_string(metrics.epoch) + ", step", steps, options_.debug_steps);
   LossSums sums, window;
   size_t images_seen = 0;
+  double reduce_seconds = 0;
   Batch batch;
   for (size_t step = 0; train_loader_->next(batch); ++step) {
     warm_up(metrics, step);
@@ -288,7 +289,7 @@ void Training::train_epoch(EpochMetrics& metrics, const std::string& last_good) 
                   std::to_string(metrics.epoch) + ", step " + std::to_string(step) + "; training stopped" +
                   (last_good.empty() ? "" : ", the last good checkpoint is " + last_good));
     total.backward();
-    if (reducer_) reducer_->finish();  // clipping below sees the group's mean gradient
+    if (reducer_) reduce_seconds += reducer_->finish();  // clipping below sees the group's mean gradient
     if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), options_.clip_grad_norm);
     optimizer_.step();
     sums.add(r, c);
@@ -305,12 +306,15 @@ void Training::train_epoch(EpochMetrics& metrics, const std::string& last_good) 
   metrics.train_regression = sums.mean(sums.regression);
   metrics.train_classification = sums.mean(sums.classification);
   metrics.images_per_second = images_seen / seconds;
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "Epoch: %d, Training Loss: %.4f, Training Regression Loss %.4f, Training Classification Loss: "
-                "%.4f, %.1f images/s",
-                metrics.epoch, metrics.train_loss, metrics.train_regression, metrics.train_classification,
-                metrics.images_per_second);
+  char line[320];
+  const int n = std::snprintf(line, sizeof line,
+                              "Epoch: %d, Training Loss: %.4f, Training Regression Loss %.4f, Training "
+                              "Classification Loss: %.4f, %.1f images/s",
+                              metrics.epoch, metrics.train_loss, metrics.train_regression,
+                              metrics.train_classification, metrics.images_per_second);
+  if (reducer_ && steps > 0)
+    std::snprintf(line + n, sizeof line - n, " (all %d ranks), gradient all-reduce wait %.1f ms/step",
+                  group_->size(), 1000 * reduce_seconds / steps);
   log_info(line);
 }
 
