@@ -21,16 +21,6 @@ using namespace edgessd::testing;
 
 namespace {
 
-void expect_close(const float* ours, const float* expected, size_t n, double atol, double rtol, const std::string& what) {
-  double worst = -1e30;
-  size_t at = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double excess = std::abs(double(ours[i]) - expected[i]) - (atol + rtol * std::abs(double(expected[i])));
-    if (excess > worst) worst = excess, at = i;
-  }
-  EXPECT_LE(worst, 0.0) << what << ": worst at " << at << ": ours " << ours[at] << " expected " << expected[at];
-}
-
 // A net with random weights and BatchNorm statistics (so folding them is exercised).
 Ssd random_net(const ModelInfo& info) {
   torch::manual_seed(11);
@@ -74,11 +64,6 @@ std::vector<Case> cases() {
   wide.input_width = 384, wide.input_height = 288;
   wide.prior_maps = {};
   return {{"stride8_auto_300", s8}, {"mb1_ssd_512", large}, {"stride8_384x288", wide}};
-}
-
-bool have_onnxruntime_node() {
-  return run_command("command -v node").exit_code == 0 &&
-         std::filesystem::exists(std::string(EDGESSD_SOURCE_DIR) + "/node_modules/onnxruntime-node/package.json");
 }
 
 }  // namespace

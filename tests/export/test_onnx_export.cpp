@@ -22,19 +22,6 @@ using namespace edgessd::testing;
 
 namespace {
 
-// |ours - expected| <= atol + rtol*|expected| everywhere; the worst element is reported.
-void expect_close(const std::vector<float>& ours, const std::vector<float>& expected, double atol, double rtol,
-                  const std::string& what) {
-  ASSERT_EQ(ours.size(), expected.size()) << what;
-  double worst = -1e30;
-  size_t at = 0;
-  for (size_t i = 0; i < ours.size(); ++i) {
-    const double excess = std::abs(double(ours[i]) - expected[i]) - (atol + rtol * std::abs(double(expected[i])));
-    if (excess > worst) worst = excess, at = i;
-  }
-  EXPECT_LE(worst, 0.0) << what << ": worst at " << at << ": ours " << ours[at] << " expected " << expected[at];
-}
-
 ModelInfo random_fixture_info() {
   ModelInfo info;
   info.net = "mb1-ssd";
@@ -77,11 +64,6 @@ onnx::ModelProto read_proto(const std::string& path) {
   onnx::ModelProto proto;
   EXPECT_TRUE(proto.ParseFromString(read_file(path)));
   return proto;
-}
-
-bool have_onnxruntime_node() {
-  return run_command("command -v node").exit_code == 0 &&
-         std::filesystem::exists(std::string(EDGESSD_SOURCE_DIR) + "/node_modules/onnxruntime-node/package.json");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -82,6 +83,29 @@ inline int free_tcp_port() {
                   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
   close(fd);
   return ok ? ntohs(a.sin_port) : 29500;
+}
+
+// |ours - expected| <= atol + rtol*|expected| everywhere; the worst element is reported.
+inline void expect_close(const float* ours, const float* expected, size_t n, double atol, double rtol,
+                         const std::string& what) {
+  double worst = -1e30;
+  size_t at = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double excess = std::abs(double(ours[i]) - expected[i]) - (atol + rtol * std::abs(double(expected[i])));
+    if (excess > worst) worst = excess, at = i;
+  }
+  if (n) EXPECT_LE(worst, 0.0) << what << ": worst at " << at << ": ours " << ours[at] << " expected " << expected[at];
+}
+inline void expect_close(const std::vector<float>& ours, const std::vector<float>& expected, double atol, double rtol,
+                         const std::string& what) {
+  ASSERT_EQ(ours.size(), expected.size()) << what;
+  expect_close(ours.data(), expected.data(), ours.size(), atol, rtol, what);
+}
+
+// ONNX Runtime through node and the pinned onnxruntime-node (scripts/setup.sh installs both).
+inline bool have_onnxruntime_node() {
+  return run_command("command -v node").exit_code == 0 &&
+         std::filesystem::exists(std::string(EDGESSD_SOURCE_DIR) + "/node_modules/onnxruntime-node/package.json");
 }
 
 // Frames of a video file, each checked to be `size`; -1 if it does not open.
