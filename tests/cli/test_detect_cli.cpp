@@ -207,3 +207,60 @@ TEST(DetectCli, BenchAndQuantize) {
     EXPECT_NE(r.output.find("peak_rss_mb="), std::string::npos) << r.output;
   }
 }
+
+// --tracking on a made video: one photograph panned a few pixels a frame, so the plates
+// move and stay. Nothing is reported until a track is confirmed (--tracker-min-frames 3),
+// then an object keeps one id in the printout, the JSON and from frame to frame.
+TEST(DetectCli, TrackingGivesEachObjectOneIdAcrossFrames) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  // The first test photograph in which the (weak) reference model finds something.
+  std::string chosen;
+  for (const auto& frame : json_lines(edgessd_cli("detect --model " + reference_onnx() + " --threshold 0.3 --headless --json " +
+                                                  plates_dir() + "/test").output))
+    if (!frame["detections"].empty()) {
+      chosen = frame["name"].get<std::string>();
+      break;
+    }
+  ASSERT_FALSE(chosen.empty());
+  const cv::Mat photo = cv::imread(std::filesystem::path(chosen).is_absolute() ? chosen : plates_dir() + "/test/" + chosen);
+  ASSERT_FALSE(photo.empty()) << chosen;
+  {
+    cv::VideoWriter writer(dir.file("pan.avi"), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, cv::Size(480, 360));
+    ASSERT_TRUE(writer.isOpened());
+    cv::Mat big;
+    cv::resize(photo, big, cv::Size(520, 390));
+    for (int f = 0; f < 10; ++f) writer.write(big(cv::Rect(2 * f, f, 480, 360)).clone());
+  }
+  CommandResult r = edgessd_cli("detect --model " + reference_onnx() + " --threshold 0.3 --headless --json --tracking " +
+                                dir.file("pan.avi"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::map<int, int> frames_of_id;
+  std::istringstream lines(r.output);
+  int frame_lines = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    const auto frame = nlohmann::json::parse(line);
+    ++frame_lines;
+    if (frame["frame"].get<int>() < 3) EXPECT_TRUE(frame["detections"].empty()) << line;
+    for (const auto& d : frame["detections"]) {
+      ASSERT_TRUE(d.contains("track_id")) << line;
+      ++frames_of_id[d["track_id"].get<int>()];
+    }
+  }
+  EXPECT_EQ(frame_lines, 10);
+  ASSERT_FALSE(frames_of_id.empty()) << r.output;
+  // The reference model is weak (its scores hover near the threshold), so a track may coast
+  // through a missed frame; what must hold is one id per object, kept for frames.
+  int longest = 0;
+  for (const auto& [id, frames] : frames_of_id) longest = std::max(longest, frames);
+  EXPECT_GE(longest, 3) << r.output;
+  EXPECT_LE(frames_of_id.size(), 3u) << "ids are not handed out afresh every frame\n" << r.output;
+  r = edgessd_cli("detect --model " + reference_onnx() + " --threshold 0.3 --headless --tracking " + dir.file("pan.avi"));
+  EXPECT_NE(r.output.find("-- TrackID: 0\n-- TrackStatus: 1\n-- TrackFrames: 3\n-- TrackLost: 0"), std::string::npos)
+      << r.output;
+  r = edgessd_cli("detect --model " + reference_onnx() + " --headless --tracking --tracker-overlap 2 " + dir.file("pan.avi"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--tracker-overlap must be within (0, 1]"), std::string::npos) << r.output;
+}

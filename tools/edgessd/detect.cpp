@@ -63,6 +63,13 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--max-frames", a->max_frames, "Stop after this many frames (0 = all)")->capture_default_str();
   cmd.add_option("--engine", a->engine.name, "Inference engine")->check(CLI::IsMember(engines))->capture_default_str();
   cmd.add_option("--threads", a->engine.threads, std::string("Engine threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  cmd.add_flag("--tracking", a->tracking, "Track objects across frames (detectNet's IOU tracker): an id per object");
+  cmd.add_option("--tracker-min-frames", a->tracker.min_frames,
+                 "Re-identified frames before a track is reported (with --tracking)")->capture_default_str();
+  cmd.add_option("--tracker-drop-frames,--tracker-lost-frames", a->tracker.drop_frames,
+                 "Consecutive lost frames before a track is dropped (with --tracking)")->capture_default_str();
+  cmd.add_option("--tracker-overlap", a->tracker.overlap,
+                 "IoU a detection needs to continue a track (with --tracking)")->capture_default_str();
   cmd.callback([a, network, camera, &exit_code] {
     if (!network->empty() && !a->model.empty())
       throw edgessd::Error("--network " + *network + ": --model was given too; give one");

@@ -12,6 +12,12 @@ struct Detection {
   CornerBox box;
   int64_t label;
   float probability;
+  // Filled by an IouTracker (detectNet's TrackID, TrackStatus, TrackFrames, TrackLost):
+  // id -1 until the track is confirmed; status 0 initialising, 1 active, -1 dropped.
+  int track_id = -1;
+  int track_status = 0;
+  int track_frames = 0;
+  int track_lost = 0;
 };
 
 // A candidate box with its score, normalised coordinates.

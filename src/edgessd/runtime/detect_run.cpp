@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
@@ -37,6 +38,9 @@ void print_detections(const std::vector<Detection>& detections) {
     std::printf("-- Left: %g\n-- Top: %g\n-- Right: %g\n-- Bottom: %g\n", d.box.x1, d.box.y1, d.box.x2, d.box.y2);
     std::printf("-- Width: %g\n-- Height: %g\n-- Area: %g\n", w, h, w * h);
     std::printf("-- Center: (%g, %g)\n", (d.box.x1 + d.box.x2) / 2, (d.box.y1 + d.box.y2) / 2);
+    if (d.track_id >= 0)
+      std::printf("-- TrackID: %d\n-- TrackStatus: %d\n-- TrackFrames: %d\n-- TrackLost: %d\n", d.track_id,
+                  d.track_status, d.track_frames, d.track_lost);
   }
 }
 
@@ -60,13 +64,17 @@ nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& dete
                           const StageTimes& t) {
   nlohmann::json objects = nlohmann::json::array();
   for (const Detection& d : detections) {
-    objects.push_back({{"class_id", d.label},
-                       {"class", class_name(info, d.label)},
-                       {"confidence", d.probability},
-                       {"left", d.box.x1},
-                       {"top", d.box.y1},
-                       {"right", d.box.x2},
-                       {"bottom", d.box.y2}});
+    nlohmann::json object = {{"class_id", d.label},   {"class", class_name(info, d.label)},
+                             {"confidence", d.probability}, {"left", d.box.x1},
+                             {"top", d.box.y1},         {"right", d.box.x2},
+                             {"bottom", d.box.y2}};
+    if (d.track_id >= 0) {
+      object["track_id"] = d.track_id;
+      object["track_status"] = d.track_status;
+      object["track_frames"] = d.track_frames;
+      object["track_lost"] = d.track_lost;
+    }
+    objects.push_back(object);
   }
   return {{"frame", frame.index},
           {"name", frame.name},
@@ -119,9 +127,10 @@ std::unique_ptr<VideoOutput> open_output(const DetectRunOptions& options, const 
 }
 
 // One frame: detect, draw and write it, print what was found; its stage times.
-StageTimes process_frame(Frame& frame, Detector& detector, VideoOutput* output, const OverlayOptions& overlay,
-                         const DetectRunOptions& options) {
+StageTimes process_frame(Frame& frame, Detector& detector, IouTracker* tracker, VideoOutput* output,
+                         const OverlayOptions& overlay, const DetectRunOptions& options) {
   std::vector<Detection> detections = detector.detect_bgr(frame.bgr);
+  if (tracker) detections = tracker->update(detections);
   StageTimes t;
   t.pre = detector.last_timings().preprocess_ms;
   t.network = detector.last_timings().network_ms;
@@ -151,6 +160,8 @@ struct LoopTotals {
 // handlers are restored and the output finalised on every way out.
 LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* output, const OverlayOptions& overlay,
                       const DetectRunOptions& options) {
+  std::optional<IouTracker> tracker;
+  if (options.tracking) tracker.emplace(options.tracker);
   g_interrupted = false;
   auto previous_int = std::signal(SIGINT, on_interrupt);
   auto previous_term = std::signal(SIGTERM, on_interrupt);
@@ -163,7 +174,7 @@ LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* outp
   Frame frame;
   try {
     while (!g_interrupted && (options.max_frames <= 0 || totals.frames < options.max_frames) && source.read(frame)) {
-      const StageTimes t = process_frame(frame, detector, output, overlay, options);
+      const StageTimes t = process_frame(frame, detector, tracker ? &*tracker : nullptr, output, overlay, options);
       totals.sum.pre += t.pre, totals.sum.network += t.network, totals.sum.post += t.post;
       totals.sum.visualize += t.visualize;
       ++totals.frames;
@@ -216,6 +227,7 @@ int finish_run(const DetectRunOptions& options, const LoopTotals& totals, double
 
 int run_detect(const DetectRunOptions& options) {
   check_detect_numbers(options);
+  if (options.tracking) IouTracker{options.tracker};  // its flags checked before the model loads
   const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
   PostprocessOptions post;
   post.probability_threshold = options.threshold;

@@ -3,6 +3,7 @@
 
 #include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/onnx_model.h"
+#include "edgessd/runtime/tracker.h"
 #include "edgessd/runtime/video_output.h"
 #include "edgessd/runtime/video_source.h"
 
@@ -21,6 +22,8 @@ struct DetectRunOptions {
   std::string overlay = "box,labels,conf";  // detectNet's --overlay
   int alpha = 120;                          // detectNet's --alpha
   OnnxBlobNames blobs;                      // --input-blob, --output-cvg, --output-bbox
+  bool tracking = false;                    // detectNet's --tracking (IOU tracker)
+  TrackerOptions tracker;
   CaptureOptions capture;
   OutputOptions output_options;
   EngineOptions engine;

@@ -1,0 +1,74 @@
+// detectNet's IOU tracker on hand-made frames: confirmation after --tracker-min-frames,
+// ids that follow a moving box, coasting while lost, dropping, classes kept apart.
+#include <gtest/gtest.h>
+
+#include "edgessd/common/error.h"
+#include "edgessd/runtime/tracker.h"
+
+using namespace edgessd;
+
+namespace {
+
+Detection box(float x, float y, int64_t label = 1, float w = 40, float h = 20) {
+  return Detection{CornerBox{x, y, x + w, y + h}, label, 0.9f};
+}
+
+}  // namespace
+
+TEST(IouTracker, ConfirmsAfterMinFramesAndFollowsAMovingBox) {
+  IouTracker tracker({3, 15, 0.5f});
+  for (int f = 0; f < 3; ++f) EXPECT_TRUE(tracker.update({box(100 + 4 * f, 50)}).empty()) << "frame " << f;
+  for (int f = 3; f < 10; ++f) {
+    const auto out = tracker.update({box(100 + 4 * f, 50)});  // 4 px a frame: IoU 0.82
+    ASSERT_EQ(out.size(), 1u) << "frame " << f;
+    EXPECT_EQ(out[0].track_id, 0);
+    EXPECT_EQ(out[0].track_status, 1);
+    EXPECT_EQ(out[0].track_frames, f);
+    EXPECT_EQ(out[0].track_lost, 0);
+    EXPECT_FLOAT_EQ(out[0].box.x1, 100 + 4 * f);
+  }
+}
+
+TEST(IouTracker, LostTracksCoastThenDropAndAReturnIsANewTrack) {
+  IouTracker tracker({1, 3, 0.5f});
+  tracker.update({box(10, 10)});
+  ASSERT_EQ(tracker.update({box(11, 10)}).at(0).track_id, 0);
+  for (int lost = 1; lost <= 3; ++lost) {
+    const auto out = tracker.update({});
+    ASSERT_EQ(out.size(), 1u) << "a lost track is still reported, lost " << lost;
+    EXPECT_EQ(out[0].track_lost, lost);
+    EXPECT_EQ(out[0].track_status, lost < 3 ? 1 : -1);
+    EXPECT_FLOAT_EQ(out[0].box.x1, 11) << "with its last box";
+  }
+  EXPECT_TRUE(tracker.update({}).empty()) << "dropped after --tracker-drop-frames";
+  tracker.update({box(11, 10)});
+  EXPECT_EQ(tracker.update({box(11, 10)}).at(0).track_id, 1) << "the IOU tracker does not re-identify";
+}
+
+TEST(IouTracker, TwoObjectsKeepTheirIdsAndClassesNeverMix) {
+  IouTracker tracker({0, 15, 0.5f});
+  auto out = tracker.update({box(0, 0), box(200, 0)});
+  ASSERT_EQ(out.size(), 2u);
+  const int left = out[0].box.x1 < 100 ? out[0].track_id : out[1].track_id;
+  for (int f = 1; f < 5; ++f) {
+    out = tracker.update({box(200 - 2 * f, 0), box(2 * f, 0)});  // listed in the other order
+    ASSERT_EQ(out.size(), 2u);
+    for (const auto& d : out) EXPECT_EQ(d.track_id == left, d.box.x1 < 100) << "frame " << f;
+  }
+  out = tracker.update({box(8, 0, 2), box(192, 0)});  // same place, another class: a new track
+  int new_ids = 0;
+  for (const auto& d : out) new_ids += d.track_id >= 2;
+  EXPECT_EQ(new_ids, 1);
+  EXPECT_EQ(out.size(), 3u) << "the class-1 track on the left is lost, not taken over";
+}
+
+TEST(IouTracker, BadSettingsNameTheFlag) {
+  EXPECT_THROW(IouTracker({-1, 15, 0.5f}), Error);
+  EXPECT_THROW(IouTracker({3, 0, 0.5f}), Error);
+  try {
+    IouTracker({3, 15, 0.0f});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--tracker-overlap"), std::string::npos);
+  }
+}
