@@ -6,6 +6,7 @@
 #include <opencv2/videoio.hpp>
 
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "edgessd/common/boxes.h"
@@ -263,4 +264,56 @@ TEST(DetectCli, TrackingGivesEachObjectOneIdAcrossFrames) {
   r = edgessd_cli("detect --model " + reference_onnx() + " --headless --tracking --tracker-overlap 2 " + dir.file("pan.avi"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("--tracker-overlap must be within (0, 1]"), std::string::npos) << r.output;
+
+  // --events: one line per track id seen, each with its crop beside the file.
+  r = edgessd_cli("detect --model " + reference_onnx() + " --threshold 0.3 --headless --json --tracking --events " +
+                  dir.file("events.jsonl") + " " + dir.file("pan.avi"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::istringstream events(read_file(dir.file("events.jsonl")));
+  std::set<int> event_ids;
+  for (std::string line; std::getline(events, line);) {
+    const auto e = nlohmann::json::parse(line);
+    event_ids.insert(e["track_id"].get<int>());
+    EXPECT_LE(e["first_frame"].get<int>(), e["best_frame"].get<int>());
+    EXPECT_LE(e["best_frame"].get<int>(), e["last_frame"].get<int>());
+    EXPECT_EQ(e["class"], "Vehicle registration plate");
+    EXPECT_FALSE(cv::imread(dir.file(e["crop"].get<std::string>())).empty()) << line;
+  }
+  std::set<int> tracked_ids;
+  for (const auto& [id, frames] : frames_of_id) tracked_ids.insert(id);
+  EXPECT_EQ(event_ids, tracked_ids);
+}
+
+// --roi: detection in a region at full resolution, boxes in frame pixels clipped to it; bad
+// regions and --events without --tracking are one-line errors that write nothing.
+TEST(DetectCli, RegionOfInterestAndEventsFlagsAreChecked) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  TempDir dir;
+  const std::string images = plates_dir() + "/test";
+  CommandResult r = edgessd_cli("detect --model " + reference_onnx() + " --threshold 0.2 --headless --json --roi 0,0,300,200 " +
+                                images);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int boxes = 0;
+  for (const auto& frame : json_lines(r.output))
+    for (const auto& d : frame["detections"]) {
+      ++boxes;
+      EXPECT_GE(d["left"].get<double>(), 0.0);
+      EXPECT_GE(d["top"].get<double>(), 0.0);
+      EXPECT_LE(d["right"].get<double>(), 300.0);
+      EXPECT_LE(d["bottom"].get<double>(), 200.0);
+    }
+  EXPECT_GT(boxes, 0) << "some plate lies in the top-left 300x200 of some test photograph";
+  for (const auto& [flags, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"--roi 10,10,0,5", "--roi 10,10,0,5: expected x,y,w,h"},
+           {"--roi 1,2,3", "--roi 1,2,3: expected x,y,w,h"},
+           {"--roi 100000,0,10,10", "--roi 100000,0,10,10: outside the"},
+           {"--events " + dir.file("e.jsonl"), "needs --tracking"},
+           {"--tracking --events " + dir.path(), "is a folder"}}) {
+    r = edgessd_cli("detect --model " + reference_onnx() + " --headless " + flags + " " + images + "/" +
+                    std::filesystem::path(list_images(images)[0]).filename().string());
+    EXPECT_EQ(r.exit_code, 1) << flags << "\n" << r.output;
+    EXPECT_NE(last_line(r.output).find(expected), std::string::npos) << flags << "\n" << r.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("e.jsonl")));
 }

@@ -2,8 +2,16 @@
 // ids that follow a moving box, coasting while lost, dropping, classes kept apart.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <sstream>
+
 #include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+#include "edgessd/runtime/track_events.h"
 #include "edgessd/runtime/tracker.h"
+#include "support/test_support.h"
 
 using namespace edgessd;
 
@@ -71,4 +79,44 @@ TEST(IouTracker, BadSettingsNameTheFlag) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--tracker-overlap"), std::string::npos);
   }
+}
+
+// Track events: one line per track when it is dropped or the input ends, with its first
+// frame (before confirmation), times, detections count, best detection and crop.
+TEST(TrackEvents, OneLinePerTrackWithItsFirstFrameAndBestCrop) {
+  edgessd::testing::TempDir dir;
+  ModelInfo info;
+  info.class_names = {"BACKGROUND", "plate"};
+  IouTracker tracker({3, 2, 0.5f});
+  TrackEventWriter events(dir.file("events.jsonl"), info);
+  cv::Mat frame(120, 320, CV_8UC3, cv::Scalar(40, 40, 40));
+  for (int f = 0; f < 12; ++f) {
+    std::vector<Detection> found;
+    if (f < 6) found.push_back(box(20 + 2 * f, 30));                 // leaves after frame 5
+    if (f >= 4) found.push_back(box(200, 60, 1, 40, 20));            // stays to the end
+    if (f < 6) found.back().probability = f == 2 ? 0.99f : 0.5f;     // frame 2, before confirmation: not kept
+    if (f == 4) found[0].probability = 0.95f;
+    events.observe(tracker.update(found), frame, f, f / 10.0);
+  }
+  EXPECT_EQ(events.events(), 1u) << "the first track was dropped two frames after it left";
+  events.finish();
+  const std::string text = read_file(dir.file("events.jsonl"));
+  std::istringstream lines(text);
+  std::vector<nlohmann::json> parsed;
+  for (std::string line; std::getline(lines, line);) parsed.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(parsed.size(), 2u) << text;
+  EXPECT_EQ(parsed[0]["track_id"], 0);
+  EXPECT_EQ(parsed[0]["first_frame"], 0) << "from its first detection, before it was confirmed";
+  EXPECT_EQ(parsed[0]["last_frame"], 5);
+  EXPECT_DOUBLE_EQ(parsed[0]["last_time_s"].get<double>(), 0.5);
+  EXPECT_EQ(parsed[0]["frames_detected"], 6);
+  EXPECT_EQ(parsed[0]["best_frame"], 4);
+  EXPECT_NEAR(parsed[0]["best_confidence"].get<double>(), 0.95, 1e-6);
+  EXPECT_EQ(parsed[1]["first_frame"], 4);
+  EXPECT_EQ(parsed[1]["last_frame"], 11);
+  const cv::Mat crop = cv::imread(dir.file(parsed[0]["crop"].get<std::string>()));
+  ASSERT_FALSE(crop.empty());
+  EXPECT_EQ(crop.cols, 49);  // 40 px and a tenth on each side, rounded out
+  EXPECT_THROW(TrackEventWriter(dir.path(), info), Error);
+  EXPECT_THROW(TrackEventWriter(dir.file("missing/events.jsonl"), info), Error);
 }

@@ -70,6 +70,9 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
                  "Consecutive lost frames before a track is dropped (with --tracking)")->capture_default_str();
   cmd.add_option("--tracker-overlap", a->tracker.overlap,
                  "IoU a detection needs to continue a track (with --tracking)")->capture_default_str();
+  cmd.add_option("--events", a->events,
+                 "With --tracking: one JSON line per tracked object when its track ends, its best crop beside it");
+  cmd.add_option("--roi", a->roi, "Detect only in this region x,y,w,h of the frame, at its full resolution");
   cmd.callback([a, network, camera, &exit_code] {
     if (!network->empty() && !a->model.empty())
       throw edgessd::Error("--network " + *network + ": --model was given too; give one");

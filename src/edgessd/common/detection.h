@@ -18,6 +18,7 @@ struct Detection {
   int track_status = 0;
   int track_frames = 0;
   int track_lost = 0;
+  int64_t track_first_frame = -1;  // the tracker's frame number of the track's first detection
 };
 
 // A candidate box with its score, normalised coordinates.

@@ -1,7 +1,9 @@
 #include "edgessd/runtime/detect_run.h"
 
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -15,6 +17,7 @@
 #include "edgessd/common/progress.h"
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/overlay.h"
+#include "edgessd/runtime/track_events.h"
 #include "edgessd/runtime/video_output.h"
 
 namespace edgessd {
@@ -126,17 +129,57 @@ std::unique_ptr<VideoOutput> open_output(const DetectRunOptions& options, const 
   return VideoOutput::open(uri, source.is_sequence(), source.fps(), options.output_options);
 }
 
+// --roi x,y,w,h in frame pixels; an Error naming the flag when it does not parse.
+cv::Rect parse_roi(const std::string& text) {
+  int x = 0, y = 0, w = 0, h = 0;
+  char end = 0;
+  if (std::sscanf(text.c_str(), "%d,%d,%d,%d%c", &x, &y, &w, &h, &end) != 4 || x < 0 || y < 0 || w < 1 || h < 1)
+    throw Error("--roi " + text + ": expected x,y,w,h in pixels (x, y >= 0; w, h >= 1)");
+  return {x, y, w, h};
+}
+
+// The detector on the region of interest (the whole frame without --roi), boxes in frame pixels.
+std::vector<Detection> detect_in_region(Detector& detector, const cv::Mat& bgr, const std::string& roi_text) {
+  if (roi_text.empty()) return detector.detect_bgr(bgr);
+  const cv::Rect roi = parse_roi(roi_text), inside = roi & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (inside.area() == 0)
+    throw Error("--roi " + roi_text + ": outside the " + std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) +
+                " frame");
+  std::vector<Detection> detections = detector.detect_bgr(bgr(inside).clone());
+  // Clipped to the region: the network saw nothing beyond it.
+  const float w = static_cast<float>(inside.width), h = static_cast<float>(inside.height);
+  for (Detection& d : detections) {
+    d.box.x1 = std::clamp(d.box.x1, 0.f, w) + inside.x, d.box.x2 = std::clamp(d.box.x2, 0.f, w) + inside.x;
+    d.box.y1 = std::clamp(d.box.y1, 0.f, h) + inside.y, d.box.y2 = std::clamp(d.box.y2, 0.f, h) + inside.y;
+  }
+  return detections;
+}
+
+// What follows the detector on each frame: the tracker and the track events.
+struct FrameFollowers {
+  std::optional<IouTracker> tracker;
+  std::optional<TrackEventWriter> events;
+  double fps = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  int64_t frames = 0;
+};
+
 // One frame: detect, draw and write it, print what was found; its stage times.
-StageTimes process_frame(Frame& frame, Detector& detector, IouTracker* tracker, VideoOutput* output,
+StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& followers, VideoOutput* output,
                          const OverlayOptions& overlay, const DetectRunOptions& options) {
-  std::vector<Detection> detections = detector.detect_bgr(frame.bgr);
-  if (tracker) detections = tracker->update(detections);
+  std::vector<Detection> detections = detect_in_region(detector, frame.bgr, options.roi);
+  if (followers.tracker) detections = followers.tracker->update(detections);
+  if (followers.events)  // video time when the source has a rate, else time since the start
+    followers.events->observe(detections, frame.bgr, followers.frames,
+                              followers.fps > 0 ? frame.index / followers.fps : ms_since(followers.start) / 1000.0);
+  ++followers.frames;
   StageTimes t;
   t.pre = detector.last_timings().preprocess_ms;
   t.network = detector.last_timings().network_ms;
   t.post = detector.last_timings().postprocess_ms;
   if (output) {
     const auto visualize_start = std::chrono::steady_clock::now();
+    if (!options.roi.empty()) cv::rectangle(frame.bgr, parse_roi(options.roi), cv::Scalar(255, 255, 255), 1);
     draw_detections(frame.bgr, detections, detector.info().class_names, overlay);
     output->write(frame.bgr, frame.name);
     t.visualize = ms_since(visualize_start);
@@ -160,8 +203,10 @@ struct LoopTotals {
 // handlers are restored and the output finalised on every way out.
 LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* output, const OverlayOptions& overlay,
                       const DetectRunOptions& options) {
-  std::optional<IouTracker> tracker;
-  if (options.tracking) tracker.emplace(options.tracker);
+  FrameFollowers followers;
+  followers.fps = source.fps();
+  if (options.tracking) followers.tracker.emplace(options.tracker);
+  if (!options.events.empty()) followers.events.emplace(options.events, detector.info());
   g_interrupted = false;
   auto previous_int = std::signal(SIGINT, on_interrupt);
   auto previous_term = std::signal(SIGTERM, on_interrupt);
@@ -174,15 +219,20 @@ LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* outp
   Frame frame;
   try {
     while (!g_interrupted && (options.max_frames <= 0 || totals.frames < options.max_frames) && source.read(frame)) {
-      const StageTimes t = process_frame(frame, detector, tracker ? &*tracker : nullptr, output, overlay, options);
+      const StageTimes t = process_frame(frame, detector, followers, output, overlay, options);
       totals.sum.pre += t.pre, totals.sum.network += t.network, totals.sum.post += t.post;
       totals.sum.visualize += t.visualize;
       ++totals.frames;
       if (output && !output->is_open()) break;
     }
   } catch (...) {
+    if (followers.events) followers.events->finish();  // the events so far are kept
     restore();
     throw;
+  }
+  if (followers.events) {
+    followers.events->finish();
+    log_info("Wrote " + std::to_string(followers.events->events()) + " track events to " + options.events);
   }
   restore();
   return totals;
@@ -228,6 +278,8 @@ int finish_run(const DetectRunOptions& options, const LoopTotals& totals, double
 int run_detect(const DetectRunOptions& options) {
   check_detect_numbers(options);
   if (options.tracking) IouTracker{options.tracker};  // its flags checked before the model loads
+  if (!options.events.empty() && !options.tracking) throw Error("--events " + options.events + ": needs --tracking");
+  if (!options.roi.empty()) parse_roi(options.roi);
   const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
   PostprocessOptions post;
   post.probability_threshold = options.threshold;

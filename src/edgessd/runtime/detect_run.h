@@ -24,6 +24,8 @@ struct DetectRunOptions {
   OnnxBlobNames blobs;                      // --input-blob, --output-cvg, --output-bbox
   bool tracking = false;                    // detectNet's --tracking (IOU tracker)
   TrackerOptions tracker;
+  std::string events;  // --events FILE.jsonl: one line per track when it ends (needs --tracking)
+  std::string roi;     // --roi x,y,w,h: detect in this region of the frame, at full resolution
   CaptureOptions capture;
   OutputOptions output_options;
   EngineOptions engine;

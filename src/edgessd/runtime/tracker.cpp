@@ -45,6 +45,7 @@ std::vector<Detection> IouTracker::update(const std::vector<Detection>& detectio
     next.track_id = track.track_id >= 0 ? track.track_id : (next.track_frames >= options_.min_frames ? next_id_++ : -1);
     next.track_status = next.track_id >= 0 ? 1 : 0;
     next.track_lost = 0;
+    next.track_first_frame = track.track_first_frame;
     track = next;
   }
   for (size_t n = 0; n < detections.size(); ++n) {
@@ -54,11 +55,13 @@ std::vector<Detection> IouTracker::update(const std::vector<Detection>& detectio
     fresh.track_id = options_.min_frames == 0 ? next_id_++ : -1;  // --tracker-min-frames 0: every detection counts
     fresh.track_status = fresh.track_id >= 0 ? 1 : 0;
     fresh.track_lost = 0;
+    fresh.track_first_frame = frame_;
     tracks_.push_back(fresh);
   }
   std::vector<Detection> confirmed;
   for (const Detection& track : tracks_)
     if (track.track_id >= 0) confirmed.push_back(track);
+  ++frame_;
   tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(), [](const Detection& t) { return t.track_status < 0; }),
                 tracks_.end());
   return confirmed;

@@ -29,6 +29,7 @@ class IouTracker {
   TrackerOptions options_;
   std::vector<Detection> tracks_;
   int next_id_ = 0;
+  int64_t frame_ = 0;  // updates so far
 };
 
 }  // namespace edgessd

@@ -1,0 +1,103 @@
+#include "edgessd/runtime/track_events.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+
+namespace edgessd {
+
+namespace {
+
+// The box with a tenth of its size around it, inside the frame.
+cv::Mat crop_of(const cv::Mat& bgr, const CornerBox& b) {
+  const float pad_x = 0.1f * (b.x2 - b.x1), pad_y = 0.1f * (b.y2 - b.y1);
+  const cv::Rect want(cv::Point(static_cast<int>(b.x1 - pad_x), static_cast<int>(b.y1 - pad_y)),
+                      cv::Point(static_cast<int>(b.x2 + pad_x + 1), static_cast<int>(b.y2 + pad_y + 1)));
+  const cv::Rect inside = want & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  return inside.area() > 0 ? bgr(inside).clone() : cv::Mat();
+}
+
+}  // namespace
+
+TrackEventWriter::TrackEventWriter(std::string path, const ModelInfo& info) : path_(std::move(path)), info_(info) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path_, ec)) throw Error("--events " + path_ + ": is a folder; give a file such as events.jsonl");
+  const fs::path parent = fs::path(path_).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw Error("--events " + path_ + ": its folder " + parent.string() + " does not exist");
+  write_file_atomic(path_, "");
+}
+
+std::string TrackEventWriter::crop_path(int id) const {
+  std::string stem = path_;
+  if (stem.size() > 6 && stem.compare(stem.size() - 6, 6, ".jsonl") == 0) stem.resize(stem.size() - 6);
+  return stem + "-track-" + std::to_string(id) + ".jpg";
+}
+
+void TrackEventWriter::observe(const std::vector<Detection>& tracked, const cv::Mat& bgr, int64_t frame,
+                               double seconds) {
+  seconds_of_frame_[frame] = seconds;
+  while (seconds_of_frame_.size() > 100000) seconds_of_frame_.erase(seconds_of_frame_.begin());
+  for (const Detection& d : tracked) {
+    if (d.track_id < 0) continue;
+    auto [it, fresh] = open_.try_emplace(d.track_id);
+    Track& t = it->second;
+    if (fresh) {
+      t.first_frame = d.track_first_frame >= 0 ? d.track_first_frame : frame;
+      const auto known = seconds_of_frame_.lower_bound(t.first_frame);
+      t.first_seconds = known != seconds_of_frame_.end() ? known->second : seconds;
+      t.frames_detected = d.track_frames;  // its matches before it was confirmed
+    }
+    if (d.track_lost == 0) {  // seen in this frame, not coasting
+      t.last_frame = frame, t.last_seconds = seconds;
+      ++t.frames_detected;
+      if (t.best_crop.empty() || d.probability > t.best.probability) {
+        t.best = d, t.best_frame = frame;
+        t.best_crop = crop_of(bgr, d.box);
+      }
+    }
+    if (d.track_status < 0) {
+      close_track(d.track_id, t);
+      open_.erase(it);
+    }
+  }
+}
+
+void TrackEventWriter::finish() {
+  for (const auto& [id, track] : open_) close_track(id, track);
+  open_.clear();
+}
+
+void TrackEventWriter::close_track(int id, const Track& t) {
+  std::string crop;
+  std::vector<uchar> jpeg;
+  if (!t.best_crop.empty() && cv::imencode(".jpg", t.best_crop, jpeg)) {
+    crop = crop_path(id);
+    write_file_atomic(crop, std::string(jpeg.begin(), jpeg.end()));
+  }
+  const int64_t label = t.best.label;
+  nlohmann::json line = {
+      {"track_id", id},
+      {"class_id", label},
+      {"class", label >= 0 && label < info_.num_classes() ? info_.class_names[label] : std::to_string(label)},
+      {"first_frame", t.first_frame},
+      {"last_frame", t.last_frame},
+      {"first_time_s", t.first_seconds},
+      {"last_time_s", t.last_seconds},
+      {"frames_detected", t.frames_detected},
+      {"best_frame", t.best_frame},
+      {"best_confidence", t.best.probability},
+      {"best_box", {{"left", t.best.box.x1}, {"top", t.best.box.y1}, {"right", t.best.box.x2}, {"bottom", t.best.box.y2}}},
+      {"crop", crop.empty() ? nlohmann::json() : nlohmann::json(std::filesystem::path(crop).filename().string())}};
+  lines_.push_back(line.dump());
+  std::string text;
+  for (const auto& l : lines_) text += l + "\n";
+  write_file_atomic(path_, text);
+}
+
+}  // namespace edgessd

@@ -1,0 +1,48 @@
+#pragma once
+// One event per tracked object (detect --tracking --events FILE): when its track is
+// dropped, or the input ends, a JSON line with its first and last frame and time, how
+// many frames detected it, and its best detection, whose crop is saved as a JPEG beside
+// the file. The file is rewritten atomically at each event, so a reader never sees half
+// a line and an interrupted run keeps every event so far.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "edgessd/common/detection.h"
+#include "edgessd/common/model_info.h"
+
+namespace edgessd {
+
+class TrackEventWriter {
+ public:
+  // `path`: the .jsonl to write (its folder must exist; a folder or a path equal to an
+  // input is refused by the caller). Crops go to <path without .jsonl>-track-<id>.jpg.
+  TrackEventWriter(std::string path, const ModelInfo& info);
+  // One frame's tracker output (confirmed tracks, dropped ones with status -1) on `bgr`,
+  // at `seconds` into the input; `frame` counts the tracker's updates from 0.
+  void observe(const std::vector<Detection>& tracked, const cv::Mat& bgr, int64_t frame, double seconds);
+  // The tracks still open at the end of the input become events too.
+  void finish();
+  size_t events() const { return lines_.size(); }
+
+ private:
+  struct Track {
+    Detection best;
+    int64_t first_frame = 0, last_frame = 0, best_frame = 0;
+    double first_seconds = 0, last_seconds = 0;
+    int frames_detected = 0;
+    cv::Mat best_crop;
+  };
+  void close_track(int id, const Track& track);
+  std::string crop_path(int id) const;
+
+  std::string path_;
+  const ModelInfo& info_;
+  std::map<int, Track> open_;
+  std::map<int64_t, double> seconds_of_frame_;  // recent frames only: a track's first one
+  std::vector<std::string> lines_;
+};
+
+}  // namespace edgessd
