@@ -1,6 +1,7 @@
 #include "edgessd/train/distributed.h"
 
 #include <c10/util/Exception.h>
+#include <torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef EDGESSD_HAVE_GLOO  // CMake defines it where gloo's headers are (Debian: libgloo-dev)
@@ -21,6 +22,14 @@
 namespace edgessd {
 
 namespace {
+
+// LibTorch 2 made Gloo and NCCL c10d Backends under a ProcessGroup; 1.13 (Debian's) has
+// them as ProcessGroups. Both have the same collectives.
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
 
 int env_int(const char* name, int fallback, int min, int max) {
   const char* text = std::getenv(name);
@@ -85,7 +94,7 @@ struct ProcessGroup::Impl {
   std::string backend;
   std::chrono::milliseconds timeout;
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<Collectives> group;
   std::atomic<bool> stop{false};
   std::thread heartbeat;
 
