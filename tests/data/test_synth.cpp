@@ -2,6 +2,7 @@
 
 #include "edgessd/common/files.h"
 #include "edgessd/data/dataset.h"
+#include "edgessd/common/csv.h"
 #include "edgessd/data/synth.h"
 #include "support/test_support.h"
 
@@ -63,4 +64,27 @@ TEST(Synth, DeterministicForASeedWhateverTheThreads) {
   const std::string name = std::filesystem::path(images[0]).filename().string();
   EXPECT_TRUE(read_file(images[0]) == read_file(dir.file("b/train/" + name))) << name << " differs";
   EXPECT_NE(read_file(dir.file("a/sub-train-annotations-bbox.csv")), read_file(dir.file("c/sub-train-annotations-bbox.csv")));
+}
+
+// Each plate's registration is in the CSV's PlateText column, as the OpenALPR-derived sets
+// carry it: 5-8 characters of the drawn alphabet, separators left out.
+TEST(Synth, EveryPlateHasItsTextInPlateText) {
+  TempDir dir;
+  SynthOptions o;
+  o.out = dir.file("s");
+  o.count = 10;
+  o.threads = 1;
+  write_synthetic_plates(o);
+  const std::string path = dir.file("s/sub-train-annotations-bbox.csv");
+  CsvTable table(read_file(path), path);
+  ASSERT_TRUE(table.has_column("PlateText"));
+  const size_t column = table.column("PlateText");
+  int rows = 0;
+  for (size_t r = 0; r < table.rows(); ++r, ++rows) {
+    const std::string text = table.row(r)[column];
+    EXPECT_GE(text.size(), 5u) << text;
+    EXPECT_LE(text.size(), 8u) << text;
+    EXPECT_EQ(text.find_first_not_of("ABCDEFGHJKLMNPRSTUVWXYZ0123456789"), std::string::npos) << text;
+  }
+  EXPECT_GT(rows, 0);
 }

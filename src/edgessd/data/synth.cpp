@@ -24,7 +24,8 @@ const char* const kClassName = "Vehicle registration plate";
 const char* const kLabel = "/m/01jfm_";
 
 struct PlateBox {
-  CornerBox box;  // pixels
+  CornerBox box;     // pixels
+  std::string text;  // PlateText: what the plate reads
 };
 
 double uniform(Random& r, double lo, double hi) { return r.uniform(lo, hi); }
@@ -115,8 +116,9 @@ cv::Mat photo_background(Random& r, const std::string& path, cv::Size size) {
 }
 
 // A plate drawn flat at a fixed resolution: background, border, registration text and
-// sometimes a smaller line of text above it.
-cv::Mat draw_plate(Random& r, double aspect) {
+// sometimes a smaller line of text above it. `registration` gets the plate's characters
+// as the OpenALPR-derived sets write PlateText: no space or dash.
+cv::Mat draw_plate(Random& r, double aspect, std::string& registration) {
   const int height = 120, width = static_cast<int>(height * aspect);
   static const cv::Scalar backgrounds[] = {{255, 255, 255}, {40, 220, 250}, {235, 235, 235}, {250, 220, 180},
                                            {200, 255, 255}, {60, 60, 60}};
@@ -137,6 +139,9 @@ cv::Mat draw_plate(Random& r, double aspect) {
     if (i == 3 && uniform_int(r, 0, 1)) text += uniform_int(r, 0, 1) ? ' ' : '-';
     text += alphabet[uniform_int(r, 0, static_cast<int>(sizeof alphabet) - 2)];
   }
+  registration.clear();
+  for (char c : text)
+    if (c != ' ' && c != '-') registration += c;
   static const int fonts[] = {cv::FONT_HERSHEY_SIMPLEX, cv::FONT_HERSHEY_DUPLEX, cv::FONT_HERSHEY_COMPLEX,
                               cv::FONT_HERSHEY_TRIPLEX, cv::FONT_HERSHEY_PLAIN};
   int font = fonts[uniform_int(r, 0, 4)];
@@ -183,7 +188,8 @@ std::vector<PlateBox> place_plates(Random& r, cv::Mat& image) {
     const CornerBox box{bounds.x, bounds.y, bounds.x + bounds.width, bounds.y + bounds.height};
     if (std::any_of(placed.begin(), placed.end(), [&](const PlateBox& p) { return iou(p.box, box) > 0; })) continue;
 
-    const cv::Mat plate = draw_plate(r, aspect);
+    std::string registration;
+    const cv::Mat plate = draw_plate(r, aspect, registration);
     const std::vector<cv::Point2f> source = {{0, 0}, {float(plate.cols), 0}, {float(plate.cols), float(plate.rows)},
                                              {0, float(plate.rows)}};
     const cv::Mat transform = cv::getPerspectiveTransform(source, quad);
@@ -195,7 +201,8 @@ std::vector<PlateBox> place_plates(Random& r, cv::Mat& image) {
     // The box is where the plate's pixels actually landed.
     const cv::Rect drawn = cv::boundingRect(mask > 127);
     if (drawn.width < 4 || drawn.height < 4) continue;
-    placed.push_back({{float(drawn.x), float(drawn.y), float(drawn.x + drawn.width), float(drawn.y + drawn.height)}});
+    placed.push_back({{float(drawn.x), float(drawn.y), float(drawn.x + drawn.width), float(drawn.y + drawn.height)},
+                      registration});
   }
   return placed;
 }
@@ -289,7 +296,9 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   bool complete = true;
   for (const char* s : splits) complete &= fs::exists(join_path(options.out, std::string("sub-") + s + "-annotations-bbox.csv"), ec);
   const std::string stamp = join_path(options.out, "synth.json");
-  const std::string wanted = "{\"count\": " + std::to_string(options.count) + ", \"seed\": " + std::to_string(options.seed) + "}\n";
+  // "plate_text": sets made before the PlateText column are drawn again, not reused.
+  const std::string wanted = "{\"count\": " + std::to_string(options.count) + ", \"seed\": " +
+                             std::to_string(options.seed) + ", \"plate_text\": true}\n";
   if (complete && fs::exists(stamp, ec) && read_file(stamp) == wanted) {
     report.reused = true;
     for (int i = 0; i < options.count; ++i) {
@@ -331,16 +340,16 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   for (const char* s : splits) {
     std::string csv =
         "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside,"
-        "id,ClassName\n";
+        "id,ClassName,PlateText\n";
     for (int i = 0; i < options.count; ++i) {
       if (std::string(split_of(i)) != s) continue;
       (std::string(s) == "train" ? report.train_images : std::string(s) == "validation" ? report.validation_images
                                                                                         : report.test_images)++;
       for (const PlateBox& b : boxes[i]) {
         char row[256];
-        std::snprintf(row, sizeof row, "%s,edgessd-synth,%s,1,%.6f,%.6f,%.6f,%.6f,0,0,0,0,0,%s,%s\n",
+        std::snprintf(row, sizeof row, "%s,edgessd-synth,%s,1,%.6f,%.6f,%.6f,%.6f,0,0,0,0,0,%s,%s,%s\n",
                       image_id(options.seed, i).c_str(), kLabel, b.box.x1 / sizes[i].width, b.box.x2 / sizes[i].width,
-                      b.box.y1 / sizes[i].height, b.box.y2 / sizes[i].height, kLabel, kClassName);
+                      b.box.y1 / sizes[i].height, b.box.y2 / sizes[i].height, kLabel, kClassName, b.text.c_str());
         csv += row;
         ++report.boxes;
       }
