@@ -321,7 +321,14 @@ TEST(HostileGallery, Train) {
                         {"train --data " + plates_dir() + " --milestones 10,x " + rest, "--milestones"},
                         {"train --data " + plates_dir() + " --debug-steps -1 " + rest, "--debug-steps"},
                         {"train --data " + plates_dir() + " --base-net-lr nan " + rest, "--base-net-lr"},
-                        {"train --data " + plates_dir() + " --extra-layers-lr -1 " + rest, "--extra-layers-lr"}};
+                        {"train --data " + plates_dir() + " --extra-layers-lr -1 " + rest, "--extra-layers-lr"},
+                        {"train --data " + plates_dir() + " --nproc-per-node 0 " + rest, "--nproc-per-node"},
+                        {"train --data " + plates_dir() + " --nproc-per-node 1 --nnodes 2 --node-rank 2 " + rest,
+                         "--node-rank"},
+                        {"train --data " + plates_dir() + " --nproc-per-node 1 --master-port 70000 " + rest,
+                         "--master-port"},
+                        {"train --data " + plates_dir() + " --dist-timeout 0 " + rest, "--dist-timeout"},
+                        {"train --data " + plates_dir() + " --dist-backend mpi " + rest, "--dist-backend"}};
   EDGESSD_REQUIRE_FILE(plates_dir());
   run_probes(cli(), probes);
 }
@@ -351,7 +358,16 @@ std::vector<Probe> detect_probes(const std::string& command) {
              {command + " " + model + " --headless --input-blob nope " + image + " {out}/a.jpg", "--input-blob"},
              {command + " " + model + " --headless --max-frames -1 " + image + " {out}/a.jpg", "--max-frames"},
              {command + " " + model + " --headless --bitrate 0 " + image + " {out}/a.mp4", "--bitrate"},
-             {command + " " + model + " --headless rtsp://127.0.0.1:1/x {out}/a.jpg", "rtsp://127.0.0.1:1/x"}};
+             {command + " " + model + " --headless rtsp://127.0.0.1:1/x {out}/a.jpg", "rtsp://127.0.0.1:1/x"},
+             {command + " " + model + " --headless --roi 1,2,x,4 " + image + " {out}/a.jpg", "--roi 1,2,x,4"},
+             {command + " " + model + " --headless --roi 9000,9000,5,5 " + image + " {out}/a.jpg", "--roi"},
+             {command + " " + model + " --headless --tracking --tracker-overlap nan " + image + " {out}/a.jpg",
+              "--tracker-overlap"},
+             {command + " " + model + " --headless --tracking --tracker-min-frames -2 " + image + " {out}/a.jpg",
+              "--tracker-min-frames"},
+             {command + " " + model + " --headless --events {out}/e.jsonl " + image + " {out}/a.jpg", "--tracking"},
+             {command + " " + model + " --headless --tracking --events {g}/page.txt/e.jsonl " + image + " {out}/a.jpg",
+              "{g}/page.txt"}};
 }
 
 TEST(HostileGallery, Detect) {
