@@ -118,6 +118,13 @@ TEST(OpenImagesDataset, PlatesUsSplits) {
   EXPECT_EQ(train.images.size(), 130u);
   EXPECT_EQ(read_open_images(plates_dir(), "validation").images.size(), 20u);
   EXPECT_EQ(read_open_images(plates_dir(), "test").images.size(), 30u);
+  // plates-us carries each plate's text: one PlateText per box.
+  size_t texts = 0;
+  for (const auto& image : train.images) {
+    ASSERT_EQ(image.texts.size(), image.boxes.size()) << image.image_id;
+    for (const auto& t : image.texts) texts += !t.empty();
+  }
+  EXPECT_GT(texts, 100u);
 }
 
 TEST(VocDataset, ReadsAnnotationsDifficultAndLabels) {

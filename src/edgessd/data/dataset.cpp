@@ -131,6 +131,8 @@ DetectionDataset read_open_images(const std::string& root, const std::string& sp
                c_x2 = table.column("XMax"), c_y1 = table.column("YMin"), c_y2 = table.column("YMax");
   const bool has_group = table.has_column("IsGroupOf");
   const size_t c_group = has_group ? table.column("IsGroupOf") : 0;
+  const bool has_text = table.has_column("PlateText");
+  const size_t c_text = has_text ? table.column("PlateText") : 0;
 
   DetectionDataset dataset;
   dataset.description = root + " (open_images, " + split + ")";
@@ -168,6 +170,7 @@ DetectionDataset read_open_images(const std::string& root, const std::string& sp
     image.boxes.push_back(box);
     image.labels.push_back(cls->second);
     image.difficult.push_back(has_group && row[c_group] == "1");
+    if (has_text) image.texts.push_back(row[c_text]);
   }
   bad_boxes.log(csv_path);
   unknown.log(csv_path);

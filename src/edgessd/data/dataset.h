@@ -14,6 +14,7 @@ struct AnnotatedImage {
   std::vector<CornerBox> boxes;
   std::vector<int64_t> labels;     // 1.. (0 is BACKGROUND)
   std::vector<uint8_t> difficult;  // VOC `difficult`, Open Images `IsGroupOf`: ignored by eval
+  std::vector<std::string> texts;  // each box's PlateText where the CSV has that column, else empty
 };
 
 struct DetectionDataset {
