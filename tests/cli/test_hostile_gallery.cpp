@@ -328,6 +328,7 @@ TEST(HostileGallery, Train) {
                         {"train --data " + plates_dir() + " --nproc-per-node 1 --master-port 70000 " + rest,
                          "--master-port"},
                         {"train --data " + plates_dir() + " --dist-timeout 0 " + rest, "--dist-timeout"},
+                        {"train --data " + plates_dir() + " --master-port 29555 " + rest, "--master-port"},
                         {"train --data " + plates_dir() + " --dist-backend mpi " + rest, "--dist-backend"}};
   EDGESSD_REQUIRE_FILE(plates_dir());
   run_probes(cli(), probes);

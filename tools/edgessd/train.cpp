@@ -105,6 +105,11 @@ void add_train_command(CLI::App& app) {
     o->base_net_lr = *base_net_lr;
     if (extra->count()) o->extra_layers_lr = *extra_layers_lr;
     o->use_cuda = *use_cuda == "true" || *use_cuda == "True" || *use_cuda == "1";
+    if (!cmd->count("--nproc-per-node") && !edgessd::launched_as_rank())
+      for (const char* flag : {"--nnodes", "--node-rank", "--master-addr", "--master-port"})
+        if (cmd->count(flag))
+          throw edgessd::Error(std::string(flag) + ": a launcher flag; give --nproc-per-node too (or set torchrun's "
+                               "variables and leave the launcher flags out)");
     if (cmd->count("--nproc-per-node") && !edgessd::launched_as_rank()) {
       edgessd::launch_ranks(*launch);
       return;

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <filesystem>
 #include <optional>
-#include <optional>
 #include <sstream>
 
 #include "edgessd/common/error.h"
