@@ -267,7 +267,8 @@ TEST_F(TrainCli, ResolutionPriorsAndStride8HeadReachTheModelAndItsExport) {
   make_slice(data, {{"train", 16}, {"validation", 2}});
   const std::string dir = dir_->file("s8");
   const std::string args = "train --data " + data + " --pretrained-ssd " + dir_->file("base.pth") +
-                           " --net mb1-ssd-relu6-s8 --batch-size 8 --workers 1 --threads 1 --model-dir " + dir;
+                           " --net mb1-ssd-relu6-s8 --batch-size 8 --workers 1 --threads 1 --precision fp32 --lr 0.001"
+                           " --model-dir " + dir;  // fp32 and a small rate: a 16-image bf16 run once diverged
   CommandResult r = edgessd_cli(args + " --epochs 1 --resolution 256x192 --priors auto");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("mb1-ssd-relu6-s8 at 256x192"), std::string::npos) << r.output;
@@ -369,7 +370,9 @@ TEST_F(TrainCli, LostRankStopsTheOthersAndOneRankResumes) {
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex("rank 0 exit (\\d+) after (\\d+) ms"))) << r.output;
   EXPECT_NE(m[1], "0");
   EXPECT_LT(std::stoi(m[2]), 20000) << r.output;
-  EXPECT_NE(r.output.find("edgessd: error: rank 0: lost rank 1 during an all-reduce"), std::string::npos) << r.output;
+  // The step's first collective: the buffers' broadcast (no --sync-bn) or an all-reduce.
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("edgessd: error: rank 0: lost rank 1 during (an all-reduce|a broadcast)")))
+      << r.output;
   const std::string last = checkpoint_of_epoch(t.file("m"), 0);
   ASSERT_FALSE(last.empty());
   EXPECT_TRUE(checkpoint_of_epoch(t.file("m"), 1).empty());
