@@ -1,4 +1,5 @@
 #include "edgessd/download/open_images_csv.h"
+#include "edgessd/common/edit_distance.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -55,21 +56,6 @@ std::vector<std::string> words(const std::string& text) {
     }
   }
   return out;
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // Reads a file in large blocks and hands out complete CSV records (quoted line ends kept

@@ -7,14 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "edgessd/common/edit_distance.h"
+
 namespace edgessd {
 
 // scores: T columns x (1 + charset.size()) classes, row-major; class 0 is CTC's blank.
 // The best class per column, repeats collapsed, blanks dropped.
 std::string ctc_greedy_decode(const float* scores, size_t columns, const std::string& charset);
-
-// Levenshtein distance (insertions, deletions, substitutions all cost 1).
-size_t edit_distance(const std::string& a, const std::string& b);
 
 // O -> 0 and I -> 1, for the "folded" scores.
 std::string fold_look_alikes(const std::string& text);
