@@ -139,9 +139,10 @@ cv::Rect parse_roi(const std::string& text) {
 }
 
 // The detector on the region of interest (the whole frame without --roi), boxes in frame pixels.
-std::vector<Detection> detect_in_region(Detector& detector, const cv::Mat& bgr, const std::string& roi_text) {
-  if (roi_text.empty()) return detector.detect_bgr(bgr);
-  const cv::Rect roi = parse_roi(roi_text), inside = roi & cv::Rect(0, 0, bgr.cols, bgr.rows);
+std::vector<Detection> detect_in_region(Detector& detector, const cv::Mat& bgr, const std::optional<cv::Rect>& roi,
+                                        const std::string& roi_text) {
+  if (!roi) return detector.detect_bgr(bgr);
+  const cv::Rect inside = *roi & cv::Rect(0, 0, bgr.cols, bgr.rows);
   if (inside.area() == 0)
     throw Error("--roi " + roi_text + ": outside the " + std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) +
                 " frame");
@@ -155,8 +156,10 @@ std::vector<Detection> detect_in_region(Detector& detector, const cv::Mat& bgr, 
   return detections;
 }
 
-// What follows the detector on each frame: the tracker and the track events.
+// What each frame uses besides the detector: the region (--roi, parsed once), the tracker
+// and the track events.
 struct FrameFollowers {
+  std::optional<cv::Rect> roi;
   std::optional<IouTracker> tracker;
   std::optional<TrackEventWriter> events;
   double fps = 0;
@@ -167,7 +170,7 @@ struct FrameFollowers {
 // One frame: detect, draw and write it, print what was found; its stage times.
 StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& followers, VideoOutput* output,
                          const OverlayOptions& overlay, const DetectRunOptions& options) {
-  std::vector<Detection> detections = detect_in_region(detector, frame.bgr, options.roi);
+  std::vector<Detection> detections = detect_in_region(detector, frame.bgr, followers.roi, options.roi);
   if (followers.tracker) detections = followers.tracker->update(detections);
   if (followers.events)  // video time when the source has a rate, else time since the start
     followers.events->observe(detections, frame.bgr, followers.frames,
@@ -179,7 +182,7 @@ StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& follo
   t.post = detector.last_timings().postprocess_ms;
   if (output) {
     const auto visualize_start = std::chrono::steady_clock::now();
-    if (!options.roi.empty()) cv::rectangle(frame.bgr, parse_roi(options.roi), cv::Scalar(255, 255, 255), 1);
+    if (followers.roi) cv::rectangle(frame.bgr, *followers.roi, cv::Scalar(255, 255, 255), 1);
     draw_detections(frame.bgr, detections, detector.info().class_names, overlay);
     output->write(frame.bgr, frame.name);
     t.visualize = ms_since(visualize_start);
@@ -204,6 +207,7 @@ struct LoopTotals {
 LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* output, const OverlayOptions& overlay,
                       const DetectRunOptions& options) {
   FrameFollowers followers;
+  if (!options.roi.empty()) followers.roi = parse_roi(options.roi);
   followers.fps = source.fps();
   if (options.tracking) followers.tracker.emplace(options.tracker);
   if (!options.events.empty()) followers.events.emplace(options.events, detector.info());
