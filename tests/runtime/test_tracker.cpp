@@ -120,3 +120,29 @@ TEST(TrackEvents, OneLinePerTrackWithItsFirstFrameAndBestCrop) {
   EXPECT_THROW(TrackEventWriter(dir.path(), info), Error);
   EXPECT_THROW(TrackEventWriter(dir.file("missing/events.jsonl"), info), Error);
 }
+
+// With a plate reader, each frame's read votes for the track's text with its confidence:
+// one confident read outweighs two unsure ones, and the event lists every text's votes.
+TEST(TrackEvents, TheTrackTextIsTheConfidenceWeightedVote) {
+  EXPECT_EQ(voted_text({}), "");
+  EXPECT_EQ(voted_text({{"ABC123", 0.9}, {"A8C123", 0.5 + 0.45}}), "A8C123");
+  EXPECT_EQ(voted_text({{"ABC123", 1.0}, {"A8C123", 1.0}}), "A8C123") << "a tie: the first in text order";
+  edgessd::testing::TempDir dir;
+  ModelInfo info;
+  info.class_names = {"BACKGROUND", "plate"};
+  TrackEventWriter events(dir.file("events.jsonl"), info);
+  cv::Mat frame(120, 320, CV_8UC3, cv::Scalar(40, 40, 40));
+  const std::vector<std::pair<std::string, float>> reads = {{"8ABC123", 0.4f}, {"BABC123", 0.95f}, {"8ABC123", 0.4f}, {"", 0}};
+  for (size_t f = 0; f < reads.size(); ++f) {
+    Detection d = box(20, 30);  // one confirmed track, seen in every frame
+    d.track_id = 0, d.track_status = 1, d.track_frames = static_cast<int>(f) + 1;
+    d.text = reads[f].first, d.text_confidence = reads[f].second;
+    events.observe({d}, frame, static_cast<int64_t>(f), f / 10.0);
+  }
+  events.finish();
+  const nlohmann::json line = nlohmann::json::parse(read_file(dir.file("events.jsonl")));
+  EXPECT_EQ(line["text"], "BABC123");
+  EXPECT_EQ(line["text_reads"], 3) << "an empty read does not vote";
+  EXPECT_NEAR(line["text_votes"]["8ABC123"].get<double>(), 0.8, 1e-6);
+  EXPECT_NEAR(line["text_votes"]["BABC123"].get<double>(), 0.95, 1e-6);
+}

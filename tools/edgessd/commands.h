@@ -19,6 +19,10 @@ void add_quantize_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_priors_command(CLI::App& app);
 void add_download_command(CLI::App& app, int& exit_code);
+// The plate reader: train-reader, eval-reader, export-reader.
+void add_train_reader_command(CLI::App& app);
+void add_eval_reader_command(CLI::App& app);
+void add_export_reader_command(CLI::App& app);
 // detect sets `exit_code` (frames lost is not an error thrown, but still not 0).
 void add_detect_command(CLI::App& app, int& exit_code);
 // The same flags on any App: edgessd-detect, the LibTorch-free deploy program, is just these.

@@ -73,6 +73,11 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--events", a->events,
                  "With --tracking: one JSON line per tracked object when its track ends, its best crop beside it");
   cmd.add_option("--roi", a->roi, "Detect only in this region x,y,w,h of the frame, at its full resolution");
+  cmd.add_option("--reader", a->reader,
+                 "Plate reader ONNX (edgessd export-reader): read each detection; with --events, one voted text per track");
+  cmd.add_option("--plate-pattern", a->plate_pattern,
+                 "With --reader: plate formats the text must fit, 'A' letter, '9' digit, '?' any, '|' between formats "
+                 "(e.g. AAA9999|9AAA999)");
   cmd.callback([a, network, camera, &exit_code] {
     if (!network->empty() && !a->model.empty())
       throw edgessd::Error("--network " + *network + ": --model was given too; give one");

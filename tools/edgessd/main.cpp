@@ -9,6 +9,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "edgessd " EDGESSD_VERSION);
   add_training_commands(app);
   add_export_command(app);
+  add_train_reader_command(app);
+  add_eval_reader_command(app);
+  add_export_reader_command(app);
   int exit_code = 0;
   add_detect_command(app, exit_code);
   add_download_command(app, exit_code);

@@ -19,6 +19,9 @@ struct Detection {
   int track_frames = 0;
   int track_lost = 0;
   int64_t track_first_frame = -1;  // the tracker's frame number of the track's first detection
+  // Filled by a plate reader (detect --reader): what this frame's crop reads, and how sure.
+  std::string text;
+  float text_confidence = 0;
 };
 
 // A candidate box with its score, normalised coordinates.

@@ -15,6 +15,16 @@ namespace edgessd {
 // The best class per column, repeats collapsed, blanks dropped.
 std::string ctc_greedy_decode(const float* scores, size_t columns, const std::string& charset);
 
+// A plate's text and how sure the reader is: the lowest, over the characters read, of
+// the highest probability in that character's run of columns (a read is as good as its
+// weakest character); 0 for an empty read.
+struct PlateReading {
+  std::string text;
+  float confidence = 0;
+};
+// ctc_greedy_decode on probabilities (softmaxed over each column), with the confidence.
+PlateReading ctc_greedy_read(const float* probs, size_t columns, const std::string& charset);
+
 // O -> 0 and I -> 1, for the "folded" scores.
 std::string fold_look_alikes(const std::string& text);
 

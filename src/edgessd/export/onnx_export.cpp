@@ -13,75 +13,13 @@
 #include "edgessd/common/version.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/priors.h"
+#include "edgessd/export/onnx_graph.h"
 
 namespace edgessd {
 
 namespace {
 
 constexpr float kBatchNormEps = 1e-5f;  // nn.BatchNorm2d's default, what pytorch-ssd trains with
-
-// Appends nodes and constants to one GraphProto, naming values as it goes.
-class GraphBuilder {
- public:
-  explicit GraphBuilder(onnx::GraphProto* graph) : graph_(graph) {}
-
-  std::string constant(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& values) {
-    onnx::TensorProto* t = graph_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(values.data(), values.size() * sizeof(float));
-    return name;
-  }
-
-  std::string constant_int64(const std::string& name, const std::vector<int64_t>& values) {
-    onnx::TensorProto* t = graph_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(values.size()));
-    t->set_raw_data(values.data(), values.size() * sizeof(int64_t));
-    return name;
-  }
-
-  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output,
-                        const std::string& name) {
-    onnx::NodeProto* n = graph_->add_node();
-    n->set_op_type(op);
-    n->set_name(name);
-    for (const auto& in : inputs) n->add_input(in);
-    n->add_output(output);
-    return n;
-  }
-
-  static void ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& values) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t v : values) a->add_ints(v);
-  }
-  static void int_attr(onnx::NodeProto* n, const std::string& name, int64_t value) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(value);
-  }
-  static void float_attr(onnx::NodeProto* n, const std::string& name, float value) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(value);
-  }
-
- private:
-  onnx::GraphProto* graph_;
-};
-
-void set_float_shape(onnx::ValueInfoProto* value, const std::string& name, const std::vector<int64_t>& dims) {
-  value->set_name(name);
-  auto* tensor = value->mutable_type()->mutable_tensor_type();
-  tensor->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) tensor->mutable_shape()->add_dim()->set_dim_value(d);
-}
 
 // The state_dict by key, with the key named in the error when one is missing.
 class Weights {
@@ -308,6 +246,10 @@ void export_onnx(const StateDict& state, const ModelInfo& model_info, const std:
   const int64_t p = add_box_decoding(g, info);
   set_float_shape(graph->add_output(), "scores", {n, p, classes});
   set_float_shape(graph->add_output(), "boxes", {n, p, 4});
+  write_checked_onnx(model, output_path);
+}
+
+void write_checked_onnx(onnx::ModelProto& model, const std::string& output_path) {
   try {
     onnx::checker::check_model(model);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),

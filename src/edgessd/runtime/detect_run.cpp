@@ -17,6 +17,7 @@
 #include "edgessd/common/progress.h"
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/overlay.h"
+#include "edgessd/runtime/plate_reader.h"
 #include "edgessd/runtime/track_events.h"
 #include "edgessd/runtime/video_output.h"
 
@@ -31,7 +32,7 @@ std::string class_name(const ModelInfo& info, int64_t label) {
   return label >= 0 && label < info.num_classes() ? info.class_names[label] : std::to_string(label);
 }
 
-void print_detections(const std::vector<Detection>& detections) {
+void print_detections(const std::vector<Detection>& detections, bool reading) {
   std::printf("detected %zu objects in image\n", detections.size());
   for (const Detection& d : detections) {
     const double w = d.box.x2 - d.box.x1, h = d.box.y2 - d.box.y1;
@@ -44,27 +45,29 @@ void print_detections(const std::vector<Detection>& detections) {
     if (d.track_id >= 0)
       std::printf("-- TrackID: %d\n-- TrackStatus: %d\n-- TrackFrames: %d\n-- TrackLost: %d\n", d.track_id,
                   d.track_status, d.track_frames, d.track_lost);
+    if (reading) std::printf("-- Text: %s\n-- TextConfidence: %g\n", d.text.c_str(), d.text_confidence);
   }
 }
 
 struct StageTimes {
-  double pre = 0, network = 0, post = 0, visualize = 0;
-  double total() const { return pre + network + post + visualize; }
+  double pre = 0, network = 0, post = 0, read = 0, visualize = 0;
+  double total() const { return pre + network + post + read + visualize; }
 };
 
-void print_timing(const std::string& model, const std::string& engine, const StageTimes& t) {
+void print_timing(const std::string& model, const std::string& engine, const StageTimes& t, bool reading) {
   std::printf("\n[edgessd] -----\n[edgessd] Timing Report %s (engine %s)\n[edgessd] -----\n", model.c_str(),
               engine.c_str());
   std::printf("[edgessd] Pre-Process   CPU %10.5fms\n", t.pre);
   std::printf("[edgessd] Network       CPU %10.5fms\n", t.network);
   std::printf("[edgessd] Post-Process  CPU %10.5fms\n", t.post);
+  if (reading) std::printf("[edgessd] Read Plates   CPU %10.5fms\n", t.read);
   std::printf("[edgessd] Visualize     CPU %10.5fms\n", t.visualize);
   std::printf("[edgessd] Total         CPU %10.5fms\n", t.total());
   std::printf("[edgessd] -----\n\n");
 }
 
 nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& detections, const ModelInfo& info,
-                          const StageTimes& t) {
+                          const StageTimes& t, bool reading) {
   nlohmann::json objects = nlohmann::json::array();
   for (const Detection& d : detections) {
     nlohmann::json object = {{"class_id", d.label},   {"class", class_name(info, d.label)},
@@ -77,6 +80,10 @@ nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& dete
       object["track_frames"] = d.track_frames;
       object["track_lost"] = d.track_lost;
     }
+    if (reading) {  // every detection of a run with --reader: "" when nothing was read
+      object["text"] = d.text;
+      object["text_confidence"] = d.text_confidence;
+    }
     objects.push_back(object);
   }
   return {{"frame", frame.index},
@@ -85,7 +92,7 @@ nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& dete
           {"height", frame.bgr.rows},
           {"detections", objects},
           {"timing_ms", {{"pre_process", t.pre}, {"network", t.network}, {"post_process", t.post},
-                         {"visualize", t.visualize}, {"total", t.total()}}}};
+                         {"read_plates", t.read}, {"visualize", t.visualize}, {"total", t.total()}}}};
 }
 
 std::string local_path(const std::string& uri) { return uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri; }
@@ -162,6 +169,7 @@ struct FrameFollowers {
   std::optional<cv::Rect> roi;
   std::optional<IouTracker> tracker;
   std::optional<TrackEventWriter> events;
+  std::unique_ptr<PlateReader> reader;
   double fps = 0;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   int64_t frames = 0;
@@ -172,6 +180,14 @@ StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& follo
                          const OverlayOptions& overlay, const DetectRunOptions& options) {
   std::vector<Detection> detections = detect_in_region(detector, frame.bgr, followers.roi, options.roi);
   if (followers.tracker) detections = followers.tracker->update(detections);
+  double read_ms = 0;
+  if (followers.reader)
+    for (Detection& d : detections) {
+      if (d.track_lost > 0) continue;  // coasting: its box is from an earlier frame
+      const PlateReading r = followers.reader->read_bgr(frame.bgr, d.box);
+      d.text = r.text, d.text_confidence = r.confidence;
+      read_ms += followers.reader->last_ms();
+    }
   if (followers.events)  // video time when the source has a rate, else time since the start
     followers.events->observe(detections, frame.bgr, followers.frames,
                               followers.fps > 0 ? frame.index / followers.fps : ms_since(followers.start) / 1000.0);
@@ -180,6 +196,7 @@ StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& follo
   t.pre = detector.last_timings().preprocess_ms;
   t.network = detector.last_timings().network_ms;
   t.post = detector.last_timings().postprocess_ms;
+  t.read = read_ms;
   if (output) {
     const auto visualize_start = std::chrono::steady_clock::now();
     if (followers.roi) cv::rectangle(frame.bgr, *followers.roi, cv::Scalar(255, 255, 255), 1);
@@ -188,10 +205,10 @@ StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& follo
     t.visualize = ms_since(visualize_start);
   }
   if (options.json) {
-    std::printf("%s\n", frame_json(frame, detections, detector.info(), t).dump().c_str());
+    std::printf("%s\n", frame_json(frame, detections, detector.info(), t, followers.reader != nullptr).dump().c_str());
   } else {
-    print_detections(detections);
-    print_timing(options.model, detector.engine_name(), t);
+    print_detections(detections, followers.reader != nullptr);
+    print_timing(options.model, detector.engine_name(), t, followers.reader != nullptr);
   }
   std::fflush(stdout);
   return t;
@@ -204,9 +221,10 @@ struct LoopTotals {
 
 // Frames until the input ends, --max-frames, Ctrl-C or a closed window. The signal
 // handlers are restored and the output finalised on every way out.
-LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* output, const OverlayOptions& overlay,
-                      const DetectRunOptions& options) {
+LoopTotals run_frames(VideoSource& source, Detector& detector, std::unique_ptr<PlateReader> reader,
+                      VideoOutput* output, const OverlayOptions& overlay, const DetectRunOptions& options) {
   FrameFollowers followers;
+  followers.reader = std::move(reader);
   if (!options.roi.empty()) followers.roi = parse_roi(options.roi);
   followers.fps = source.fps();
   if (options.tracking) followers.tracker.emplace(options.tracker);
@@ -224,7 +242,7 @@ LoopTotals run_frames(VideoSource& source, Detector& detector, VideoOutput* outp
   try {
     while (!g_interrupted && (options.max_frames <= 0 || totals.frames < options.max_frames) && source.read(frame)) {
       const StageTimes t = process_frame(frame, detector, followers, output, overlay, options);
-      totals.sum.pre += t.pre, totals.sum.network += t.network, totals.sum.post += t.post;
+      totals.sum.pre += t.pre, totals.sum.network += t.network, totals.sum.post += t.post, totals.sum.read += t.read;
       totals.sum.visualize += t.visualize;
       ++totals.frames;
       if (output && !output->is_open()) break;
@@ -251,9 +269,10 @@ int finish_run(const DetectRunOptions& options, const LoopTotals& totals, double
     char line[256];
     std::snprintf(line, sizeof line,
                   "%lld frames in %.2f s (%.1f FPS); mean per frame: pre-process %.2f ms, network %.2f ms, "
-                  "post-process %.2f ms, visualize %.2f ms",
+                  "post-process %.2f ms, read plates %.2f ms, visualize %.2f ms",
                   static_cast<long long>(frames), seconds, frames / std::max(seconds, 1e-9), totals.sum.pre / frames,
-                  totals.sum.network / frames, totals.sum.post / frames, totals.sum.visualize / frames);
+                  totals.sum.network / frames, totals.sum.post / frames, totals.sum.read / frames,
+                  totals.sum.visualize / frames);
     log_info(line);
   }
   if (output) log_info("Wrote " + std::to_string(output->frames_written()) + " frames to " + output->uri());
@@ -284,12 +303,16 @@ int run_detect(const DetectRunOptions& options) {
   if (options.tracking) IouTracker{options.tracker};  // its flags checked before the model loads
   if (!options.events.empty() && !options.tracking) throw Error("--events " + options.events + ": needs --tracking");
   if (!options.roi.empty()) parse_roi(options.roi);
+  if (!options.plate_pattern.empty() && options.reader.empty())
+    throw Error("--plate-pattern " + options.plate_pattern + ": needs --reader");
   const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
   PostprocessOptions post;
   post.probability_threshold = options.threshold;
   OnnxModel model = load_onnx_model(options.model, options.labels, options.blobs);
   check_input_size(model, options.resolution);
   Detector detector(std::move(model), options.engine, post);
+  std::unique_ptr<PlateReader> reader;
+  if (!options.reader.empty()) reader = std::make_unique<PlateReader>(options.reader, options.engine, options.plate_pattern);
   const ModelInfo& info = detector.info();
   check_output_is_not_input(options.input, options.output);
   std::unique_ptr<VideoSource> source = VideoSource::open(options.input, options.capture);
@@ -297,9 +320,10 @@ int run_detect(const DetectRunOptions& options) {
   log_info("Model " + options.model + " (" + info.net + ", " + std::to_string(info.num_classes() - 1) +
            " classes, " + std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ") on engine " +
            detector.engine_name() + "; input " + source->uri() + "; output " +
-           (output ? output->uri() : std::string("none")));
+           (output ? output->uri() : std::string("none")) +
+           (reader ? "; plate reader " + options.reader + " (" + reader->engine_name() + ")" : std::string()));
   const auto start = std::chrono::steady_clock::now();
-  const LoopTotals totals = run_frames(*source, detector, output.get(), overlay, options);
+  const LoopTotals totals = run_frames(*source, detector, std::move(reader), output.get(), overlay, options);
   return finish_run(options, totals, ms_since(start) / 1000.0, *source, output.get());
 }
 

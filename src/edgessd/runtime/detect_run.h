@@ -26,6 +26,8 @@ struct DetectRunOptions {
   TrackerOptions tracker;
   std::string events;  // --events FILE.jsonl: one line per track when it ends (needs --tracking)
   std::string roi;     // --roi x,y,w,h: detect in this region of the frame, at full resolution
+  std::string reader;  // --reader plate-reader.onnx: read every detection (seen ones, when tracking)
+  std::string plate_pattern;  // --plate-pattern: formats the reads must fit
   CaptureOptions capture;
   OutputOptions output_options;
   EngineOptions engine;

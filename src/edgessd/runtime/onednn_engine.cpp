@@ -52,7 +52,8 @@ void OneDnnEngine::forward(const float* input, std::vector<float>& scores, std::
   for (auto& step : steps_) step();
   stream_.wait();
   scores.assign(scores_->begin(), scores_->end());
-  boxes.assign(boxes_->begin(), boxes_->end());
+  if (boxes_) boxes.assign(boxes_->begin(), boxes_->end());
+  else boxes.clear();
   num_priors = num_priors_;
 }
 
@@ -133,6 +134,12 @@ void OneDnnEngine::bind_outputs() {
     return plain(it->second, none);
   };
   scores_ = output(model_.scores_name);
+  if (model_.boxes_name.empty()) {  // a plate reader: (N, T, C) column scores only
+    const Shape& shape = values_[model_.scores_name].shape;
+    if (shape.size() != 3) throw Error(model_.path + ": '" + model_.scores_name + "' is not (N,T,C)");
+    num_priors_ = shape[1];
+    return;
+  }
   boxes_ = output(model_.boxes_name);
   const Shape& box_shape = values_[model_.boxes_name].shape;
   if (box_shape.size() != 3 || box_shape[2] != 4) throw Error(model_.path + ": 'boxes' is not (N,P,4)");

@@ -225,6 +225,9 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
   m.bytes = std::make_shared<const std::string>(read_file(path));
   onnx::ModelProto proto;
   if (!proto.ParseFromString(*m.bytes)) throw Error(path + ": not an ONNX model (protobuf parse failed)");
+  for (const auto& prop : proto.metadata_props())
+    if (prop.key() == "edgessd-reader")
+      throw Error(path + ": is a plate reader, not a detector (give it to --reader)");
   const onnx::GraphProto& graph = proto.graph();
   m.op_types = checked_operators(graph, path);
   const auto [height, width] = read_input_shape(image_input(graph, blobs.input, path), path, m);
@@ -246,6 +249,42 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
   m.info.input_width = width;  // the graph's, whatever the metadata says
   m.info.input_height = height;
   attach_labels(m, labels_path, has_info, dim_value(scores, 2));
+  return m;
+}
+
+OnnxModel load_onnx_reader(const std::string& path) {
+  OnnxModel m;
+  m.path = path;
+  m.bytes = std::make_shared<const std::string>(read_file(path));
+  onnx::ModelProto proto;
+  if (!proto.ParseFromString(*m.bytes)) throw Error(path + ": not an ONNX model (protobuf parse failed)");
+  std::string json;
+  for (const auto& prop : proto.metadata_props())
+    if (prop.key() == "edgessd-reader") json = prop.value();
+  if (json.empty())
+    throw Error(path + ": not a plate reader (no edgessd-reader metadata); make one with edgessd export-reader");
+  m.reader = reader_info_from_json(json, path + " (edgessd-reader metadata)");
+  m.is_reader = true;
+  const onnx::GraphProto& graph = proto.graph();
+  m.op_types = checked_operators(graph, path);
+  const auto [height, width] = read_input_shape(image_input(graph, "", path), path, m);
+  if (width != m.reader.input_width || height != m.reader.input_height)
+    throw Error(path + ": its input is " + std::to_string(width) + "x" + std::to_string(height) +
+                " but its metadata says " + std::to_string(m.reader.input_width) + "x" +
+                std::to_string(m.reader.input_height));
+  m.scores_name = "chars";
+  m.boxes_name.clear();
+  const onnx::ValueInfoProto& chars = find_output(graph, m.scores_name, "the reader's output", path);
+  m.num_priors = dim_value(chars, 1);
+  if (dim_value(chars, 2) != m.reader.num_classes())
+    throw Error(path + ": 'chars' has " + std::to_string(dim_value(chars, 2)) + " classes but the character set " +
+                "needs " + std::to_string(m.reader.num_classes()) + " (blank included)");
+  m.info.net = "plate-reader";
+  m.info.input_width = width;
+  m.info.input_height = height;
+  m.info.image_mean = m.reader.image_mean;
+  m.info.image_std = m.reader.image_std;
+  m.info.source = path;
   return m;
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "edgessd/common/model_info.h"
+#include "edgessd/common/reader_info.h"
 #include "edgessd/runtime/int8_calibration.h"
 
 namespace edgessd {
@@ -23,6 +24,10 @@ struct OnnxModel {
   int64_t num_priors = 0;  // 0 when the file leaves it symbolic
   std::vector<std::string> op_types;  // distinct, in first-use order
   Int8Calibration int8;               // empty unless `edgessd quantize` wrote one
+  // A plate reader (load_onnx_reader): boxes_name is empty and scores_name its (N,T,C)
+  // column probabilities; num_priors is T.
+  bool is_reader = false;
+  ReaderInfo reader;
 };
 
 // detectNet's --input-blob / --output-cvg / --output-bbox: which graph input and outputs
@@ -40,6 +45,11 @@ struct OnnxBlobNames {
 // Every problem is an Error naming the file (and the node, where one is at fault).
 OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path = "",
                           const OnnxBlobNames& blobs = {});
+
+// A plate reader exported by `edgessd export-reader`: input_0 (N,3,32,96) -> `chars`
+// (N,T,C), with its reader JSON in the metadata; the same checks as a detector's, and an
+// Error naming the file for a detector or any other graph.
+OnnxModel load_onnx_reader(const std::string& path);
 
 // --resolution against an ONNX model: its input size is fixed at export, so another size
 // is an Error naming the file and the way to get one ("" passes).

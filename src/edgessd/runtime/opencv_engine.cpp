@@ -26,7 +26,8 @@ class OpenCvEngine : public InferenceEngine {
     }
     net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    output_names_ = {model.scores_name, model.boxes_name};
+    output_names_ = {model.scores_name};
+    if (!model.boxes_name.empty()) output_names_.push_back(model.boxes_name);
   }
 
   std::string name() const override { return "opencv"; }
@@ -43,6 +44,14 @@ class OpenCvEngine : public InferenceEngine {
       throw Error(model_.path + ": OpenCV DNN failed to run it: " + first_line(e.what()));
     }
     const cv::Mat& s = outputs[0];
+    if (outputs.size() == 1) {  // a plate reader: (N, T, C) column scores only
+      if (s.dims != 3) throw Error(model_.path + ": output is not (N,T,C) column scores");
+      num_priors = s.size[1];
+      const cv::Mat sc = s.isContinuous() ? s : s.clone();
+      scores.assign(sc.ptr<float>(), sc.ptr<float>() + sc.total());
+      boxes.clear();
+      return;
+    }
     const cv::Mat& b = outputs[1];
     if (s.dims != 3 || b.dims != 3 || b.size[2] != 4 || s.size[1] != b.size[1])
       throw Error(model_.path + ": outputs are not (N,P,C) scores and (N,P,4) boxes");

@@ -25,6 +25,7 @@ std::string label_text(const Detection& d, const std::vector<std::string>& class
     text = d.label >= 0 && d.label < static_cast<int64_t>(class_names.size()) ? class_names[d.label]
                                                                               : std::to_string(d.label);
   if (o.labels && d.track_id >= 0) text += " #" + std::to_string(d.track_id);  // the tracker's id
+  if (o.labels && !d.text.empty()) text += " " + d.text;                        // the plate reader's read
   if (o.conf) {
     char conf[32];
     std::snprintf(conf, sizeof conf, "%.0f%%", d.probability * 100.0);

@@ -23,6 +23,14 @@ cv::Mat crop_of(const cv::Mat& bgr, const CornerBox& b) {
 
 }  // namespace
 
+std::string voted_text(const std::map<std::string, double>& votes) {
+  std::string best;
+  double weight = 0;
+  for (const auto& [text, w] : votes)
+    if (best.empty() || w > weight) best = text, weight = w;
+  return best;
+}
+
 TrackEventWriter::TrackEventWriter(std::string path, const ModelInfo& info) : path_(std::move(path)), info_(info) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -56,6 +64,10 @@ void TrackEventWriter::observe(const std::vector<Detection>& tracked, const cv::
     if (d.track_lost == 0) {  // seen in this frame, not coasting
       t.last_frame = frame, t.last_seconds = seconds;
       ++t.frames_detected;
+      if (!d.text.empty()) {
+        t.votes[d.text] += d.text_confidence;
+        ++t.reads;
+      }
       if (t.best_crop.empty() || d.probability > t.best.probability) {
         t.best = d, t.best_frame = frame;
         t.best_crop = crop_of(bgr, d.box);
@@ -94,6 +106,11 @@ void TrackEventWriter::close_track(int id, const Track& t) {
       {"best_confidence", t.best.probability},
       {"best_box", {{"left", t.best.box.x1}, {"top", t.best.box.y1}, {"right", t.best.box.x2}, {"bottom", t.best.box.y2}}},
       {"crop", crop.empty() ? nlohmann::json() : nlohmann::json(std::filesystem::path(crop).filename().string())}};
+  if (t.reads > 0) {
+    line["text"] = voted_text(t.votes);
+    line["text_votes"] = t.votes;
+    line["text_reads"] = t.reads;
+  }
   lines_.push_back(line.dump());
   std::string text;
   for (const auto& l : lines_) text += l + "\n";

@@ -3,7 +3,9 @@
 // dropped, or the input ends, a JSON line with its first and last frame and time, how
 // many frames detected it, and its best detection, whose crop is saved as a JPEG beside
 // the file. The file is rewritten atomically at each event, so a reader never sees half
-// a line and an interrupted run keeps every event so far.
+// a line and an interrupted run keeps every event so far. With a plate reader, each
+// frame's read of the track votes for its text with its confidence; the event carries
+// the winning text, every text's votes and the number of reads.
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +16,10 @@
 #include "edgessd/common/model_info.h"
 
 namespace edgessd {
+
+// The text with the most confidence summed over its reads (ties: the one read first in
+// text order); "" when there were none.
+std::string voted_text(const std::map<std::string, double>& votes);
 
 class TrackEventWriter {
  public:
@@ -34,6 +40,8 @@ class TrackEventWriter {
     double first_seconds = 0, last_seconds = 0;
     int frames_detected = 0;
     cv::Mat best_crop;
+    std::map<std::string, double> votes;  // text -> summed read confidence
+    int reads = 0;
   };
   void close_track(int id, const Track& track);
   std::string crop_path(int id) const;

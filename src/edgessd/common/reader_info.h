@@ -1,0 +1,56 @@
+#pragma once
+// A plate reader's description, kept beside its checkpoint (X.pth -> X.json) and in its
+// ONNX metadata ("edgessd-reader"): the character set (CTC class i+1 is charset[i], 0 is
+// the blank), the input size and normalisation, and how much context around a plate box
+// the crop keeps. Shared by training, export, eval and the runtime.
+#include <string>
+#include <vector>
+
+namespace edgessd {
+
+struct ReaderInfo {
+  std::string charset = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  // 32x96: 3:1 sits between US plates (2:1) and EU ones (4.7:1), so neither is squashed
+  // by more than ~1.6x; 32 rows keep ~16 px per character height; 24 output columns
+  // (stride 4) leave room for CTC's blanks between 8-9 characters.
+  int input_width = 96;
+  int input_height = 32;
+  float image_mean = 127.0f;
+  float image_std = 128.0f;
+  float crop_margin = 0.08f;  // of the box's width and height, added on each side
+  std::string source;
+  int num_classes() const { return static_cast<int>(charset.size()) + 1; }
+};
+
+// One convolution of the reader (each followed by BatchNorm + ReLU but the last, which
+// has a bias and gives the CTC scores). The LibTorch net and the ONNX export both build
+// from this table, so they cannot disagree.
+struct ReaderLayer {
+  int out_channels;  // 0: the class count
+  int kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
+};
+const std::vector<ReaderLayer>& reader_layers();
+// Output columns for an input width (the stride-4 width).
+int reader_columns(int input_width);
+
+// Uppercase, spaces and dashes dropped: how PlateText is compared and trained on.
+std::string normalise_plate_text(const std::string& text);
+// Error naming `what` unless `charset` is 1..200 distinct printable ASCII characters.
+void check_charset(const std::string& charset, const std::string& what);
+
+std::string reader_info_to_json(const ReaderInfo& info);
+ReaderInfo reader_info_from_json(const std::string& text, const std::string& what);
+// X.json beside X.pth; false when there is none.
+bool load_reader_info(const std::string& checkpoint_path, ReaderInfo& info);
+// With the training state (epoch, validation loss and exact accuracy) under "training".
+void save_reader_info(const std::string& checkpoint_path, const ReaderInfo& info, int epoch = -1,
+                      double val_loss = -1, double val_exact = -1);
+
+// What X.json records of the run that wrote X.pth; an Error naming the file when it has none.
+struct ReaderTrainingState {
+  int epoch = 0;
+  double val_loss = -1, val_exact = -1;
+};
+ReaderTrainingState load_reader_training_state(const std::string& checkpoint_path);
+
+}  // namespace edgessd

@@ -1,0 +1,430 @@
+// The plate reader's training loop; see reader_trainer.h.
+#include "edgessd/train/reader_trainer.h"
+
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "edgessd/common/checkpoint_name.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+#include "edgessd/common/image.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/common/parallel.h"
+#include "edgessd/common/progress.h"
+#include "edgessd/common/random.h"
+#include "edgessd/data/plate_crops.h"
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/plate_reader_net.h"
+#include "edgessd/model/ssd.h"
+#include "edgessd/train/loss_plot.h"
+#include "edgessd/train/run_files.h"
+
+namespace edgessd {
+
+namespace {
+
+namespace F = torch::nn::functional;
+
+// A plate with some context around it, decoded once: augmentation crops from here.
+struct CachedPlate {
+  cv::Mat region;  // RGB
+  CornerBox box;   // pixels of `region`
+  std::string text;
+};
+
+// Each image decoded once; regions hold the box plus 30% of its size on each side,
+// scaled down so that the box is at most twice the reader's input width.
+std::vector<CachedPlate> cache_plates(const std::vector<PlateSample>& samples, const ReaderInfo& info, int threads) {
+  std::map<std::string, std::vector<size_t>> by_image;
+  for (size_t i = 0; i < samples.size(); ++i) by_image[samples[i].image_path].push_back(i);
+  std::vector<const std::pair<const std::string, std::vector<size_t>>*> images;
+  for (const auto& entry : by_image) images.push_back(&entry);
+  std::vector<CachedPlate> plates(samples.size());
+  parallel_for(images.size(), threads, [&](size_t i) {
+    const cv::Mat rgb = read_rgb_image(images[i]->first);
+    for (size_t s : images[i]->second) {
+      const CornerBox& b = samples[s].box;
+      const CornerBox px{b.x1 * rgb.cols, b.y1 * rgb.rows, b.x2 * rgb.cols, b.y2 * rgb.rows};
+      ReaderInfo wide = info;
+      wide.crop_margin = 0.3f;
+      const cv::Rect r = plate_crop_rect(px, wide, rgb.cols, rgb.rows);
+      const double scale = std::min(1.0, 2.0 * info.input_width / std::max(1.0f, px.x2 - px.x1));
+      CachedPlate& p = plates[s];
+      cv::resize(rgb(r), p.region, cv::Size(), scale, scale, cv::INTER_AREA);
+      if (p.region.empty()) p.region = rgb(r).clone();
+      const float sx = static_cast<float>(p.region.cols) / r.width, sy = static_cast<float>(p.region.rows) / r.height;
+      p.box = {(px.x1 - r.x) * sx, (px.y1 - r.y) * sy, (px.x2 - r.x) * sx, (px.y2 - r.y) * sy};
+      p.text = samples[s].text;
+    }
+  });
+  return plates;
+}
+
+struct Batch {
+  torch::Tensor images, targets, target_lengths;
+  std::vector<std::string> texts;
+};
+
+Batch make_batch(const std::vector<CachedPlate>& plates, const std::vector<size_t>& order, size_t begin, size_t end,
+                 const ReaderInfo& info, const uint64_t* augment_seed, int threads) {
+  const int64_t n = static_cast<int64_t>(end - begin);
+  const int64_t plane = int64_t{3} * info.input_height * info.input_width;
+  Batch b;
+  b.images = torch::empty({n, 3, info.input_height, info.input_width});
+  float* data = b.images.data_ptr<float>();
+  parallel_for(static_cast<size_t>(n), threads, [&](size_t i) {
+    const CachedPlate& p = plates[order[begin + i]];
+    cv::Mat crop;
+    if (augment_seed) {
+      Random r(mix_seed(*augment_seed, begin + i, order[begin + i]));
+      crop = augmented_plate_crop(p.region, p.box, info, r);
+    } else {
+      crop = crop_plate(p.region, p.box, info);
+    }
+    reader_input(crop, info, data + static_cast<int64_t>(i) * plane);
+  });
+  std::vector<int64_t> targets, lengths;
+  for (size_t i = begin; i < end; ++i) {
+    const std::string& text = plates[order[i]].text;
+    for (char c : text) targets.push_back(static_cast<int64_t>(info.charset.find(c)) + 1);
+    lengths.push_back(static_cast<int64_t>(text.size()));
+    b.texts.push_back(text);
+  }
+  b.targets = torch::tensor(targets, torch::kLong);
+  b.target_lengths = torch::tensor(lengths, torch::kLong);
+  return b;
+}
+
+// CTC over the logits (N, C, T), averaged over the batch (each plate's loss divided by
+// its length, as PyTorch's 'mean'); an unreachable target counts 0 rather than infinity.
+torch::Tensor ctc_loss_of(const torch::Tensor& logits, const Batch& b) {
+  const torch::Tensor log_probs = torch::log_softmax(logits, 1).permute({2, 0, 1});
+  const torch::Tensor input_lengths = torch::full({logits.size(0)}, logits.size(2), torch::kLong);
+  return F::ctc_loss(log_probs, b.targets, input_lengths, b.target_lengths,
+                     F::CTCLossFuncOptions().reduction(torch::kMean).zero_infinity(true));
+}
+
+struct ReaderEpoch {
+  int epoch = 0;
+  double train_loss = 0, lr = 0, crops_per_second = 0, seconds = 0;
+  double val_loss = -1, val_exact = -1, val_character = -1;
+};
+
+struct ReaderData {
+  std::vector<std::vector<CachedPlate>> train;  // per --data
+  std::vector<CachedPlate> validation;
+  std::vector<CachedPlate> all_train;
+  std::vector<size_t> offsets;  // of each --data's plates in all_train
+};
+
+}  // namespace
+
+namespace {
+
+void check_options(const ReaderTrainOptions& o) {
+  if (o.data.empty()) throw Error("--data: give at least one data set with a PlateText column");
+  if (o.epochs < 1 || o.epochs > 100000) throw Error("--num-epochs must be within 1..100000");
+  if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
+  if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
+  if (!o.charset.empty()) check_charset(o.charset, "--charset");
+  resolve_threads(o.threads);
+}
+
+DetectionDataset read_split(const std::string& root, const std::string& split) {
+  DatasetOptions options;  // every class: a plate reader reads whatever box carries a text
+  return read_open_images(root, split, options);
+}
+
+// 0-9 A-Z plus every other printable character of the training texts.
+std::string charset_from(const std::vector<DetectionDataset>& sets) {
+  std::vector<std::string> texts = {ReaderInfo().charset};
+  for (const auto& set : sets)
+    for (const auto& image : set.images)
+      for (const auto& text : image.texts) {
+        std::string kept;
+        for (char c : normalise_plate_text(text))
+          if (c > ' ' && c < 0x7f) kept += c;
+        texts.push_back(kept);
+      }
+  return charset_of(texts);
+}
+
+std::vector<CachedPlate> plates_of(const DetectionDataset& set, const ReaderInfo& info, int threads) {
+  const PlateSamples s = plate_samples(set, info.charset);
+  if (s.outside_count > 0)
+    log_warning(set.description + ": " + std::to_string(s.outside_count) + " plate texts have characters outside the "
+                "reader's set (" + info.charset + "), first '" + s.outside_charset + "'; those plates are left out");
+  if (s.without_text > 0)
+    log_warning(set.description + ": " + std::to_string(s.without_text) + " boxes have no PlateText; left out");
+  return cache_plates(s.samples, info, threads);
+}
+
+ReaderData load_reader_data(const ReaderTrainOptions& o, ReaderInfo& info, int threads) {
+  std::vector<DetectionDataset> train_sets;
+  for (const auto& root : o.data) train_sets.push_back(read_split(root, "train"));
+  if (info.charset.empty()) info.charset = o.charset.empty() ? charset_from(train_sets) : o.charset;
+  ReaderData d;
+  for (size_t i = 0; i < train_sets.size(); ++i) {
+    d.train.push_back(plates_of(train_sets[i], info, threads));
+    if (d.train.back().empty()) throw Error(o.data[i] + ": its train split has no plate with a usable PlateText");
+    log_info("Training: " + train_sets[i].description + ", " + std::to_string(d.train.back().size()) + " plates");
+    d.offsets.push_back(d.all_train.size());
+    d.all_train.insert(d.all_train.end(), d.train.back().begin(), d.train.back().end());
+  }
+  for (const auto& root : o.data)
+    if (has_split(DatasetType::OpenImages, root, "validation")) {
+      const DetectionDataset set = read_split(root, "validation");
+      d.validation = plates_of(set, info, threads);
+      log_info("Validation: " + set.description + ", " + std::to_string(d.validation.size()) + " plates");
+      break;
+    }
+  if (d.validation.empty()) log_warning("no --data has a validation split with plate texts: best.pth follows the training loss");
+  return d;
+}
+
+// One shuffled pass; with balance, every set as many crops as the largest (cycled).
+std::vector<size_t> epoch_order(const ReaderData& d, bool balance, uint64_t seed, int epoch) {
+  Random r(mix_seed(seed, static_cast<uint64_t>(epoch), 17));
+  std::vector<size_t> order;
+  size_t largest = 0;
+  for (const auto& set : d.train) largest = std::max(largest, set.size());
+  for (size_t s = 0; s < d.train.size(); ++s) {
+    const size_t n = d.train[s].size(), count = balance ? largest : n;
+    std::vector<size_t> own(n);
+    for (size_t i = 0; i < n; ++i) own[i] = d.offsets[s] + i;
+    for (size_t i = 0; i < count; ++i) {
+      if (i % n == 0) shuffle(own, r);
+      order.push_back(own[i % n]);
+    }
+  }
+  shuffle(order, r);
+  return order;
+}
+
+double cosine_lr(double base, size_t step, size_t total) {
+  const size_t warmup = std::min<size_t>(200, total / 10);
+  if (step < warmup) return base * (step + 1) / warmup;
+  return 0.5 * base * (1 + std::cos(M_PI * double(step - warmup) / double(std::max<size_t>(1, total - warmup))));
+}
+
+void set_adam_lr(torch::optim::Adam& adam, double lr) {
+  for (auto& group : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+}  // namespace
+
+namespace {
+
+std::string param_key(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+// Adam's moments and step count per parameter, as a .pth state_dict our own reader reads
+// back (never torch::load, which trusts its input).
+void save_adam_state(const torch::optim::Adam& adam, const std::string& path) {
+  StateDict state;
+  const auto& params = adam.param_groups().at(0).params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto it = adam.state().find(param_key(params[i]));
+    if (it == adam.state().end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    const std::string k = std::to_string(i) + ".";
+    state.emplace_back(k + "exp_avg", s.exp_avg().contiguous());
+    state.emplace_back(k + "exp_avg_sq", s.exp_avg_sq().contiguous());
+    state.emplace_back(k + "step", torch::tensor({static_cast<int64_t>(s.step())}, torch::kLong));
+  }
+  write_state_dict(path, state);
+}
+
+void load_adam_state(torch::optim::Adam& adam, const std::string& path) {
+  std::map<std::string, at::Tensor> saved;
+  for (auto& [key, t] : read_state_dict(path)) saved[key] = t;
+  const auto& params = adam.param_groups().at(0).params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string k = std::to_string(i) + ".";
+    if (!saved.count(k + "exp_avg")) continue;
+    const at::Tensor &m = saved[k + "exp_avg"], &v = saved[k + "exp_avg_sq"], &step = saved[k + "step"];
+    if (m.sizes() != params[i].sizes() || !v.defined() || v.sizes() != params[i].sizes() || !step.defined() ||
+        step.numel() != 1 || m.scalar_type() != torch::kFloat || v.scalar_type() != torch::kFloat ||
+        step.scalar_type() != torch::kLong)
+      throw Error(path + ": '" + k + "*' does not fit the reader's parameter " + std::to_string(i));
+    auto s = std::make_unique<torch::optim::AdamParamState>();
+    s->exp_avg(m.clone());
+    s->exp_avg_sq(v.clone());
+    s->step(step.item<int64_t>());
+    adam.state()[param_key(params[i])] = std::move(s);
+  }
+}
+
+double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderData& d, const ReaderInfo& info,
+                   const ReaderTrainOptions& o, int epoch, int threads, ReaderEpoch& m) {
+  net->train();
+  const std::vector<size_t> order = epoch_order(d, o.balance_data, o.seed, epoch);
+  const size_t steps = (order.size() + o.batch_size - 1) / o.batch_size;
+  const size_t total_steps = steps * static_cast<size_t>(o.epochs);
+  Progress progress("Epoch " + std::to_string(epoch) + ", step", steps, 50);
+  double sum = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t step = 0; step < steps; ++step) {
+    const size_t begin = step * o.batch_size, end = std::min(order.size(), begin + o.batch_size);
+    const uint64_t seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), step);
+    const Batch b = make_batch(d.all_train, order, begin, end, info, &seed, threads);
+    m.lr = cosine_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
+    set_adam_lr(adam, m.lr);
+    adam.zero_grad();
+    const torch::Tensor loss = ctc_loss_of(net->forward(b.images), b);
+    loss.backward();
+    adam.step();
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) throw Error("epoch " + std::to_string(epoch) + ": the CTC loss is not finite; try a lower --lr");
+    sum += value;
+    std::ostringstream status;
+    status.precision(4);
+    status << "loss " << sum / (step + 1);
+    progress.update(step + 1, status.str(), end);
+  }
+  progress.finish();
+  m.seconds = ms_since(start) / 1000;
+  m.crops_per_second = order.size() / std::max(1e-9, m.seconds);
+  return m.train_loss = sum / std::max<size_t>(1, steps);
+}
+
+void validate(PlateReaderNet& net, const std::vector<CachedPlate>& plates, const ReaderInfo& info, int threads,
+              ReaderEpoch& m) {
+  if (plates.empty()) return;
+  net->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<size_t> order(plates.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  ReadingScore score;
+  double loss = 0;
+  for (size_t begin = 0; begin < order.size(); begin += 128) {
+    const size_t end = std::min(order.size(), begin + 128);
+    const Batch b = make_batch(plates, order, begin, end, info, nullptr, threads);
+    const torch::Tensor logits = net->forward(b.images);
+    loss += ctc_loss_of(logits, b).item<double>() * (end - begin);
+    const torch::Tensor probs = torch::softmax(logits, 1).transpose(1, 2).contiguous();
+    for (size_t i = 0; i < end - begin; ++i)
+      score.add(ctc_greedy_decode(probs[static_cast<int64_t>(i)].data_ptr<float>(), probs.size(1), info.charset),
+                b.texts[i]);
+  }
+  m.val_loss = loss / plates.size();
+  m.val_exact = score.exact_accuracy();
+  m.val_character = score.character_accuracy();
+}
+
+void append_reader_metrics(const std::string& path, const ReaderEpoch& m) {
+  std::error_code ec;
+  std::string text = std::filesystem::exists(path, ec)
+                         ? read_file(path)
+                         : "epoch,train_loss,val_loss,val_exact,val_character,lr,crops_per_second,seconds\n";
+  std::ostringstream row;
+  row.precision(6);
+  row << m.epoch << "," << m.train_loss << ",";
+  if (m.val_loss >= 0) row << m.val_loss << "," << m.val_exact << "," << m.val_character;
+  else row << ",,";
+  row << "," << m.lr << "," << m.crops_per_second << "," << m.seconds << "\n";
+  write_file_atomic(path, text + row.str());
+}
+
+std::string save_reader_checkpoint(const ReaderTrainOptions& o, const ReaderInfo& info, PlateReaderNet& net,
+                                   const torch::optim::Adam& adam, const ReaderEpoch& m, bool best) {
+  const double loss = m.val_loss >= 0 ? m.val_loss : m.train_loss;
+  const std::string path = join_path(o.model_dir, checkpoint_file_name(kReaderNetName, m.epoch, loss));
+  const StateDict state = state_dict_of(*net);
+  write_state_dict(path, state);
+  save_adam_state(adam, optimizer_path(path));
+  save_reader_info(path, info, m.epoch, loss, m.val_exact);
+  log_info("Saved model " + path);
+  if (best) {
+    const std::string best_path = join_path(o.model_dir, kBestCheckpoint);
+    write_state_dict(best_path, state);
+    save_reader_info(best_path, info, m.epoch, loss, m.val_exact);
+  }
+  return path;
+}
+
+}  // namespace
+
+namespace {
+
+// The best score so far when resuming into the same folder: best.json's, else none.
+double best_so_far(const std::string& model_dir, int start_epoch, bool by_exact) {
+  const std::string best = join_path(model_dir, kBestCheckpoint);
+  std::error_code ec;
+  if (start_epoch == 0 || !std::filesystem::exists(model_info_path(best), ec)) return by_exact ? -1 : 1e300;
+  const ReaderTrainingState s = load_reader_training_state(best);
+  return by_exact ? s.val_exact : s.val_loss;
+}
+
+std::string epoch_line(const ReaderEpoch& m) {
+  std::ostringstream line;
+  line.precision(4);
+  line << "Epoch: " << m.epoch << ", Training Loss: " << m.train_loss;
+  if (m.val_loss >= 0)
+    line << ", Validation Loss: " << m.val_loss << ", Validation exact plates: " << 100 * m.val_exact
+         << "%, characters: " << 100 * m.val_character << "%";
+  line << ", " << static_cast<int>(m.crops_per_second) << " crops/s";
+  return line.str();
+}
+
+}  // namespace
+
+ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
+  check_options(o);
+  const int threads = resolve_threads(o.threads);
+  set_torch_threads(threads);
+  torch::manual_seed(o.seed);
+  ReaderInfo info;
+  info.charset.clear();
+  int start_epoch = 0;
+  StateDict resumed;
+  if (!o.resume.empty()) {
+    if (!load_reader_info(o.resume, info))
+      throw Error("--resume " + o.resume + ": no plate reader JSON beside it, so the epoch to resume is unknown");
+    if (!o.charset.empty() && o.charset != info.charset)
+      throw Error("--charset " + o.charset + " differs from --resume's (" + info.charset + ")");
+    start_epoch = load_reader_training_state(o.resume).epoch + 1;
+    resumed = read_state_dict(o.resume);
+  }
+  check_folder_makeable(o.model_dir, "--model-dir");
+  const ReaderData data = load_reader_data(o, info, threads);
+  make_folder(o.model_dir, "--model-dir");  // once the data is known to be usable
+  info.source = "edgessd train-reader on " + o.data.front();
+  log_info("Character set (" + std::to_string(info.charset.size()) + "): " + info.charset);
+  PlateReaderNet net(info.num_classes());
+  torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  if (!o.resume.empty()) {
+    load_state_dict(*net, resumed, LoadMode::Everything, o.resume);
+    std::error_code ec;
+    if (std::filesystem::exists(optimizer_path(o.resume), ec)) load_adam_state(adam, optimizer_path(o.resume));
+    log_info("Resume from the model " + o.resume + " at epoch " + std::to_string(start_epoch));
+  }
+  const bool by_exact = !data.validation.empty();
+  double best = best_so_far(o.model_dir, start_epoch, by_exact);
+  ReaderTrainResult result;
+  for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
+    ReaderEpoch m;
+    m.epoch = epoch;
+    train_epoch(net, adam, data, info, o, epoch, threads, m);
+    validate(net, data.validation, info, threads, m);
+    log_info(epoch_line(m));
+    const bool improved = by_exact ? m.val_exact > best : m.train_loss < best;
+    if (improved) best = by_exact ? m.val_exact : m.train_loss;
+    save_reader_checkpoint(o, info, net, adam, m, improved);
+    append_reader_metrics(join_path(o.model_dir, "metrics.csv"), m);
+    draw_loss_curve_or_warn(join_path(o.model_dir, "metrics.csv"), join_path(o.model_dir, "loss.png"));
+    ++result.epochs_run;
+  }
+  result.best_checkpoint = join_path(o.model_dir, kBestCheckpoint);
+  result.best_val_exact = by_exact ? best : -1;
+  return result;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,38 @@
+#pragma once
+// `edgessd train-reader`: the plate reader trained with CTC on the plate crops of one or
+// more data sets whose CSV has PlateText (real ones, `edgessd synth` ones), with train's
+// conventions: checkpoints named <name>-Epoch-E-Loss-L.pth with their JSON and optimizer
+// state, best.pth (+ best.json) by validation exact-plate accuracy, metrics.csv, loss.png,
+// --resume, a progress line, every file written atomically.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgessd {
+
+struct ReaderTrainOptions {
+  std::vector<std::string> data;  // Open Images layout roots; validation: the first with a validation split
+  std::string model_dir = "models/plate-reader";
+  std::string charset;           // "" = 0-9 A-Z and any other character of the training texts
+  bool balance_data = false;     // every --data as many crops an epoch as the largest
+  int epochs = 30;
+  int batch_size = 64;
+  double lr = 1e-3;  // Adam, cosine to 0 over the epochs
+  double weight_decay = 1e-4;
+  uint64_t seed = 1;
+  int threads = 0;
+  std::string resume;  // a checkpoint of this model dir's kind
+};
+
+struct ReaderTrainResult {
+  std::string best_checkpoint;  // best.pth
+  double best_val_exact = -1;
+  int epochs_run = 0;
+};
+
+// The checkpoints' name prefix ("plate-reader-Epoch-3-Loss-0.41.pth").
+constexpr const char* kReaderNetName = "plate-reader";
+
+ReaderTrainResult train_reader(const ReaderTrainOptions& options);
+
+}  // namespace edgessd

@@ -1,0 +1,132 @@
+// End-to-end: synth -> train-reader (and --resume) -> export-reader -> eval-reader on
+// both model kinds -> detect --reader, on real files; and the reader commands' errors.
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "edgessd/common/files.h"
+#include "support/test_support.h"
+
+using namespace edgessd;
+using namespace edgessd::testing;
+
+namespace {
+
+CommandResult cli(const std::string& args) { return run_command(std::string(EDGESSD_CLI) + " " + args); }
+
+size_t line_count(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+// A small synthetic set and a reader trained on it for two epochs, made once.
+const TempDir& trained() {
+  static TempDir dir;
+  static const bool made = [] {
+    CommandResult r = cli("synth --out " + dir.file("synth") + " --count 40 --seed 3");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    r = cli("train-reader --data " + dir.file("synth") + " --model-dir " + dir.file("m") +
+            " --num-epochs 2 --batch-size 16 --threads 2");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return true;
+  }();
+  (void)made;
+  return dir;
+}
+
+}  // namespace
+
+TEST(ReaderCli, TrainWritesTrainsConventionsAndResumes) {
+  const TempDir& dir = trained();
+  for (const char* f : {"best.pth", "best.json", "metrics.csv", "loss.png"})
+    EXPECT_TRUE(std::filesystem::exists(dir.file(std::string("m/") + f))) << f;
+  EXPECT_EQ(line_count(dir.file("m/metrics.csv")), 3u) << read_file(dir.file("m/metrics.csv"));
+  std::string epoch1;
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("m")))
+    if (e.path().filename().string().rfind("plate-reader-Epoch-1-", 0) == 0 && e.path().extension() == ".pth" &&
+        e.path().string().find(".optim.") == std::string::npos)
+      epoch1 = e.path().string();
+  ASSERT_FALSE(epoch1.empty());
+  const nlohmann::json info = nlohmann::json::parse(read_file(dir.file("m/best.json")));
+  EXPECT_EQ(info["kind"], "plate-reader");
+  EXPECT_EQ(info["charset"], "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+  // --resume continues at epoch 2 into the same metrics.csv.
+  const CommandResult r = cli("train-reader --data " + dir.file("synth") + " --model-dir " + dir.file("m") +
+                              " --num-epochs 3 --batch-size 16 --threads 2 --resume '" + epoch1 + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Epoch: 2,"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Epoch: 1,"), std::string::npos) << r.output;
+  EXPECT_EQ(line_count(dir.file("m/metrics.csv")), 4u);
+}
+
+TEST(ReaderCli, ExportedReaderScoresAsTheCheckpointAndReadsInDetect) {
+  const TempDir& dir = trained();
+  CommandResult r = cli("export-reader --model-dir " + dir.file("m"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string onnx = dir.file("m/plate-reader.onnx");
+  ASSERT_TRUE(std::filesystem::exists(onnx));
+  std::map<std::string, nlohmann::json> scores;
+  for (const std::string model : {dir.file("m/best.pth"), onnx}) {
+    r = cli("eval-reader --dataset " + dir.file("synth") + " --split test --json --model " + model);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+    EXPECT_GT(j["ground_truth_boxes"]["plates"].get<int>(), 0);
+    scores[model] = j["ground_truth_boxes"]["plates"];
+  }
+  EXPECT_EQ(scores[onnx], scores[dir.file("m/best.pth")]);
+  // detect --reader: every detection carries the text read (the deploy program too).
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  EDGESSD_REQUIRE_FILE(plates_dir());
+  r = cli("export --input " + fixture("ref-trained.pth") + " --net mb1-ssd-relu6 --labels " +
+          fixture("ref-trained-labels.txt") + " --output " + dir.file("det.onnx"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const std::string program : {std::string(EDGESSD_CLI) + " detect", std::string(EDGESSD_DETECT)}) {
+    r = run_command(program + " --model " + dir.file("det.onnx") + " --reader " + onnx +
+                    " --threshold 0.2 --headless --json --max-frames 8 " + plates_dir() + "/test");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    size_t detections = 0;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line[0] == '{') {
+        const nlohmann::json frame = nlohmann::json::parse(line);
+        for (const auto& d : frame["detections"]) {
+          ++detections;
+          EXPECT_TRUE(d.contains("text") && d.contains("text_confidence")) << line;
+        }
+      }
+    EXPECT_GT(detections, 0u) << r.output;
+  }
+  r = cli("detect --model " + dir.file("det.onnx") + " --reader " + onnx + " --threshold 0.2 --headless --max-frames 1 " +
+          dir.file("synth") + "/test");
+  EXPECT_NE(r.output.find("[edgessd] Read Plates   CPU"), std::string::npos) << r.output;
+}
+
+TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
+  const TempDir& dir = trained();
+  TempDir out;
+  const std::string onnx = dir.file("m/plate-reader.onnx");
+  cli("export-reader --model-dir " + dir.file("m"));
+  struct Case {
+    std::string args, says;
+  } cases[] = {
+      {"train-reader --model-dir " + out.file("m"), "--data"},
+      {"train-reader --data " + out.path() + " --model-dir " + out.file("m"), "sub-train-annotations-bbox.csv"},
+      {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --charset AA", "twice"},
+      {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --lr -1", "--lr"},
+      {"export-reader --input " + dir.file("synth/synth.json"), "synth.json"},
+      {"eval-reader --dataset " + dir.file("synth") + " --model " + dir.file("synth/synth.json"), "synth.json"},
+      {"detect --model " + onnx + " --headless " + dir.file("synth") + "/test", "is a plate reader"},
+      {"detect --model " + onnx + " --reader " + onnx + " --plate-pattern AAA --headless x.jpg", "is a plate reader"},
+      {"eval-reader --dataset " + dir.file("synth") + " --model " + onnx + " --plate-pattern 'A#'", "--plate-pattern A#"},
+  };
+  for (const Case& c : cases) {
+    const CommandResult r = cli(c.args);
+    EXPECT_NE(r.exit_code, 0) << c.args;
+    EXPECT_NE(r.output.find(c.says), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << c.args << "\n" << r.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out.file("m"))) << "a failed train-reader made its folder";
+}

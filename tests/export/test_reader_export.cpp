@@ -1,0 +1,95 @@
+// The plate reader's ONNX: LibTorch's column probabilities equal the export's in the
+// oneDNN engine (fp32), OpenCV DNN and ONNX Runtime; each loader refuses the other kind.
+#include <torch/torch.h>
+
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+#include "edgessd/export/onnx_export.h"
+#include "edgessd/export/reader_export.h"
+#include "edgessd/model/checkpoint.h"
+#include "edgessd/model/plate_reader_net.h"
+#include "edgessd/runtime/engine.h"
+#include "edgessd/runtime/onnx_model.h"
+#include "support/test_support.h"
+
+using namespace edgessd;
+using namespace edgessd::testing;
+
+namespace {
+
+// Random weights and BatchNorm statistics, so that folding them is exercised.
+PlateReaderNet random_reader(const ReaderInfo& info) {
+  torch::manual_seed(5);
+  PlateReaderNet net(info.num_classes());
+  torch::NoGradGuard no_grad;
+  for (auto& bn : net->norms) {
+    bn->running_mean.uniform_(-0.2, 0.2);
+    bn->running_var.uniform_(0.5, 2.0);
+    bn->weight.uniform_(0.5, 1.5);
+    bn->bias.uniform_(-0.1, 0.1);
+  }
+  net->eval();
+  return net;
+}
+
+}  // namespace
+
+TEST(ReaderExport, LibTorchEqualsEveryEngine) {
+  TempDir dir;
+  ReaderInfo info;
+  info.charset = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
+  PlateReaderNet net = random_reader(info);
+  export_reader_onnx(state_dict_of(*net), info, dir.file("reader.onnx"));
+  const OnnxModel model = load_onnx_reader(dir.file("reader.onnx"));
+  EXPECT_TRUE(model.is_reader);
+  EXPECT_EQ(model.reader.charset, info.charset);
+  EXPECT_EQ(model.num_priors, 24) << "columns";
+  const torch::Tensor x = torch::randn({1, 3, 32, 96});
+  const torch::Tensor expected = torch::softmax(net->forward(x), 1).transpose(1, 2).contiguous();
+  ASSERT_EQ(expected.sizes(), (std::vector<int64_t>{1, 24, info.num_classes()}));
+  for (const std::string engine : {"onednn", "opencv"}) {
+    auto e = create_engine(model, {engine, 1});
+    std::vector<float> probs, boxes;
+    int64_t columns = 0;
+    e->forward(x.data_ptr<float>(), probs, boxes, columns);
+    EXPECT_EQ(columns, 24) << engine;
+    EXPECT_TRUE(boxes.empty()) << engine;
+    ASSERT_EQ(probs.size(), static_cast<size_t>(expected.numel())) << engine;
+    expect_close(probs.data(), expected.data_ptr<float>(), probs.size(), 1e-4, 1e-3, engine);
+  }
+  if (!have_onnxruntime_node()) GTEST_SKIP() << "node or onnxruntime-node absent (scripts/setup.sh installs them)";
+  write_file_atomic(dir.file("input.f32"), std::string(reinterpret_cast<const char*>(x.data_ptr<float>()), x.numel() * 4));
+  const CommandResult r = run_command("node '" + std::string(EDGESSD_SOURCE_DIR) + "/tests/runtime/ort_run.js' '" +
+                                      dir.file("reader.onnx") + "' '" + dir.file("input.f32") + "' '" + dir.file("ort") +
+                                      "' 32 96");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto ort = read_raw<float>(dir.file("ort.chars.f32"));
+  ASSERT_EQ(ort.size(), static_cast<size_t>(expected.numel()));
+  expect_close(ort.data(), expected.data_ptr<float>(), ort.size(), 1e-4, 1e-3, "onnxruntime");
+}
+
+TEST(ReaderExport, EachLoaderRefusesTheOtherKindNamingTheFile) {
+  TempDir dir;
+  ReaderInfo info;
+  export_reader_onnx(state_dict_of(*random_reader(info)), info, dir.file("reader.onnx"));
+  try {
+    load_onnx_model(dir.file("reader.onnx"));
+    FAIL() << "a reader loaded as a detector";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a plate reader"), std::string::npos) << e.what();
+  }
+  const std::string detector = fixture("mb1-ssd-2class-random.onnx");
+  if (std::filesystem::exists(detector)) {
+    try {
+      load_onnx_reader(detector);
+      FAIL() << "a detector loaded as a reader";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(detector + ": not a plate reader"), std::string::npos) << e.what();
+    }
+  }
+  // A checkpoint whose classifier does not fit the JSON's character set.
+  ReaderInfo fewer = info;
+  fewer.charset = "0123456789";
+  EXPECT_THROW(export_reader_onnx(state_dict_of(*random_reader(info)), fewer, dir.file("bad.onnx")), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad.onnx")));
+}

@@ -1,0 +1,54 @@
+#include <cstdio>
+
+#include "commands.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/common/parallel.h"
+#include "edgessd/model/model_runners.h"
+
+namespace {
+
+struct EvalReaderArgs {
+  std::string dataset, split = "test", model, detector, plate_pattern;
+  edgessd::EngineOptions engine;
+  float threshold = 0.5f;
+  bool json = false;
+};
+
+void run_eval_reader(const EvalReaderArgs& a) {
+  using namespace edgessd;
+  resolve_threads(a.engine.threads);
+  if (!(a.threshold >= 0 && a.threshold <= 1)) throw Error("--threshold must be within 0..1");
+  std::string reader_what, detector_what;
+  const ReadFunction read = open_read_function(a.model, a.engine, a.plate_pattern, reader_what);
+  DetectFunction detect;
+  PostprocessOptions post;
+  post.probability_threshold = a.threshold;
+  if (!a.detector.empty()) detect = open_detect_function(a.detector, a.engine, post, detector_what);
+  DatasetOptions options;
+  options.keep_difficult = true;
+  const DetectionDataset dataset = read_open_images(a.dataset, a.split, options);
+  log_info("Reading plates of " + dataset.description + " with " + reader_what +
+           (detect ? "; detector " + detector_what : std::string()));
+  const ReaderEvalResult r = evaluate_reader(dataset, read, detect);
+  if (r.crops.plates == 0) throw Error(a.dataset + " (" + a.split + "): no box has a PlateText to score against");
+  if (a.json) std::printf("%s\n", reader_result_json(r).c_str());
+  else print_reader_result(r, dataset.description);
+}
+
+}  // namespace
+
+void add_eval_reader_command(CLI::App& app) {
+  auto a = std::make_shared<EvalReaderArgs>();
+  CLI::App* cmd = app.add_subcommand("eval-reader", "Score a plate reader: exact plates and characters, and end to end with a detector");
+  cmd->add_option("--dataset", a->dataset, "Data set folder (Open Images layout with PlateText)")->required();
+  cmd->add_option("--split", a->split, "train, validation or test")->capture_default_str();
+  cmd->add_option("--model", a->model, "The reader: a train-reader checkpoint (.pth) or export-reader's .onnx")->required();
+  cmd->add_option("--detector", a->detector, "A detector (.pth or .onnx) for the end-to-end score");
+  cmd->add_option("--threshold", a->threshold, "The detector's minimum confidence")->capture_default_str();
+  cmd->add_option("--plate-pattern", a->plate_pattern, "Plate formats the reads must fit ('A' letter, '9' digit, '?' any, '|')");
+  cmd->add_option("--engine", a->engine.name, "Inference engine for .onnx models")->capture_default_str();
+  cmd->add_option("--threads", a->engine.threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  cmd->add_flag("--json", a->json, "One JSON object (scores and every plate's read) instead of the text");
+  cmd->callback([a] { run_eval_reader(*a); });
+}

@@ -1,0 +1,30 @@
+#include "commands.h"
+#include "edgessd/common/parallel.h"
+#include "edgessd/common/logging.h"
+#include "edgessd/train/reader_trainer.h"
+
+void add_train_reader_command(CLI::App& app) {
+  auto o = std::make_shared<edgessd::ReaderTrainOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "train-reader", "Train the plate reader (CTC) on the plate crops of data sets whose CSV has PlateText");
+  cmd->add_option("--data,--datasets", o->data,
+                  "Data set folder(s) in the Open Images layout with PlateText (real ones, edgessd synth ones); "
+                  "validation: the first with a validation split")->required();
+  cmd->add_option("--model-dir,--model_dir,--checkpoint-folder", o->model_dir, "Where checkpoints, best.pth, metrics.csv go")
+      ->capture_default_str();
+  cmd->add_option("--charset", o->charset, "Characters the reader reads (default: 0-9 A-Z and any other in the texts)");
+  cmd->add_flag("--balance-data", o->balance_data, "Each --data as many crops an epoch as the largest (repeats the small ones)");
+  cmd->add_option("--num-epochs,--num_epochs,--epochs", o->epochs, "Epochs")->capture_default_str();
+  cmd->add_option("--batch-size,--batch_size", o->batch_size, "Crops per step")->capture_default_str();
+  cmd->add_option("--lr,--learning-rate", o->lr, "Adam's learning rate (cosine to 0)")->capture_default_str();
+  cmd->add_option("--weight-decay,--weight_decay", o->weight_decay, "Weight decay")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed (initial weights, order, augmentation)")->capture_default_str();
+  cmd->add_option("--threads", o->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  cmd->add_option("--resume", o->resume, "Continue from this checkpoint (its JSON gives the epoch)");
+  cmd->callback([o] {
+    const edgessd::ReaderTrainResult r = edgessd::train_reader(*o);
+    edgessd::log_info("Best checkpoint: " + r.best_checkpoint +
+                      (r.best_val_exact >= 0 ? " (validation exact plates " + std::to_string(100 * r.best_val_exact) + "%)"
+                                             : std::string()));
+  });
+}
