@@ -121,6 +121,8 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
       {"detect --model " + onnx + " --headless " + dir.file("synth") + "/test", "is a plate reader"},
       {"detect --model " + onnx + " --reader " + onnx + " --plate-pattern AAA --headless x.jpg", "is a plate reader"},
       {"eval-reader --dataset " + dir.file("synth") + " --model " + onnx + " --plate-pattern 'A#'", "--plate-pattern A#"},
+      {"quantize --model " + onnx + " --calibration " + out.path() + " --output " + out.file("q.onnx"),
+       "sub-train-annotations-bbox.csv"},
   };
   for (const Case& c : cases) {
     const CommandResult r = cli(c.args);

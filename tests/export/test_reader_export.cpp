@@ -1,14 +1,17 @@
 // The plate reader's ONNX: LibTorch's column probabilities equal the export's in the
 // oneDNN engine (fp32), OpenCV DNN and ONNX Runtime; each loader refuses the other kind.
+#include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
+#include "edgessd/data/plate_crops.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/export/reader_export.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/plate_reader_net.h"
 #include "edgessd/runtime/engine.h"
+#include "edgessd/runtime/int8_calibration.h"
 #include "edgessd/runtime/onnx_model.h"
 #include "support/test_support.h"
 
@@ -92,4 +95,32 @@ TEST(ReaderExport, EachLoaderRefusesTheOtherKindNamingTheFile) {
   fewer.charset = "0123456789";
   EXPECT_THROW(export_reader_onnx(state_dict_of(*random_reader(info)), fewer, dir.file("bad.onnx")), Error);
   EXPECT_FALSE(std::filesystem::exists(dir.file("bad.onnx")));
+}
+
+// `edgessd quantize` on a reader: calibrated on plate crops, the int8 engine's column
+// probabilities stay near fp32's (random weights: a loose bound; the benchmark measures
+// the trained reader's accuracy in int8).
+TEST(ReaderExport, Int8CalibrationOnPlateCrops) {
+  TempDir dir;
+  ReaderInfo info;
+  PlateReaderNet net = random_reader(info);
+  export_reader_onnx(state_dict_of(*net), info, dir.file("reader.onnx"));
+  cv::Mat image(240, 320, CV_8UC3);
+  cv::randu(image, 0, 255);
+  cv::imwrite(dir.file("a.png"), image);
+  std::vector<PlateSample> plates;
+  for (int i = 0; i < 4; ++i) plates.push_back({dir.file("a.png"), {0.1f * i, 0.2f, 0.1f * i + 0.5f, 0.4f}, "AB12"});
+  EXPECT_EQ(quantize_reader_onnx(dir.file("reader.onnx"), plates, dir.file("int8.onnx")), 8u) << "the 8 ReLU outputs";
+  const OnnxModel fp32 = load_onnx_reader(dir.file("reader.onnx")), int8 = load_onnx_reader(dir.file("int8.onnx"));
+  EXPECT_EQ(int8.int8.scales.size(), 8u);
+  auto e32 = create_engine(fp32, {"onednn", 1});
+  auto e8 = create_engine(int8, {"onednn", 1});
+  EXPECT_EQ(e8->name(), "onednn-int8");
+  std::vector<float> input(3 * 32 * 96), p32, p8, none;
+  reader_input(crop_plate(image, {40, 60, 200, 110}, info), info, input.data());
+  int64_t columns = 0;
+  e32->forward(input.data(), p32, none, columns);
+  e8->forward(input.data(), p8, none, columns);
+  ASSERT_EQ(p8.size(), p32.size());
+  expect_close(p8, p32, 0.1, 0.0, "int8 against fp32 probabilities");
 }

@@ -3,6 +3,7 @@
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/runtime/int8_calibration.h"
+#include "edgessd/runtime/onnx_model.h"
 
 namespace {
 
@@ -14,10 +15,27 @@ struct QuantizeArgs {
   int images = 100;
 };
 
+// A plate reader calibrates on plate crops: --calibration is a data set with PlateText.
+void quantize_reader(const QuantizeArgs& a) {
+  using namespace edgessd;
+  const DetectionDataset set = read_open_images(a.calibration, "train");
+  std::vector<PlateSample> plates = plate_samples(set, load_onnx_reader(a.model).reader.charset).samples;
+  if (static_cast<int>(plates.size()) > a.images) {
+    std::vector<PlateSample> picked;
+    for (int i = 0; i < a.images; ++i) picked.push_back(plates[i * plates.size() / a.images]);
+    plates = picked;
+  }
+  log_info("Calibrating the plate reader " + a.model + " on " + std::to_string(plates.size()) + " plates of " +
+           set.description);
+  const size_t tensors = quantize_reader_onnx(a.model, plates, a.output);
+  log_info("Wrote " + a.output + ": int8 scales for " + std::to_string(tensors) + " activations (onednn engine)");
+}
+
 void run_quantize(const QuantizeArgs& a) {
   using namespace edgessd;
   if (a.images < 1) throw Error("--images " + std::to_string(a.images) + ": must be 1 or more");
   check_output_file(a.output, "--output");
+  if (is_plate_reader(a.model)) return quantize_reader(a);
   std::vector<std::string> images = list_images(a.calibration);
   if (images.empty()) throw Error("--calibration " + a.calibration + ": no images");
   // An even spread over the folder, not its first files.
@@ -38,7 +56,9 @@ void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   CLI::App* cmd = app.add_subcommand("quantize", "Post-training int8 calibration of an ONNX model (onednn engine)");
   cmd->add_option("--model", a->model, "fp32 ONNX model")->required();
-  cmd->add_option("--calibration", a->calibration, "Folder of training images")->required();
+  cmd->add_option("--calibration", a->calibration,
+                  "Folder of training images; for a plate reader, a data set (Open Images layout) with PlateText")
+      ->required();
   cmd->add_option("--output", a->output, "Output (e.g. X-int8.onnx)")->required();
   cmd->add_option("--images", a->images, "Calibration images to use")->capture_default_str();
   cmd->add_option("--labels", a->labels, "labels.txt (default: the model's own, else labels.txt beside it)");

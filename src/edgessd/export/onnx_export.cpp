@@ -54,15 +54,8 @@ class SsdGraph {
     std::vector<float> weight = w_.values(conv + ".weight");
     const std::vector<float> gamma = w_.values(bn + ".weight"), beta = w_.values(bn + ".bias"),
                              mean = w_.values(bn + ".running_mean"), var = w_.values(bn + ".running_var");
-    const int64_t out = dims[0];
-    if (static_cast<int64_t>(gamma.size()) != out) throw Error(bn + ": BatchNorm size disagrees with " + conv);
-    const int64_t per_channel = static_cast<int64_t>(weight.size()) / out;
-    std::vector<float> bias(out);
-    for (int64_t c = 0; c < out; ++c) {
-      const double s = gamma[c] / std::sqrt(static_cast<double>(var[c]) + kBatchNormEps);
-      for (int64_t k = 0; k < per_channel; ++k) weight[c * per_channel + k] = static_cast<float>(weight[c * per_channel + k] * s);
-      bias[c] = static_cast<float>(beta[c] - mean[c] * s);
-    }
+    if (static_cast<int64_t>(gamma.size()) != dims[0]) throw Error(bn + ": BatchNorm size disagrees with " + conv);
+    const std::vector<float> bias = fold_batch_norm(weight, gamma, beta, mean, var, kBatchNormEps);
     const std::string y = conv_node(x, conv, dims, weight, bias, stride, group);
     return activation(y, conv);
   }

@@ -3,6 +3,7 @@
 // builder that names values as it goes.
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,21 @@ inline void set_float_shape(onnx::ValueInfoProto* value, const std::string& name
   auto* tensor = value->mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(onnx::TensorProto::FLOAT);
   for (int64_t d : dims) tensor->mutable_shape()->add_dim()->set_dim_value(d);
+}
+
+// BatchNorm folded into the convolution before it: W' = W*s and b' = beta - mean*s with
+// s = gamma / sqrt(var + eps) per output channel. `weight` is changed in place; returns b'.
+inline std::vector<float> fold_batch_norm(std::vector<float>& weight, const std::vector<float>& gamma,
+                                          const std::vector<float>& beta, const std::vector<float>& mean,
+                                          const std::vector<float>& var, double eps) {
+  const size_t out = gamma.size(), per_channel = out ? weight.size() / out : 0;
+  std::vector<float> bias(out);
+  for (size_t c = 0; c < out; ++c) {
+    const double s = gamma[c] / std::sqrt(static_cast<double>(var[c]) + eps);
+    for (size_t k = 0; k < per_channel; ++k) weight[c * per_channel + k] = static_cast<float>(weight[c * per_channel + k] * s);
+    bias[c] = static_cast<float>(beta[c] - mean[c] * s);
+  }
+  return bias;
 }
 
 // onnx::checker and shape inference, then the model written atomically; an Error naming

@@ -48,13 +48,7 @@ std::string conv_bn_relu(GraphBuilder& g, const std::map<std::string, at::Tensor
   const int64_t out = dims.at(0);
   if (static_cast<int64_t>(gamma.size()) != out || out != l.out_channels)
     throw Error(bn + ": its size disagrees with " + conv + " or the reader's layer table");
-  const int64_t per_channel = static_cast<int64_t>(weight.size()) / out;
-  std::vector<float> bias(out);
-  for (int64_t c = 0; c < out; ++c) {
-    const double s = gamma[c] / std::sqrt(static_cast<double>(var[c]) + kBatchNormEps);
-    for (int64_t k = 0; k < per_channel; ++k) weight[c * per_channel + k] = static_cast<float>(weight[c * per_channel + k] * s);
-    bias[c] = static_cast<float>(beta[c] - mean[c] * s);
-  }
+  const std::vector<float> bias = fold_batch_norm(weight, gamma, beta, mean, var, kBatchNormEps);
   const std::string y = conv_node(g, x, conv, l, dims, weight, bias);
   g.node("Relu", {y}, conv + ".relu", conv + ".relu");
   return conv + ".relu";

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/image.h"
+#include "edgessd/runtime/onnx_model.h"
 #include "edgessd/runtime/onednn_engine.h"
 
 namespace edgessd {
@@ -53,20 +55,19 @@ std::map<std::string, float> OneDnnEngine::observe(const float* input) {
   return peaks;
 }
 
-size_t quantize_onnx_model(const std::string& model_path, const std::string& labels_path,
-                           const std::vector<std::string>& images, const std::string& output_path) {
-  if (images.empty()) throw Error("--calibration: no images");
-  OnnxModel model = load_onnx_model(model_path, labels_path);
+namespace {
+
+// The largest value of every convolution output over the inputs `fill` writes (it
+// returns false when there are no more), as a table of u8 scales; then the model written
+// again with the table in its metadata. Returns the number of tensors covered.
+size_t calibrate_and_write(OnnxModel model, const std::function<bool(float*)>& fill, const std::string& output_path) {
   model.int8 = {};
   OneDnnEngine engine(model, 0, nullptr, /*share_activations=*/false);
   const ModelInfo& info = model.info;
   std::vector<float> input(static_cast<size_t>(model.batch_size) * 3 * info.input_width * info.input_height, 0.0f);
   std::map<std::string, float> peaks;
-  for (const auto& path : images) {
-    const cv::Mat rgb = read_rgb_image(path);
-    to_network_input(rgb, info.input_width, info.input_height, info.image_mean, info.image_std, input.data());
+  while (fill(input.data()))
     for (const auto& [name, peak] : engine.observe(input.data())) peaks[name] = std::max(peaks[name], peak);
-  }
   Int8Calibration table;
   for (const auto& [name, peak] : peaks)
     if (std::isfinite(peak) && peak > 1e-6f) table.scales[name] = 255.0f / peak;  // dead layers stay fp32
@@ -82,6 +83,39 @@ size_t quantize_onnx_model(const std::string& model_path, const std::string& lab
   proto.SerializeToString(&bytes);
   write_file_atomic(output_path, bytes);
   return table.scales.size();
+}
+
+}  // namespace
+
+size_t quantize_onnx_model(const std::string& model_path, const std::string& labels_path,
+                           const std::vector<std::string>& images, const std::string& output_path) {
+  if (images.empty()) throw Error("--calibration: no images");
+  const OnnxModel model = load_onnx_model(model_path, labels_path);
+  const ModelInfo& info = model.info;
+  size_t next = 0;
+  return calibrate_and_write(model, [&](float* input) {
+    if (next == images.size()) return false;
+    const cv::Mat rgb = read_rgb_image(images[next++]);
+    to_network_input(rgb, info.input_width, info.input_height, info.image_mean, info.image_std, input);
+    return true;
+  }, output_path);
+}
+
+size_t quantize_reader_onnx(const std::string& model_path, const std::vector<PlateSample>& plates,
+                            const std::string& output_path) {
+  if (plates.empty()) throw Error("--calibration: no plate with a PlateText to calibrate on");
+  const OnnxModel model = load_onnx_reader(model_path);
+  size_t next = 0;
+  std::string loaded_path;
+  cv::Mat rgb;
+  return calibrate_and_write(model, [&](float* input) {
+    if (next == plates.size()) return false;
+    const PlateSample& p = plates[next++];
+    if (p.image_path != loaded_path) rgb = read_rgb_image(p.image_path), loaded_path = p.image_path;
+    const CornerBox px{p.box.x1 * rgb.cols, p.box.y1 * rgb.rows, p.box.x2 * rgb.cols, p.box.y2 * rgb.rows};
+    reader_input(crop_plate(rgb, px, model.reader), model.reader, input);
+    return true;
+  }, output_path);
 }
 
 }  // namespace edgessd

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "edgessd/data/plate_crops.h"
+
 namespace edgessd {
 
 // Activation scales for int8 inference, by tensor name: q = round(x * scale), u8 (the
@@ -22,5 +24,9 @@ Int8Calibration int8_calibration_from_json(const std::string& text, const std::s
 size_t quantize_onnx_model(const std::string& model_path, const std::string& labels_path,
                            const std::vector<std::string>& images,
                            const std::string& output_path);
+
+// The same for a plate reader (export-reader's ONNX), on the reader's crops of `plates`.
+size_t quantize_reader_onnx(const std::string& model_path, const std::vector<PlateSample>& plates,
+                            const std::string& output_path);
 
 }  // namespace edgessd

@@ -259,8 +259,10 @@ OnnxModel load_onnx_reader(const std::string& path) {
   onnx::ModelProto proto;
   if (!proto.ParseFromString(*m.bytes)) throw Error(path + ": not an ONNX model (protobuf parse failed)");
   std::string json;
-  for (const auto& prop : proto.metadata_props())
+  for (const auto& prop : proto.metadata_props()) {
     if (prop.key() == "edgessd-reader") json = prop.value();
+    if (prop.key() == "edgessd.int8") m.int8 = int8_calibration_from_json(prop.value(), path + " (edgessd.int8 metadata)");
+  }
   if (json.empty())
     throw Error(path + ": not a plate reader (no edgessd-reader metadata); make one with edgessd export-reader");
   m.reader = reader_info_from_json(json, path + " (edgessd-reader metadata)");
@@ -286,6 +288,18 @@ OnnxModel load_onnx_reader(const std::string& path) {
   m.info.image_std = m.reader.image_std;
   m.info.source = path;
   return m;
+}
+
+bool is_plate_reader(const std::string& path) {
+  onnx::ModelProto proto;
+  try {
+    if (!proto.ParseFromString(read_file(path))) return false;
+  } catch (const Error&) {
+    return false;
+  }
+  for (const auto& prop : proto.metadata_props())
+    if (prop.key() == "edgessd-reader") return true;
+  return false;
 }
 
 std::string onnx_for_opencv(const std::string& bytes, const std::string& what) {

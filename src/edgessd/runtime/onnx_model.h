@@ -50,6 +50,8 @@ OnnxModel load_onnx_model(const std::string& path, const std::string& labels_pat
 // (N,T,C), with its reader JSON in the metadata; the same checks as a detector's, and an
 // Error naming the file for a detector or any other graph.
 OnnxModel load_onnx_reader(const std::string& path);
+// Whether the file carries a plate reader's metadata (false for anything else, unreadable included).
+bool is_plate_reader(const std::string& path);
 
 // --resolution against an ONNX model: its input size is fixed at export, so another size
 // is an Error naming the file and the way to get one ("" passes).

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The plate reader, measured. Accuracy: trained SEEDS times for EPOCHS epochs on (a) the
+# data set's train split plus synthetic plates (--balance-data) and (b) synthetic plates
+# alone (the domain gap), each scored on the data set's test split: exact plates and
+# characters on the ground-truth boxes, O/0 I/1 folded, and end to end with DETECTOR
+# (when given): mean, min, max over the seeds. Speed: ms per plate (every engine, fp32 and
+# int8, and ONNX Runtime) and detect + track + read frames/s on a 1280x720 video at 2
+# threads, with (a)'s first seed.
+#
+# usage: bench/plate_reader.sh [DETECTOR.onnx]
+# env: CLI (build/edgessd), DATA (plates-us), OUT (reader-study), SEEDS ("1 2 3"),
+#      EPOCHS (40), SYNTH_COUNT (800 images), RUNS (200)
+# A run already scored under OUT is not repeated, so the study can be stopped and continued.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared}
+CLI=${CLI:-build/edgessd}
+DATA=${DATA:-$SHARED/datasets/plates-us}
+OUT=${OUT:-reader-study}
+SEEDS=${SEEDS:-1 2 3}
+EPOCHS=${EPOCHS:-40}
+SYNTH_COUNT=${SYNTH_COUNT:-800}
+RUNS=${RUNS:-200}
+DETECTOR=${1:-}
+mkdir -p "$OUT"
+$CLI synth --out "$OUT/synth" --count "$SYNTH_COUNT" --seed 7 2>"$OUT/synth.log"
+
+declare -A DATA_FLAGS=(
+  [real+synth]="--data $DATA --data $OUT/synth --balance-data"
+  [synth-only]="--data $OUT/synth"
+)
+ORDER=(real+synth synth-only)
+
+# One run: train, export, score; one JSON result in $dir/result.json.
+run_one() {
+  local name=$1 seed=$2 dir="$OUT/$1/seed$2"
+  [ -s "$dir/result.json" ] && return
+  mkdir -p "$dir"
+  # shellcheck disable=SC2086
+  $CLI train-reader ${DATA_FLAGS[$name]} --model-dir "$dir/model" --num-epochs "$EPOCHS" --batch-size 32 \
+    --lr 0.002 --seed "$seed" >"$dir/train.log" 2>&1
+  $CLI export-reader --model-dir "$dir/model" >>"$dir/train.log" 2>&1
+  local det=()
+  [ -n "$DETECTOR" ] && det=(--detector "$DETECTOR")
+  $CLI eval-reader --dataset "$DATA" --model "$dir/model/plate-reader.onnx" "${det[@]}" --json 2>/dev/null |
+    tail -1 >"$dir/result.json.part"
+  mv "$dir/result.json.part" "$dir/result.json"
+}
+
+# mean min max of one JSON field over the seeds of a configuration, in percent.
+stats() {
+  local name=$1 field=$2 values
+  values=$(for s in $SEEDS; do
+    /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(j$field*100 if '$field'.split('\"')[1] in j else 'nan')" \
+      "$OUT/$name/seed$s/result.json"; done)
+  awk '{s += $1; if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1} END {printf "%.1f (%.1f-%.1f)", s / NR, lo, hi}' <<<"$values"
+}
+
+for name in "${ORDER[@]}"; do for seed in $SEEDS; do run_one "$name" "$seed"; done; done
+
+echo "Plate reading on $DATA test ($(echo $SEEDS | wc -w) seeds, $EPOCHS epochs; mean (min-max), %):"
+printf '%-11s %-20s %-20s %-20s %-20s %-20s\n' config exact characters "exact, O/0 I/1" "end to end" "end to end, folded"
+for name in "${ORDER[@]}"; do
+  e2e="-" e2ef="-"
+  if [ -n "$DETECTOR" ]; then
+    e2e=$(stats "$name" '["end_to_end"]["exact_accuracy"]')
+    e2ef=$(stats "$name" '["end_to_end_folded"]["exact_accuracy"]')
+  fi
+  printf '%-11s %-20s %-20s %-20s %-20s %-20s\n' "$name" "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]')" \
+    "$(stats "$name" '["ground_truth_boxes"]["character_accuracy"]')" \
+    "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]')" "$e2e" "$e2ef"
+done
+
+# Speed, with the first configuration's first seed.
+first=$OUT/${ORDER[0]}/seed$(echo $SEEDS | cut -d' ' -f1)/model
+$CLI quantize --model "$first/plate-reader.onnx" --calibration "$DATA" --output "$first/plate-reader-int8.onnx" 2>/dev/null
+echo "int8 accuracy (exact plates on ground-truth boxes, fp32 -> int8):" \
+  "$($CLI eval-reader --dataset "$DATA" --model "$first/plate-reader.onnx" --json 2>/dev/null | tail -1 |
+     /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["ground_truth_boxes"]["exact_accuracy"]*100,1))')" "->" \
+  "$($CLI eval-reader --dataset "$DATA" --model "$first/plate-reader-int8.onnx" --json 2>/dev/null | tail -1 |
+     /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["ground_truth_boxes"]["exact_accuracy"]*100,1))')"
+echo "ms per plate (crop + network + decode):"
+build/bench/reader_time "$first/plate-reader.onnx" "$RUNS"
+build/bench/reader_time "$first/plate-reader-int8.onnx" "$RUNS" | grep onednn-int8
+if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ]; then
+  for t in 1 2; do node bench/ort_bench.js "$first/plate-reader.onnx" $t "$RUNS" 32 96 | tail -1; done
+fi
+if [ -n "$DETECTOR" ]; then
+  build/bench/make_pan_video "$DATA/test" "$OUT/pan.avi" 20 >/dev/null
+  for reader in "" "$first/plate-reader.onnx" "$first/plate-reader-int8.onnx"; do
+    flags=(--tracking)
+    [ -n "$reader" ] && flags+=(--reader "$reader" --events "$OUT/events.jsonl")
+    line=$($CLI detect --model "$DETECTOR" --threads 2 --headless "${flags[@]}" "$OUT/pan.avi" 2>&1 >/dev/null | grep "FPS")
+    echo "detect + track${reader:+ + read ($(basename "$reader"))}, 1280x720, 2 threads: ${line#* - }"
+  done
+fi
