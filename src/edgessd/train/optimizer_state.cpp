@@ -58,6 +58,41 @@ void load_sgd_state(torch::optim::SGD& optimizer, const std::string& path) {
     throw Error(path + ": '" + buffers.begin()->first + "' has no parameter in this run (a different net or --freeze-*?)");
 }
 
+void save_adam_state(const torch::optim::Adam& adam, const std::string& path) {
+  StateDict state;
+  const auto& params = adam.param_groups().at(0).params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto it = adam.state().find(state_key(params[i]));
+    if (it == adam.state().end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    const std::string k = std::to_string(i) + ".";
+    state.emplace_back(k + "exp_avg", s.exp_avg().contiguous());
+    state.emplace_back(k + "exp_avg_sq", s.exp_avg_sq().contiguous());
+    state.emplace_back(k + "step", torch::tensor({static_cast<int64_t>(s.step())}, torch::kLong));
+  }
+  write_state_dict(path, state);
+}
+
+void load_adam_state(torch::optim::Adam& adam, const std::string& path) {
+  std::map<std::string, at::Tensor> saved;
+  for (auto& [key, t] : read_state_dict(path)) saved[key] = t;
+  const auto& params = adam.param_groups().at(0).params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string k = std::to_string(i) + ".";
+    if (!saved.count(k + "exp_avg")) continue;
+    const at::Tensor &m = saved[k + "exp_avg"], &v = saved[k + "exp_avg_sq"], &step = saved[k + "step"];
+    if (m.sizes() != params[i].sizes() || !v.defined() || v.sizes() != params[i].sizes() || !step.defined() ||
+        step.numel() != 1 || m.scalar_type() != torch::kFloat || v.scalar_type() != torch::kFloat ||
+        step.scalar_type() != torch::kLong)
+      throw Error(path + ": '" + k + "*' does not fit the reader's parameter " + std::to_string(i));
+    auto s = std::make_unique<torch::optim::AdamParamState>();
+    s->exp_avg(m.clone());
+    s->exp_avg_sq(v.clone());
+    s->step(step.item<int64_t>());
+    adam.state()[state_key(params[i])] = std::move(s);
+  }
+}
+
 Sgd make_sgd(const TrainOptions& options, Ssd& net) {
   auto params_of = [](std::initializer_list<torch::nn::Module*> modules) {
     std::vector<torch::Tensor> out;

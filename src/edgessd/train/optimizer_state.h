@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 
+#include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 
 #include <memory>
@@ -17,6 +18,10 @@ namespace edgessd {
 // not fit the optimizer's groups and shapes is an Error naming it.
 void save_sgd_state(const torch::optim::SGD& optimizer, const std::string& path);
 void load_sgd_state(torch::optim::SGD& optimizer, const std::string& path);
+// Adam's (the plate reader's) the same way: "<index>.exp_avg", ".exp_avg_sq", ".step" of
+// the first parameter group.
+void save_adam_state(const torch::optim::Adam& adam, const std::string& path);
+void load_adam_state(torch::optim::Adam& adam, const std::string& path);
 
 // pytorch-ssd's SGD parameter groups (base net, extras, heads; frozen parts left out),
 // each with its base learning rate; momentum restored from --resume's optimizer state.

@@ -24,6 +24,7 @@
 #include "edgessd/model/plate_reader_net.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/train/loss_plot.h"
+#include "edgessd/train/optimizer_state.h"
 #include "edgessd/train/run_files.h"
 
 namespace edgessd {
@@ -118,10 +119,9 @@ struct ReaderEpoch {
 };
 
 struct ReaderData {
-  std::vector<std::vector<CachedPlate>> train;  // per --data
+  std::vector<CachedPlate> all_train;  // every --data's plates, one after the other
+  std::vector<size_t> offsets, sizes;  // of each --data's plates in all_train
   std::vector<CachedPlate> validation;
-  std::vector<CachedPlate> all_train;
-  std::vector<size_t> offsets;  // of each --data's plates in all_train
 };
 
 }  // namespace
@@ -173,11 +173,12 @@ ReaderData load_reader_data(const ReaderTrainOptions& o, ReaderInfo& info, int t
   if (info.charset.empty()) info.charset = o.charset.empty() ? charset_from(train_sets) : o.charset;
   ReaderData d;
   for (size_t i = 0; i < train_sets.size(); ++i) {
-    d.train.push_back(plates_of(train_sets[i], info, threads));
-    if (d.train.back().empty()) throw Error(o.data[i] + ": its train split has no plate with a usable PlateText");
-    log_info("Training: " + train_sets[i].description + ", " + std::to_string(d.train.back().size()) + " plates");
+    const std::vector<CachedPlate> plates = plates_of(train_sets[i], info, threads);
+    if (plates.empty()) throw Error(o.data[i] + ": its train split has no plate with a usable PlateText");
+    log_info("Training: " + train_sets[i].description + ", " + std::to_string(plates.size()) + " plates");
     d.offsets.push_back(d.all_train.size());
-    d.all_train.insert(d.all_train.end(), d.train.back().begin(), d.train.back().end());
+    d.sizes.push_back(plates.size());
+    d.all_train.insert(d.all_train.end(), plates.begin(), plates.end());
   }
   for (const auto& root : o.data)
     if (has_split(DatasetType::OpenImages, root, "validation")) {
@@ -195,9 +196,9 @@ std::vector<size_t> epoch_order(const ReaderData& d, bool balance, uint64_t seed
   Random r(mix_seed(seed, static_cast<uint64_t>(epoch), 17));
   std::vector<size_t> order;
   size_t largest = 0;
-  for (const auto& set : d.train) largest = std::max(largest, set.size());
-  for (size_t s = 0; s < d.train.size(); ++s) {
-    const size_t n = d.train[s].size(), count = balance ? largest : n;
+  for (size_t n : d.sizes) largest = std::max(largest, n);
+  for (size_t s = 0; s < d.sizes.size(); ++s) {
+    const size_t n = d.sizes[s], count = balance ? largest : n;
     std::vector<size_t> own(n);
     for (size_t i = 0; i < n; ++i) own[i] = d.offsets[s] + i;
     for (size_t i = 0; i < count; ++i) {
@@ -222,45 +223,6 @@ void set_adam_lr(torch::optim::Adam& adam, double lr) {
 }  // namespace
 
 namespace {
-
-std::string param_key(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
-
-// Adam's moments and step count per parameter, as a .pth state_dict our own reader reads
-// back (never torch::load, which trusts its input).
-void save_adam_state(const torch::optim::Adam& adam, const std::string& path) {
-  StateDict state;
-  const auto& params = adam.param_groups().at(0).params();
-  for (size_t i = 0; i < params.size(); ++i) {
-    auto it = adam.state().find(param_key(params[i]));
-    if (it == adam.state().end()) continue;
-    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
-    const std::string k = std::to_string(i) + ".";
-    state.emplace_back(k + "exp_avg", s.exp_avg().contiguous());
-    state.emplace_back(k + "exp_avg_sq", s.exp_avg_sq().contiguous());
-    state.emplace_back(k + "step", torch::tensor({static_cast<int64_t>(s.step())}, torch::kLong));
-  }
-  write_state_dict(path, state);
-}
-
-void load_adam_state(torch::optim::Adam& adam, const std::string& path) {
-  std::map<std::string, at::Tensor> saved;
-  for (auto& [key, t] : read_state_dict(path)) saved[key] = t;
-  const auto& params = adam.param_groups().at(0).params();
-  for (size_t i = 0; i < params.size(); ++i) {
-    const std::string k = std::to_string(i) + ".";
-    if (!saved.count(k + "exp_avg")) continue;
-    const at::Tensor &m = saved[k + "exp_avg"], &v = saved[k + "exp_avg_sq"], &step = saved[k + "step"];
-    if (m.sizes() != params[i].sizes() || !v.defined() || v.sizes() != params[i].sizes() || !step.defined() ||
-        step.numel() != 1 || m.scalar_type() != torch::kFloat || v.scalar_type() != torch::kFloat ||
-        step.scalar_type() != torch::kLong)
-      throw Error(path + ": '" + k + "*' does not fit the reader's parameter " + std::to_string(i));
-    auto s = std::make_unique<torch::optim::AdamParamState>();
-    s->exp_avg(m.clone());
-    s->exp_avg_sq(v.clone());
-    s->step(step.item<int64_t>());
-    adam.state()[param_key(params[i])] = std::move(s);
-  }
-}
 
 double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderData& d, const ReaderInfo& info,
                    const ReaderTrainOptions& o, int epoch, int threads, ReaderEpoch& m) {
