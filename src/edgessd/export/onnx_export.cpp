@@ -132,23 +132,12 @@ int64_t checked_classes(const Weights& w, const ModelInfo& info) {
 
 // The model's header: producer, opset, and our metadata (model JSON, labels, net).
 void write_header(onnx::ModelProto& model, const ModelInfo& info) {
-  model.set_ir_version(5);  // the IR version of opset 10's release
-  model.set_producer_name("edgessd");
-  model.set_producer_version(EDGESSD_VERSION);
-  model.set_doc_string("SSD-MobileNet-v1 (" + info.net + ") exported by edgessd");
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(kOnnxOpset);
-  auto add_meta = [&](const std::string& key, const std::string& value) {
-    auto* p = model.add_metadata_props();
-    p->set_key(key);
-    p->set_value(value);
-  };
-  add_meta("edgessd", model_info_to_json(info));
+  write_model_header(model, "SSD-MobileNet-v1 (" + info.net + ") exported by edgessd");
+  add_metadata(model, "edgessd", model_info_to_json(info));
   std::string labels;
   for (const auto& name : info.class_names) labels += name + "\n";
-  add_meta("labels", labels);
-  add_meta("net", info.net);
+  add_metadata(model, "labels", labels);
+  add_metadata(model, "net", info.net);
 }
 
 // Base net, extras and the six heads; the heads' outputs concatenated into
@@ -240,6 +229,22 @@ void export_onnx(const StateDict& state, const ModelInfo& model_info, const std:
   set_float_shape(graph->add_output(), "scores", {n, p, classes});
   set_float_shape(graph->add_output(), "boxes", {n, p, 4});
   write_checked_onnx(model, output_path);
+}
+
+void write_model_header(onnx::ModelProto& model, const std::string& doc_string) {
+  model.set_ir_version(5);  // the IR version of opset 10's release
+  model.set_producer_name("edgessd");
+  model.set_producer_version(EDGESSD_VERSION);
+  model.set_doc_string(doc_string);
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kOnnxOpset);
+}
+
+void add_metadata(onnx::ModelProto& model, const std::string& key, const std::string& value) {
+  auto* p = model.add_metadata_props();
+  p->set_key(key);
+  p->set_value(value);
 }
 
 void write_checked_onnx(onnx::ModelProto& model, const std::string& output_path) {

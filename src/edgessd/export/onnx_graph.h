@@ -87,6 +87,10 @@ inline std::vector<float> fold_batch_norm(std::vector<float>& weight, const std:
   return bias;
 }
 
+// IR version, producer, doc string and kOnnxOpset: what every export starts with.
+void write_model_header(onnx::ModelProto& model, const std::string& doc_string);
+void add_metadata(onnx::ModelProto& model, const std::string& key, const std::string& value);
+
 // onnx::checker and shape inference, then the model written atomically; an Error naming
 // the file when a check fails.
 void write_checked_onnx(onnx::ModelProto& model, const std::string& output_path);

@@ -6,7 +6,6 @@
 #include <map>
 
 #include "edgessd/common/error.h"
-#include "edgessd/common/version.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/export/onnx_graph.h"
 
@@ -54,19 +53,6 @@ std::string conv_bn_relu(GraphBuilder& g, const std::map<std::string, at::Tensor
   return conv + ".relu";
 }
 
-void write_reader_header(onnx::ModelProto& model, const ReaderInfo& info) {
-  model.set_ir_version(5);
-  model.set_producer_name("edgessd");
-  model.set_producer_version(EDGESSD_VERSION);
-  model.set_doc_string("plate reader (CTC, charset " + info.charset + ") exported by edgessd");
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(kOnnxOpset);
-  auto* p = model.add_metadata_props();
-  p->set_key(kReaderMetadataKey);
-  p->set_value(reader_info_to_json(info));
-}
-
 }  // namespace
 
 void export_reader_onnx(const StateDict& state, const ReaderInfo& info, const std::string& output_path,
@@ -74,7 +60,8 @@ void export_reader_onnx(const StateDict& state, const ReaderInfo& info, const st
   if (batch_size < 1 || batch_size > 256) throw Error("--batch-size must be within 1..256");
   std::map<std::string, at::Tensor> w(state.begin(), state.end());
   onnx::ModelProto model;
-  write_reader_header(model, info);
+  write_model_header(model, "plate reader (CTC, charset " + info.charset + ") exported by edgessd");
+  add_metadata(model, kReaderMetadataKey, reader_info_to_json(info));
   onnx::GraphProto* graph = model.mutable_graph();
   graph->set_name("plate-reader");
   const int64_t n = batch_size, classes = info.num_classes(), columns = reader_columns(info.input_width);
