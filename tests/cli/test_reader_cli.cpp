@@ -131,4 +131,21 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << c.args << "\n" << r.output;
   }
   EXPECT_FALSE(std::filesystem::exists(out.file("m"))) << "a failed train-reader made its folder";
+  // A checkpoint whose JSON is hostile: export-reader names the JSON and writes nothing.
+  std::filesystem::copy_file(dir.file("m/best.pth"), out.file("r.pth"));
+  const std::string bad_json[][2] = {
+      {R"({"kind": "plate-reader", "charset": "AA", "input_size": [96, 32]})", "twice"},
+      {R"({"net": "mb1-ssd", "class_names": ["BACKGROUND", "plate"]})", "not a plate reader's JSON"},
+      {R"({"kind": "plate-reader", "charset": "AB", "input_size": [9600, 32]})", "input_size"},
+      {R"({"kind": "plate-reader", "charset": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "input_size": [96, 32],
+           "crop_margin": 7})", "crop_margin"},
+  };
+  for (const auto& [json, says] : bad_json) {
+    write_file_atomic(out.file("r.json"), json);
+    const CommandResult r = cli("export-reader --input " + out.file("r.pth") + " --output " + out.file("r.onnx"));
+    EXPECT_NE(r.exit_code, 0) << json;
+    EXPECT_NE(r.output.find(out.file("r.json")), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out.file("r.onnx")));
+  }
 }
