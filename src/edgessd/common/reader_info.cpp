@@ -92,11 +92,12 @@ bool load_reader_info(const std::string& checkpoint_path, ReaderInfo& info) {
 }
 
 void save_reader_info(const std::string& checkpoint_path, const ReaderInfo& info, int epoch, double val_loss,
-                      double val_exact) {
+                      double val_exact, double val_character) {
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(reader_info_to_json(info));
   if (epoch >= 0) {
     j["training"] = {{"epoch", epoch}, {"val_loss", val_loss}};
     if (val_exact >= 0) j["training"]["val_exact"] = val_exact;
+    if (val_character >= 0) j["training"]["val_character"] = val_character;
   }
   write_file_atomic(model_info_path(checkpoint_path), j.dump(2) + "\n");
 }
@@ -110,6 +111,7 @@ ReaderTrainingState load_reader_training_state(const std::string& checkpoint_pat
     s.epoch = j["training"].at("epoch").get<int>();
     s.val_loss = j["training"].value("val_loss", -1.0);
     s.val_exact = j["training"].value("val_exact", -1.0);
+    s.val_character = j["training"].value("val_character", -1.0);
     if (s.epoch < 0 || s.epoch > 100000) throw Error(path + ": training epoch out of range");
     return s;
   } catch (const nlohmann::json::exception& e) {

@@ -42,14 +42,14 @@ std::string reader_info_to_json(const ReaderInfo& info);
 ReaderInfo reader_info_from_json(const std::string& text, const std::string& what);
 // X.json beside X.pth; false when there is none.
 bool load_reader_info(const std::string& checkpoint_path, ReaderInfo& info);
-// With the training state (epoch, validation loss and exact accuracy) under "training".
+// With the training state (epoch, validation loss, exact and character accuracy) under "training".
 void save_reader_info(const std::string& checkpoint_path, const ReaderInfo& info, int epoch = -1,
-                      double val_loss = -1, double val_exact = -1);
+                      double val_loss = -1, double val_exact = -1, double val_character = -1);
 
 // What X.json records of the run that wrote X.pth; an Error naming the file when it has none.
 struct ReaderTrainingState {
   int epoch = 0;
-  double val_loss = -1, val_exact = -1;
+  double val_loss = -1, val_exact = -1, val_character = -1;
 };
 ReaderTrainingState load_reader_training_state(const std::string& checkpoint_path);
 

@@ -302,12 +302,12 @@ std::string save_reader_checkpoint(const ReaderTrainOptions& o, const ReaderInfo
   const StateDict state = state_dict_of(*net);
   write_state_dict(path, state);
   save_adam_state(adam, optimizer_path(path));
-  save_reader_info(path, info, m.epoch, loss, m.val_exact);
+  save_reader_info(path, info, m.epoch, loss, m.val_exact, m.val_character);
   log_info("Saved model " + path);
   if (best) {
     const std::string best_path = join_path(o.model_dir, kBestCheckpoint);
     write_state_dict(best_path, state);
-    save_reader_info(best_path, info, m.epoch, loss, m.val_exact);
+    save_reader_info(best_path, info, m.epoch, loss, m.val_exact, m.val_character);
   }
   return path;
 }
@@ -316,13 +316,19 @@ std::string save_reader_checkpoint(const ReaderTrainOptions& o, const ReaderInfo
 
 namespace {
 
+// What best.pth is chosen by, higher is better: validation exact plates, ties (every
+// epoch at 0% early on) broken by character accuracy; without validation, -training loss.
+double selection_score(double val_exact, double val_character, double train_loss, bool validated) {
+  return validated ? val_exact + 1e-3 * std::max(0.0, val_character) : -train_loss;
+}
+
 // The best score so far when resuming into the same folder: best.json's, else none.
-double best_so_far(const std::string& model_dir, int start_epoch, bool by_exact) {
+double best_so_far(const std::string& model_dir, int start_epoch, bool validated) {
   const std::string best = join_path(model_dir, kBestCheckpoint);
   std::error_code ec;
-  if (start_epoch == 0 || !std::filesystem::exists(model_info_path(best), ec)) return by_exact ? -1 : 1e300;
+  if (start_epoch == 0 || !std::filesystem::exists(model_info_path(best), ec)) return -1e300;
   const ReaderTrainingState s = load_reader_training_state(best);
-  return by_exact ? s.val_exact : s.val_loss;
+  return selection_score(s.val_exact, s.val_character, s.val_loss, validated);
 }
 
 std::string epoch_line(const ReaderEpoch& m) {
@@ -368,8 +374,8 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
     if (std::filesystem::exists(optimizer_path(o.resume), ec)) load_adam_state(adam, optimizer_path(o.resume));
     log_info("Resume from the model " + o.resume + " at epoch " + std::to_string(start_epoch));
   }
-  const bool by_exact = !data.validation.empty();
-  double best = best_so_far(o.model_dir, start_epoch, by_exact);
+  const bool validated = !data.validation.empty();
+  double best = best_so_far(o.model_dir, start_epoch, validated);
   ReaderTrainResult result;
   for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
     ReaderEpoch m;
@@ -377,15 +383,16 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
     train_epoch(net, adam, data, info, o, epoch, threads, m);
     validate(net, data.validation, info, threads, m);
     log_info(epoch_line(m));
-    const bool improved = by_exact ? m.val_exact > best : m.train_loss < best;
-    if (improved) best = by_exact ? m.val_exact : m.train_loss;
+    const double score = selection_score(m.val_exact, m.val_character, m.train_loss, validated);
+    const bool improved = score > best;
+    if (improved) best = score;
+    if (improved && validated) result.best_val_exact = m.val_exact;
     save_reader_checkpoint(o, info, net, adam, m, improved);
     append_reader_metrics(join_path(o.model_dir, "metrics.csv"), m);
     draw_loss_curve_or_warn(join_path(o.model_dir, "metrics.csv"), join_path(o.model_dir, "loss.png"));
     ++result.epochs_run;
   }
   result.best_checkpoint = join_path(o.model_dir, kBestCheckpoint);
-  result.best_val_exact = by_exact ? best : -1;
   return result;
 }
 

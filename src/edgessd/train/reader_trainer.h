@@ -2,8 +2,8 @@
 // `edgessd train-reader`: the plate reader trained with CTC on the plate crops of one or
 // more data sets whose CSV has PlateText (real ones, `edgessd synth` ones), with train's
 // conventions: checkpoints named <name>-Epoch-E-Loss-L.pth with their JSON and optimizer
-// state, best.pth (+ best.json) by validation exact-plate accuracy, metrics.csv, loss.png,
-// --resume, a progress line, every file written atomically.
+// state, best.pth (+ best.json) by validation exact-plate accuracy (ties: characters),
+// metrics.csv, loss.png, --resume, a progress line, every file written atomically.
 #include <cstdint>
 #include <string>
 #include <vector>
