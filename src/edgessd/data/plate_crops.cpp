@@ -29,6 +29,10 @@ PlateSamples plate_samples(const DetectionDataset& dataset, const std::string& c
   return out;
 }
 
+CornerBox in_pixels(const CornerBox& b, const cv::Mat& image) {
+  return {b.x1 * image.cols, b.y1 * image.rows, b.x2 * image.cols, b.y2 * image.rows};
+}
+
 cv::Rect plate_crop_rect(const CornerBox& b, const ReaderInfo& info, int image_width, int image_height) {
   const float mx = (b.x2 - b.x1) * info.crop_margin, my = (b.y2 - b.y1) * info.crop_margin;
   const int x1 = std::clamp(static_cast<int>(std::floor(b.x1 - mx)), 0, std::max(0, image_width - 1));

@@ -31,6 +31,9 @@ struct PlateSamples {
 // Every box of `dataset` with a PlateText (any class) whose characters are all in `charset`.
 PlateSamples plate_samples(const DetectionDataset& dataset, const std::string& charset);
 
+// A normalised box (as data sets hold them) in the pixels of `image`.
+CornerBox in_pixels(const CornerBox& normalised, const cv::Mat& image);
+
 // The pixel rectangle the reader sees for a box (pixels): grown by info.crop_margin of its
 // size on each side and clipped to the image; at least 1x1.
 cv::Rect plate_crop_rect(const CornerBox& pixels, const ReaderInfo& info, int image_width, int image_height);

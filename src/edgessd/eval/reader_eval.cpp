@@ -6,6 +6,7 @@
 
 #include "edgessd/common/image.h"
 #include "edgessd/common/reader_info.h"
+#include "edgessd/data/plate_crops.h"
 
 namespace edgessd {
 
@@ -48,7 +49,7 @@ ReaderEvalResult evaluate_reader(const DetectionDataset& dataset, const ReadFunc
     }
     if (boxes.empty()) continue;
     const cv::Mat rgb = read_rgb_image(image.image_path);
-    for (CornerBox& b : boxes) b = {b.x1 * rgb.cols, b.y1 * rgb.rows, b.x2 * rgb.cols, b.y2 * rgb.rows};
+    for (CornerBox& b : boxes) b = in_pixels(b, rgb);
     const std::vector<PlateReading> reads = read(rgb, boxes);
     std::vector<PlateReading> e2e_reads(boxes.size());
     std::vector<int> match(boxes.size(), -1);

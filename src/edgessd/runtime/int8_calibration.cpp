@@ -112,7 +112,7 @@ size_t quantize_reader_onnx(const std::string& model_path, const std::vector<Pla
     if (next == plates.size()) return false;
     const PlateSample& p = plates[next++];
     if (p.image_path != loaded_path) rgb = read_rgb_image(p.image_path), loaded_path = p.image_path;
-    const CornerBox px{p.box.x1 * rgb.cols, p.box.y1 * rgb.rows, p.box.x2 * rgb.cols, p.box.y2 * rgb.rows};
+    const CornerBox px = in_pixels(p.box, rgb);
     reader_input(crop_plate(rgb, px, model.reader), model.reader, input);
     return true;
   }, output_path);

@@ -52,7 +52,7 @@ std::vector<CachedPlate> cache_plates(const std::vector<PlateSample>& samples, c
     const cv::Mat rgb = read_rgb_image(images[i]->first);
     for (size_t s : images[i]->second) {
       const CornerBox& b = samples[s].box;
-      const CornerBox px{b.x1 * rgb.cols, b.y1 * rgb.rows, b.x2 * rgb.cols, b.y2 * rgb.rows};
+      const CornerBox px = in_pixels(b, rgb);
       ReaderInfo wide = info;
       wide.crop_margin = 0.3f;
       const cv::Rect r = plate_crop_rect(px, wide, rgb.cols, rgb.rows);
