@@ -22,14 +22,15 @@ size_t line_count(const std::string& path) {
   return n;
 }
 
-// A small synthetic set and a reader trained on it for two epochs, made once.
+// A small synthetic set and a reader trained on it (and 64 plates drawn afresh each epoch)
+// for two epochs, made once.
 const TempDir& trained() {
   static TempDir dir;
   static const bool made = [] {
     CommandResult r = cli("synth --out " + dir.file("synth") + " --count 40 --seed 3");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     r = cli("train-reader --data " + dir.file("synth") + " --model-dir " + dir.file("m") +
-            " --num-epochs 2 --batch-size 16 --threads 2");
+            " --synth-plates 64 --num-epochs 2 --batch-size 16 --threads 2");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return true;
   }();
@@ -55,7 +56,7 @@ TEST(ReaderCli, TrainWritesTrainsConventionsAndResumes) {
   EXPECT_EQ(info["charset"], "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ");
   // --resume continues at epoch 2 into the same metrics.csv.
   const CommandResult r = cli("train-reader --data " + dir.file("synth") + " --model-dir " + dir.file("m") +
-                              " --num-epochs 3 --batch-size 16 --threads 2 --resume '" + epoch1 + "'");
+                              " --synth-plates 64 --num-epochs 3 --batch-size 16 --threads 2 --resume '" + epoch1 + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Epoch: 2,"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("Epoch: 1,"), std::string::npos) << r.output;
@@ -116,6 +117,7 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
       {"train-reader --data " + out.path() + " --model-dir " + out.file("m"), "sub-train-annotations-bbox.csv"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --charset AA", "twice"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --lr -1", "--lr"},
+      {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --synth-plates -5", "--synth-plates"},
       {"export-reader --input " + dir.file("synth/synth.json"), "synth.json"},
       {"eval-reader --dataset " + dir.file("synth") + " --model " + dir.file("synth/synth.json"), "synth.json"},
       {"detect --model " + onnx + " --headless " + dir.file("synth") + "/test", "is a plate reader"},

@@ -13,6 +13,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/random.h"
+#include "edgessd/data/plate_render.h"
 
 namespace edgessd {
 
@@ -31,77 +32,6 @@ struct PlateBox {
 double uniform(Random& r, double lo, double hi) { return r.uniform(lo, hi); }
 int uniform_int(Random& r, int lo, int hi) { return r.between(lo, hi); }
 
-cv::Scalar random_colour(Random& r, int lo = 0, int hi = 255) {
-  return cv::Scalar(uniform_int(r, lo, hi), uniform_int(r, lo, hi), uniform_int(r, lo, hi));
-}
-
-// Procedural backgrounds: gradients, stripes, clutter, and a crude street scene.
-cv::Mat procedural_background(Random& r, cv::Size size) {
-  cv::Mat image(size, CV_8UC3);
-  const int kind = uniform_int(r, 0, 3);
-  if (kind == 0) {  // vertical gradient with low-frequency noise
-    const cv::Scalar top = random_colour(r), bottom = random_colour(r);
-    for (int y = 0; y < size.height; ++y) {
-      const double t = static_cast<double>(y) / size.height;
-      image.row(y).setTo(top * (1 - t) + bottom * t);
-    }
-    cv::Mat noise(size.height / 16 + 1, size.width / 16 + 1, CV_8UC3);
-    cv::RNG(r.next()).fill(noise, cv::RNG::UNIFORM, 0, 60);  // seeded: cv::theRNG() is per-thread state
-    cv::resize(noise, noise, size, 0, 0, cv::INTER_CUBIC);
-    image += noise;
-  } else if (kind == 1) {  // stripes or a checkerboard (fences, tiles, grilles)
-    image.setTo(random_colour(r));
-    const cv::Scalar c = random_colour(r);
-    const int period = uniform_int(r, 6, 60);
-    const bool checker = uniform_int(r, 0, 1) == 1;
-    for (int y = 0; y < size.height; y += period)
-      for (int x = 0; x < size.width; x += period)
-        if (!checker || ((x / period + y / period) % 2 == 0))
-          cv::rectangle(image, cv::Rect(x, y, checker ? period : period / 2, checker ? period : size.height), c,
-                        cv::FILLED);
-  } else if (kind == 2) {  // clutter: rectangles, circles, lines, text-like glyphs
-    image.setTo(random_colour(r));
-    const int shapes = uniform_int(r, 15, 60);
-    for (int i = 0; i < shapes; ++i) {
-      const cv::Point p(uniform_int(r, 0, size.width), uniform_int(r, 0, size.height));
-      const int s = uniform_int(r, 5, size.width / 4);
-      switch (uniform_int(r, 0, 3)) {
-        case 0: cv::rectangle(image, cv::Rect(p.x, p.y, s, uniform_int(r, 5, s + 5)), random_colour(r), cv::FILLED); break;
-        case 1: cv::circle(image, p, s / 2, random_colour(r), cv::FILLED); break;
-        case 2: cv::line(image, p, p + cv::Point(uniform_int(r, -s, s), uniform_int(r, -s, s)), random_colour(r), uniform_int(r, 1, 6)); break;
-        default: {
-          std::string word;
-          for (int k = uniform_int(r, 2, 6); k > 0; --k) word += static_cast<char>('a' + uniform_int(r, 0, 25));
-          cv::putText(image, word, p, uniform_int(r, 0, 4), uniform(r, 0.4, 1.5), random_colour(r), uniform_int(r, 1, 3));
-        }
-      }
-    }
-  } else {  // a street: sky, buildings, road, car-like bodies
-    const int horizon = static_cast<int>(size.height * uniform(r, 0.3, 0.55));
-    image(cv::Rect(0, 0, size.width, horizon)).setTo(cv::Scalar(uniform_int(r, 150, 255), uniform_int(r, 120, 220), uniform_int(r, 80, 200)));
-    image(cv::Rect(0, horizon, size.width, size.height - horizon)).setTo(cv::Scalar::all(uniform_int(r, 50, 130)));
-    for (int x = 0; x < size.width;) {
-      const int w = uniform_int(r, 30, 140), h = uniform_int(r, horizon / 3, horizon);
-      cv::rectangle(image, cv::Rect(x, horizon - h, w, h), random_colour(r, 40, 200), cv::FILLED);
-      for (int wy = horizon - h + 8; wy < horizon - 12; wy += 18)
-        for (int wx = x + 6; wx < x + w - 10; wx += 16) cv::rectangle(image, cv::Rect(wx, wy, 8, 10), random_colour(r, 0, 90), cv::FILLED);
-      x += w;
-    }
-    const int cars = uniform_int(r, 1, 3);
-    for (int i = 0; i < cars; ++i) {
-      const int w = static_cast<int>(size.width * uniform(r, 0.25, 0.6)), h = w / 2;
-      const cv::Point p(uniform_int(r, -w / 4, size.width - w / 2), uniform_int(r, horizon - h / 3, size.height - h / 2));
-      const cv::Scalar body = random_colour(r);
-      cv::rectangle(image, cv::Rect(p.x, p.y, w, h), body, cv::FILLED);
-      cv::rectangle(image, cv::Rect(p.x + w / 6, p.y - h / 3, w * 2 / 3, h / 3 + 2), body * 0.8, cv::FILLED);
-      cv::circle(image, p + cv::Point(w / 5, h), h / 4, cv::Scalar::all(20), cv::FILLED);
-      cv::circle(image, p + cv::Point(w * 4 / 5, h), h / 4, cv::Scalar::all(20), cv::FILLED);
-      cv::rectangle(image, cv::Rect(p.x + w / 20, p.y + h / 6, w / 8, h / 8), cv::Scalar(200, 230, 255), cv::FILLED);
-    }
-  }
-  return image;
-}
-
 cv::Mat photo_background(Random& r, const std::string& path, cv::Size size) {
   cv::Mat photo = cv::imread(path, cv::IMREAD_COLOR);
   if (photo.empty()) return {};
@@ -113,57 +43,6 @@ cv::Mat photo_background(Random& r, const std::string& path, cv::Size size) {
   cv::resize(photo(crop), out, size, 0, 0, cv::INTER_AREA);
   if (uniform_int(r, 0, 1)) cv::flip(out, out, 1);
   return out;
-}
-
-// A plate drawn flat at a fixed resolution: background, border, registration text and
-// sometimes a smaller line of text above it. `registration` gets the plate's characters
-// as the OpenALPR-derived sets write PlateText: no space or dash.
-cv::Mat draw_plate(Random& r, double aspect, std::string& registration) {
-  const int height = 120, width = static_cast<int>(height * aspect);
-  static const cv::Scalar backgrounds[] = {{255, 255, 255}, {40, 220, 250}, {235, 235, 235}, {250, 220, 180},
-                                           {200, 255, 255}, {60, 60, 60}};
-  const cv::Scalar bg = backgrounds[uniform_int(r, 0, 5)];
-  const bool dark = bg[0] < 100;
-  cv::Mat plate(height, width, CV_8UC3, bg);
-  const cv::Scalar ink = dark ? cv::Scalar(230, 230, 230)
-                              : std::vector<cv::Scalar>{{20, 20, 20}, {120, 40, 0}, {0, 0, 150}, {0, 90, 0}}[uniform_int(r, 0, 3)];
-  const int border = uniform_int(r, 2, 8);
-  cv::rectangle(plate, cv::Rect(0, 0, width, height), ink, border);
-  if (uniform_int(r, 0, 2) == 0)  // EU-style band on the left
-    cv::rectangle(plate, cv::Rect(0, 0, width / 10, height), cv::Scalar(150, 40, 0), cv::FILLED);
-
-  static const char alphabet[] = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
-  std::string text;
-  const int chars = uniform_int(r, 5, 8);
-  for (int i = 0; i < chars; ++i) {
-    if (i == 3 && uniform_int(r, 0, 1)) text += uniform_int(r, 0, 1) ? ' ' : '-';
-    text += alphabet[uniform_int(r, 0, static_cast<int>(sizeof alphabet) - 2)];
-  }
-  registration.clear();
-  for (char c : text)
-    if (c != ' ' && c != '-') registration += c;
-  static const int fonts[] = {cv::FONT_HERSHEY_SIMPLEX, cv::FONT_HERSHEY_DUPLEX, cv::FONT_HERSHEY_COMPLEX,
-                              cv::FONT_HERSHEY_TRIPLEX, cv::FONT_HERSHEY_PLAIN};
-  int font = fonts[uniform_int(r, 0, 4)];
-  if (uniform_int(r, 0, 4) == 0) font |= cv::FONT_ITALIC;
-  const int thickness = uniform_int(r, 3, 7);
-  int baseline = 0;
-  cv::Size text_size = cv::getTextSize(text, font, 1.0, thickness, &baseline);
-  const bool state_line = uniform_int(r, 0, 1) == 1;
-  const double target_h = height * (state_line ? 0.5 : 0.62);
-  const double scale = std::min(target_h / text_size.height, width * 0.85 / text_size.width);
-  text_size = cv::getTextSize(text, font, scale, thickness, &baseline);
-  const cv::Point origin((width - text_size.width) / 2, (height + text_size.height) / 2 + (state_line ? height / 10 : 0));
-  cv::putText(plate, text, origin, font, scale, ink, thickness, cv::LINE_AA);
-  if (state_line) {
-    std::string state;
-    for (int i = uniform_int(r, 4, 10); i > 0; --i) state += static_cast<char>('A' + uniform_int(r, 0, 25));
-    const double s = height * 0.16 / cv::getTextSize(state, cv::FONT_HERSHEY_SIMPLEX, 1.0, 2, &baseline).height;
-    const cv::Size ss = cv::getTextSize(state, cv::FONT_HERSHEY_SIMPLEX, s, 2, &baseline);
-    cv::putText(plate, state, cv::Point((width - ss.width) / 2, height / 5 + ss.height / 2), cv::FONT_HERSHEY_SIMPLEX, s,
-                ink, 2, cv::LINE_AA);
-  }
-  return plate;
 }
 
 // Draws 1-3 plates into `image`; returns their exact boxes.
@@ -188,21 +67,12 @@ std::vector<PlateBox> place_plates(Random& r, cv::Mat& image) {
     const CornerBox box{bounds.x, bounds.y, bounds.x + bounds.width, bounds.y + bounds.height};
     if (std::any_of(placed.begin(), placed.end(), [&](const PlateBox& p) { return iou(p.box, box) > 0; })) continue;
 
-    std::string registration;
-    const cv::Mat plate = draw_plate(r, aspect, registration);
-    const std::vector<cv::Point2f> source = {{0, 0}, {float(plate.cols), 0}, {float(plate.cols), float(plate.rows)},
-                                             {0, float(plate.rows)}};
-    const cv::Mat transform = cv::getPerspectiveTransform(source, quad);
-    cv::Mat warped, mask;
-    cv::warpPerspective(plate, warped, transform, image.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
-    cv::warpPerspective(cv::Mat(plate.size(), CV_8U, cv::Scalar(255)), mask, transform, image.size(), cv::INTER_LINEAR,
-                        cv::BORDER_CONSTANT);
-    warped.copyTo(image, mask > 127);
+    const DrawnPlate plate = draw_plate(r, aspect);
     // The box is where the plate's pixels actually landed.
-    const cv::Rect drawn = cv::boundingRect(mask > 127);
+    const cv::Rect drawn = warp_plate_into(image, plate.bgr, quad);
     if (drawn.width < 4 || drawn.height < 4) continue;
     placed.push_back({{float(drawn.x), float(drawn.y), float(drawn.x + drawn.width), float(drawn.y + drawn.height)},
-                      registration});
+                      plate.registration});
   }
   return placed;
 }
@@ -296,9 +166,9 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   bool complete = true;
   for (const char* s : splits) complete &= fs::exists(join_path(options.out, std::string("sub-") + s + "-annotations-bbox.csv"), ec);
   const std::string stamp = join_path(options.out, "synth.json");
-  // "plate_text": sets made before the PlateText column are drawn again, not reused.
+  // "plates": sets drawn by an earlier plate drawer (or before PlateText) are drawn again.
   const std::string wanted = "{\"count\": " + std::to_string(options.count) + ", \"seed\": " +
-                             std::to_string(options.seed) + ", \"plate_text\": true}\n";
+                             std::to_string(options.seed) + ", \"plates\": 2}\n";
   if (complete && fs::exists(stamp, ec) && read_file(stamp) == wanted) {
     report.reused = true;
     for (int i = 0; i < options.count; ++i) {

@@ -20,6 +20,7 @@
 #include "edgessd/common/progress.h"
 #include "edgessd/common/random.h"
 #include "edgessd/data/plate_crops.h"
+#include "edgessd/data/plate_render.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/plate_reader_net.h"
 #include "edgessd/model/ssd.h"
@@ -131,6 +132,7 @@ namespace {
 void check_options(const ReaderTrainOptions& o) {
   if (o.data.empty()) throw Error("--data: give at least one data set with a PlateText column");
   if (o.epochs < 1 || o.epochs > 100000) throw Error("--num-epochs must be within 1..100000");
+  if (o.synth_plates < 0 || o.synth_plates > 1000000) throw Error("--synth-plates must be within 0..1000000");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -191,8 +193,9 @@ ReaderData load_reader_data(const ReaderTrainOptions& o, ReaderInfo& info, int t
   return d;
 }
 
-// One shuffled pass; with balance, every set as many crops as the largest (cycled).
-std::vector<size_t> epoch_order(const ReaderData& d, bool balance, uint64_t seed, int epoch) {
+// One shuffled pass; with balance, every set as many crops as the largest (cycled); then
+// `extra` more indices from the end of all_train (this epoch's synthetic plates).
+std::vector<size_t> epoch_order(const ReaderData& d, bool balance, size_t extra, uint64_t seed, int epoch) {
   Random r(mix_seed(seed, static_cast<uint64_t>(epoch), 17));
   std::vector<size_t> order;
   size_t largest = 0;
@@ -206,6 +209,7 @@ std::vector<size_t> epoch_order(const ReaderData& d, bool balance, uint64_t seed
       order.push_back(own[i % n]);
     }
   }
+  for (size_t i = 0; i < extra; ++i) order.push_back(d.all_train.size() + i);
   shuffle(order, r);
   return order;
 }
@@ -224,10 +228,24 @@ void set_adam_lr(torch::optim::Adam& adam, double lr) {
 
 namespace {
 
+// --data's plates followed by this epoch's synthetic ones, drawn from (seed, epoch) alone.
+std::vector<CachedPlate> epoch_plates(const ReaderData& d, const ReaderInfo& info, const ReaderTrainOptions& o, int epoch,
+                                      int threads) {
+  std::vector<CachedPlate> plates = d.all_train;
+  plates.resize(d.all_train.size() + static_cast<size_t>(o.synth_plates));
+  parallel_for(static_cast<size_t>(o.synth_plates), threads, [&](size_t i) {
+    Random r(mix_seed(o.seed ^ 0x5e7a11, static_cast<uint64_t>(epoch), i));
+    PlateRegion region = synthetic_plate_region(r, info.charset);
+    plates[d.all_train.size() + i] = {region.rgb, region.box, region.text};
+  });
+  return plates;
+}
+
 double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderData& d, const ReaderInfo& info,
                    const ReaderTrainOptions& o, int epoch, int threads, ReaderEpoch& m) {
   net->train();
-  const std::vector<size_t> order = epoch_order(d, o.balance_data, o.seed, epoch);
+  const std::vector<CachedPlate> plates = epoch_plates(d, info, o, epoch, threads);
+  const std::vector<size_t> order = epoch_order(d, o.balance_data, o.synth_plates, o.seed, epoch);
   const size_t steps = (order.size() + o.batch_size - 1) / o.batch_size;
   const size_t total_steps = steps * static_cast<size_t>(o.epochs);
   Progress progress("Epoch " + std::to_string(epoch) + ", step", steps, 50);
@@ -236,7 +254,7 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
   for (size_t step = 0; step < steps; ++step) {
     const size_t begin = step * o.batch_size, end = std::min(order.size(), begin + o.batch_size);
     const uint64_t seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), step);
-    const Batch b = make_batch(d.all_train, order, begin, end, info, &seed, threads);
+    const Batch b = make_batch(plates, order, begin, end, info, &seed, threads);
     m.lr = cosine_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
     set_adam_lr(adam, m.lr);
     adam.zero_grad();
@@ -363,6 +381,14 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
   }
   check_folder_makeable(o.model_dir, "--model-dir");
   const ReaderData data = load_reader_data(o, info, threads);
+  if (o.synth_plates > 0) {  // a character set with nothing to draw fails here, before any folder
+    Random probe(o.seed);
+    try {
+      random_registration(probe, info.charset, nullptr);
+    } catch (const Error& e) {
+      throw Error(std::string("--synth-plates: ") + e.what());
+    }
+  }
   make_folder(o.model_dir, "--model-dir");  // once the data is known to be usable
   info.source = "edgessd train-reader on " + o.data.front();
   log_info("Character set (" + std::to_string(info.charset.size()) + "): " + info.charset);

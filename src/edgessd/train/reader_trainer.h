@@ -15,9 +15,11 @@ struct ReaderTrainOptions {
   std::string model_dir = "models/plate-reader";
   std::string charset;           // "" = 0-9 A-Z and any other character of the training texts
   bool balance_data = false;     // every --data as many crops an epoch as the largest
-  // Measured on plates-us + synthetic plates (README): CTC sits on its all-blank plateau
-  // for the first ~800 steps, so small batches (more steps) and 40 epochs.
-  int epochs = 40;
+  // Measured on plates-us (README): 130 real plates alone overfit; fresh synthetic plates
+  // every epoch keep the reader from memorising, and CTC leaves its all-blank plateau
+  // only after ~1500 steps of them, so small batches (more steps) and 45 epochs.
+  int synth_plates = 4000;  // synthetic plates drawn afresh every epoch, besides --data's
+  int epochs = 45;
   int batch_size = 32;
   double lr = 2e-3;  // Adam, cosine to 0 over the epochs
   double weight_decay = 1e-4;
