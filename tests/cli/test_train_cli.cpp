@@ -426,12 +426,15 @@ TEST_F(TrainCli, DistributedSetUpErrorsAreOneLineAndWriteNothing) {
     EXPECT_EQ(last.rfind("edgessd: error: ", 0), 0u) << "one error line, last: " << r.output;
     EXPECT_FALSE(std::filesystem::exists(t.file("m"))) << command;
   }
-  // Two processes that disagree on WORLD_SIZE: both say so.
+  // Two processes that disagree on WORLD_SIZE: both say so, also when rank 1 comes late
+  // (rank 0, which serves the store, once exited first and rank 1 died of a broken pipe).
   const std::string port = std::to_string(free_tcp_port());
   const CommandResult mismatch = run_command("(WORLD_SIZE=2 RANK=0 MASTER_PORT=" + port + " " + cli + " " + args +
-                                             " & WORLD_SIZE=3 RANK=1 MASTER_PORT=" + port + " " + cli + " " + args + "; wait)");
+                                             " & sleep 1; WORLD_SIZE=3 RANK=1 MASTER_PORT=" + port + " " + cli + " " +
+                                             args + "; wait)");
   EXPECT_NE(mismatch.output.find("rank 1 has WORLD_SIZE 3 but rank 0 has 2"), std::string::npos) << mismatch.output;
   EXPECT_NE(mismatch.output.find("rank 0 has WORLD_SIZE 2 but rank 1 has 3"), std::string::npos) << mismatch.output;
+  EXPECT_EQ(mismatch.output.find("internal error"), std::string::npos) << mismatch.output;
   EXPECT_FALSE(std::filesystem::exists(t.file("m")));
   close(busy);
 }

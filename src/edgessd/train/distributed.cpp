@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <map>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -104,6 +105,7 @@ struct ProcessGroup::Impl {
   }
   void rendezvous();
   void check_peers();
+  std::string compare_world_sizes(const std::string& me, const std::string& mine);
   void create_group();
   void beat();
   std::vector<int> lost_ranks() const;
@@ -139,8 +141,32 @@ void ProcessGroup::Impl::check_peers() {
   const std::string me = "rank " + std::to_string(env.rank);
   if (store->add(key("rank", env.rank), 1) > 1) throw Error(me + ": another process already joined as RANK " +
                                                             std::to_string(env.rank));
+  store->add("edgessd/joined", 1);
   const std::string mine = std::to_string(env.world_size);
   store->set(key("world_size", env.rank), std::vector<uint8_t>(mine.begin(), mine.end()));
+  std::string mismatch;
+  try {
+    mismatch = compare_world_sizes(me, mine);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // the store's connection, e.g. rank 0 gone
+    throw Error(me + ": lost the rendezvous at " + env.master_addr + ":" + std::to_string(env.master_port) +
+                " while checking the other ranks (" + first_line(e) + "); rank 0's own error says why");
+  }
+  store->add("edgessd/checked", 1);
+  if (mismatch.empty()) return;
+  // Rank 0 serves the store: it stays (5 s at most) until every rank that joined has
+  // finished its own check, so each names the mismatch itself rather than losing the
+  // connection mid-read.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (env.rank == 0 && store->add("edgessd/checked", 0) < store->add("edgessd/joined", 0) &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  throw Error(mismatch);
+}
+
+// "" when every other rank has this WORLD_SIZE, else the error saying which differs.
+std::string ProcessGroup::Impl::compare_world_sizes(const std::string& me, const std::string& mine) {
   for (int r = 0; r < env.world_size; ++r) {
     if (r == env.rank) continue;
     try {
@@ -151,9 +177,10 @@ void ProcessGroup::Impl::check_peers() {
     }
     const auto theirs = store->get(key("world_size", r));
     if (std::string(theirs.begin(), theirs.end()) != mine)
-      throw Error(me + " has WORLD_SIZE " + mine + " but rank " + std::to_string(r) + " has " +
-                  std::string(theirs.begin(), theirs.end()) + ": every rank needs the same --nnodes x --nproc-per-node");
+      return me + " has WORLD_SIZE " + mine + " but rank " + std::to_string(r) + " has " +
+             std::string(theirs.begin(), theirs.end()) + ": every rank needs the same --nnodes x --nproc-per-node";
   }
+  return "";
 }
 
 void ProcessGroup::Impl::create_group() {
