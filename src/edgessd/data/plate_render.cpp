@@ -300,7 +300,7 @@ PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet) {
                       static_cast<float>(cy + x * std::sin(angle) + y * std::cos(angle)));
   }
   const cv::Rect covered = warp_plate_into(image, plate.bgr, quad);
-  const double fewest = 48 / width;  // a plate narrower than ~48 px is not read reliably by people either
+  const double fewest = 48 / width;  // never below 48 px of plate width: too few pixels a character
   if (r.below(5) < 2 && fewest < 0.8) {  // far away: fewer pixels than the region shows
     cv::Mat small;
     const double f = uniform(r, std::max(0.35, fewest), 0.8);

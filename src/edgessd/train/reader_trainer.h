@@ -15,9 +15,9 @@ struct ReaderTrainOptions {
   std::string model_dir = "models/plate-reader";
   std::string charset;           // "" = 0-9 A-Z and any other character of the training texts
   bool balance_data = false;     // every --data as many crops an epoch as the largest
-  // Measured on plates-us (README): 130 real plates alone overfit; fresh synthetic plates
-  // every epoch keep the reader from memorising, and CTC leaves its all-blank plateau
-  // only after ~1500 steps of them, so small batches (more steps) and 45 epochs.
+  // Measured on plates-us (README's measured table): a small real set overfits; fresh
+  // synthetic plates every epoch keep the reader from memorising, and CTC leaves its
+  // all-blank plateau only after many steps of them, so small batches and 45 epochs.
   int synth_plates = 4000;  // synthetic plates drawn afresh every epoch, besides --data's
   int epochs = 45;
   int batch_size = 32;
