@@ -105,14 +105,16 @@ struct PlateColours {
   cv::Scalar background, ink;
 };
 
+// Dark enough for light characters (and too dark for a pictured background).
+bool is_dark(const cv::Scalar& colour) { return colour[0] + colour[1] + colour[2] < 300; }
+
 PlateColours plate_colours(Random& r) {
   static const cv::Scalar backgrounds[] = {{255, 255, 255}, {40, 220, 250}, {235, 235, 235}, {250, 220, 180},
                                            {200, 255, 255}, {60, 60, 60},    {245, 240, 225}};
   static const cv::Scalar inks[] = {{20, 20, 20}, {120, 40, 0}, {0, 0, 150}, {0, 90, 0}, {90, 30, 30}};
   PlateColours c;
   c.background = backgrounds[r.below(7)];
-  const bool dark = c.background[0] + c.background[1] + c.background[2] < 300;
-  c.ink = dark ? cv::Scalar(230, 230, 230) : inks[r.below(5)];
+  c.ink = is_dark(c.background) ? cv::Scalar(230, 230, 230) : inks[r.below(5)];
   return c;
 }
 
@@ -126,7 +128,7 @@ cv::Mat plate_background(Random& r, cv::Size size, const cv::Scalar& colour) {
       const double t = static_cast<double>(y) / size.height;
       plate.row(y).setTo(colour * (1 - t) + other * t);
     }
-  } else if (kind == 2 && colour[0] + colour[1] + colour[2] >= 300) {
+  } else if (kind == 2 && !is_dark(colour)) {
     cv::Mat blobs(size, CV_8UC3, colour);
     for (int i = r.between(2, 5); i > 0; --i)
       cv::ellipse(blobs, cv::Point(r.below(size.width), r.below(size.height)),
