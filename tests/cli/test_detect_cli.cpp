@@ -309,7 +309,9 @@ TEST(DetectCli, RegionOfInterestAndEventsFlagsAreChecked) {
            {"--roi 1,2,3", "--roi 1,2,3: expected x,y,w,h"},
            {"--roi 100000,0,10,10", "--roi 100000,0,10,10: outside the"},
            {"--events " + dir.file("e.jsonl"), "needs --tracking"},
-           {"--tracking --events " + dir.path(), "is a folder"}}) {
+           {"--tracking --events " + dir.path(), "is a folder"},
+           {"--tracking --events " + dir.file("e.jsonl") + " --event-merge-seconds -1", "--event-merge-seconds must be within 0"},
+           {"--tracking --event-merge-seconds nan", "--event-merge-seconds must be within 0"}}) {
     r = edgessd_cli("detect --model " + reference_onnx() + " --headless " + flags + " " + images + "/" +
                     std::filesystem::path(list_images(images)[0]).filename().string());
     EXPECT_EQ(r.exit_code, 1) << flags << "\n" << r.output;

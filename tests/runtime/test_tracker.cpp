@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <filesystem>
 #include <sstream>
+#include <tuple>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
@@ -145,4 +147,53 @@ TEST(TrackEvents, TheTrackTextIsTheConfidenceWeightedVote) {
   EXPECT_EQ(line["text_reads"], 3) << "an empty read does not vote";
   EXPECT_NEAR(line["text_votes"]["8ABC123"].get<double>(), 0.8, 1e-6);
   EXPECT_NEAR(line["text_votes"]["BABC123"].get<double>(), 0.95, 1e-6);
+}
+
+// A track joins an ended event when it reads the same text, is of the same class and
+// began at most the merge window after that event's last sighting: the line is rewritten
+// with both ids, the earliest first sighting and the latest last one, and the votes summed.
+TEST(TrackEvents, AReturningPlateJoinsItsEventWithinTheWindow) {
+  edgessd::testing::TempDir dir;
+  ModelInfo info;
+  info.class_names = {"BACKGROUND", "plate", "car"};
+  // Tracks as (id, label, text, first frame, last frame); frames are 0.1 s apart.
+  const std::vector<std::tuple<int, int64_t, std::string, int, int>> tracks = {
+      {0, 1, "ABC123", 0, 9},   {1, 1, "XYZ789", 5, 14},  {2, 1, "ABC123", 40, 49},  // 3 s after 0 ended
+      {3, 2, "ABC123", 50, 55},                                                    // another class
+      {4, 1, "ABC123", 200, 205}};                                                 // 15 s after 2 ended
+  auto run = [&](double window, const std::string& name) {
+    TrackEventWriter events(dir.file(name), info, window);
+    cv::Mat frame(120, 320, CV_8UC3, cv::Scalar(40, 40, 40));
+    for (int f = 0; f <= 206; ++f) {
+      std::vector<Detection> seen;
+      for (const auto& [id, label, text, first, last] : tracks) {
+        if (f < first || f > last + 1) continue;
+        Detection d = box(20.f + 50 * id, 30, label);
+        d.track_id = id, d.track_status = f > last ? -1 : 1, d.track_lost = f > last ? 1 : 0;
+        d.track_first_frame = first, d.text = text, d.text_confidence = 0.5f;
+        d.probability = id == 2 && f == 45 ? 0.99f : 0.6f;
+        seen.push_back(d);
+      }
+      events.observe(seen, frame, f, f / 10.0);
+    }
+    events.finish();
+    std::vector<nlohmann::json> lines;
+    std::istringstream text(read_file(dir.file(name)));
+    for (std::string line; std::getline(text, line);) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+  };
+  const auto merged = run(10, "merged.jsonl");
+  ASSERT_EQ(merged.size(), 4u);
+  EXPECT_EQ(merged[0]["track_ids"], nlohmann::json({0, 2}));
+  EXPECT_EQ(merged[0]["first_frame"], 0);
+  EXPECT_EQ(merged[0]["last_frame"], 49);
+  EXPECT_EQ(merged[0]["text_reads"], 20);
+  EXPECT_NEAR(merged[0]["text_votes"]["ABC123"].get<double>(), 10.0, 1e-6);
+  EXPECT_EQ(merged[0]["best_frame"], 45) << "the better detection of the second sighting";
+  EXPECT_EQ(merged[0]["crop"], "merged-track-0.jpg") << "named by the event's first track";
+  EXPECT_FALSE(std::filesystem::exists(dir.file("merged-track-2.jpg")));
+  EXPECT_EQ(merged[1]["track_ids"], nlohmann::json({1}));
+  EXPECT_EQ(merged[2]["track_ids"], nlohmann::json({3})) << "a car's text never joins a plate's";
+  EXPECT_EQ(merged[3]["track_ids"], nlohmann::json({4})) << "15 s later is another visit";
+  EXPECT_EQ(run(0, "apart.jsonl").size(), 5u) << "0: one line per track";
 }

@@ -63,15 +63,19 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--max-frames", a->max_frames, "Stop after this many frames (0 = all)")->capture_default_str();
   cmd.add_option("--engine", a->engine.name, "Inference engine")->check(CLI::IsMember(engines))->capture_default_str();
   cmd.add_option("--threads", a->engine.threads, std::string("Engine threads (") + edgessd::threads_rule() + ")")->capture_default_str();
-  cmd.add_flag("--tracking", a->tracking, "Track objects across frames (detectNet's IOU tracker): an id per object");
-  cmd.add_option("--tracker-min-frames", a->tracker.min_frames,
+  cmd.add_flag("--tracking", a->follow.tracking, "Track objects across frames (detectNet's IOU tracker): an id per object");
+  cmd.add_option("--tracker-min-frames", a->follow.tracker.min_frames,
                  "Re-identified frames before a track is reported (with --tracking)")->capture_default_str();
-  cmd.add_option("--tracker-drop-frames,--tracker-lost-frames", a->tracker.drop_frames,
+  cmd.add_option("--tracker-drop-frames,--tracker-lost-frames", a->follow.tracker.drop_frames,
                  "Consecutive lost frames before a track is dropped (with --tracking)")->capture_default_str();
-  cmd.add_option("--tracker-overlap", a->tracker.overlap,
+  cmd.add_option("--tracker-overlap", a->follow.tracker.overlap,
                  "IoU a detection needs to continue a track (with --tracking)")->capture_default_str();
-  cmd.add_option("--events", a->events,
+  cmd.add_option("--events", a->follow.events,
                  "With --tracking: one JSON line per tracked object when its track ends, its best crop beside it");
+  cmd.add_option("--event-merge-seconds", a->follow.event_merge_seconds,
+                 "With --events and --reader: a track whose text is that of an event ended at most this long before it "
+                 "began joins that event (a plate that left and came back: one line); 0: one line per track")
+      ->capture_default_str();
   cmd.add_option("--roi", a->roi, "Detect only in this region x,y,w,h of the frame, at its full resolution");
   cmd.add_option("--reader", a->reader,
                  "Plate reader ONNX (edgessd export-reader): read each detection; with --events, one voted text per track");

@@ -18,7 +18,7 @@
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/overlay.h"
 #include "edgessd/runtime/plate_reader.h"
-#include "edgessd/runtime/track_events.h"
+#include "edgessd/runtime/detection_follower.h"
 #include "edgessd/runtime/video_output.h"
 
 namespace edgessd {
@@ -163,40 +163,23 @@ std::vector<Detection> detect_in_region(Detector& detector, const cv::Mat& bgr, 
   return detections;
 }
 
-// What each frame uses besides the detector: the region (--roi, parsed once), the tracker
-// and the track events.
+// What each frame uses besides the detector: the region (--roi, parsed once), then the
+// tracker, the reader and the track events.
 struct FrameFollowers {
   std::optional<cv::Rect> roi;
-  std::optional<IouTracker> tracker;
-  std::optional<TrackEventWriter> events;
-  std::unique_ptr<PlateReader> reader;
-  double fps = 0;
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  int64_t frames = 0;
+  std::optional<DetectionFollower> follower;
 };
 
 // One frame: detect, draw and write it, print what was found; its stage times.
 StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& followers, VideoOutput* output,
                          const OverlayOptions& overlay, const DetectRunOptions& options) {
   std::vector<Detection> detections = detect_in_region(detector, frame.bgr, followers.roi, options.roi);
-  if (followers.tracker) detections = followers.tracker->update(detections);
-  double read_ms = 0;
-  if (followers.reader)
-    for (Detection& d : detections) {
-      if (d.track_lost > 0) continue;  // coasting: its box is from an earlier frame
-      const PlateReading r = followers.reader->read_bgr(frame.bgr, d.box);
-      d.text = r.text, d.text_confidence = r.confidence;
-      read_ms += followers.reader->last_ms();
-    }
-  if (followers.events)  // video time when the source has a rate, else time since the start
-    followers.events->observe(detections, frame.bgr, followers.frames,
-                              followers.fps > 0 ? frame.index / followers.fps : ms_since(followers.start) / 1000.0);
-  ++followers.frames;
+  detections = followers.follower->follow(std::move(detections), frame.bgr, frame.index);
   StageTimes t;
   t.pre = detector.last_timings().preprocess_ms;
   t.network = detector.last_timings().network_ms;
   t.post = detector.last_timings().postprocess_ms;
-  t.read = read_ms;
+  t.read = followers.follower->last_read_ms();
   if (output) {
     const auto visualize_start = std::chrono::steady_clock::now();
     if (followers.roi) cv::rectangle(frame.bgr, *followers.roi, cv::Scalar(255, 255, 255), 1);
@@ -205,10 +188,10 @@ StageTimes process_frame(Frame& frame, Detector& detector, FrameFollowers& follo
     t.visualize = ms_since(visualize_start);
   }
   if (options.json) {
-    std::printf("%s\n", frame_json(frame, detections, detector.info(), t, followers.reader != nullptr).dump().c_str());
+    std::printf("%s\n", frame_json(frame, detections, detector.info(), t, followers.follower->reading()).dump().c_str());
   } else {
-    print_detections(detections, followers.reader != nullptr);
-    print_timing(options.model, detector.engine_name(), t, followers.reader != nullptr);
+    print_detections(detections, followers.follower->reading());
+    print_timing(options.model, detector.engine_name(), t, followers.follower->reading());
   }
   std::fflush(stdout);
   return t;
@@ -224,11 +207,10 @@ struct LoopTotals {
 LoopTotals run_frames(VideoSource& source, Detector& detector, std::unique_ptr<PlateReader> reader,
                       VideoOutput* output, const OverlayOptions& overlay, const DetectRunOptions& options) {
   FrameFollowers followers;
-  followers.reader = std::move(reader);
   if (!options.roi.empty()) followers.roi = parse_roi(options.roi);
-  followers.fps = source.fps();
-  if (options.tracking) followers.tracker.emplace(options.tracker);
-  if (!options.events.empty()) followers.events.emplace(options.events, detector.info());
+  ReadPlate read;
+  if (reader) read = [&reader](const cv::Mat& bgr, const CornerBox& box) { return reader->read_bgr(bgr, box); };
+  followers.follower.emplace(options.follow, detector.info(), read, source.fps());
   g_interrupted = false;
   auto previous_int = std::signal(SIGINT, on_interrupt);
   auto previous_term = std::signal(SIGTERM, on_interrupt);
@@ -248,14 +230,13 @@ LoopTotals run_frames(VideoSource& source, Detector& detector, std::unique_ptr<P
       if (output && !output->is_open()) break;
     }
   } catch (...) {
-    if (followers.events) followers.events->finish();  // the events so far are kept
+    followers.follower->finish();  // the events so far are kept
     restore();
     throw;
   }
-  if (followers.events) {
-    followers.events->finish();
-    log_info("Wrote " + std::to_string(followers.events->events()) + " track events to " + options.events);
-  }
+  followers.follower->finish();
+  if (!options.follow.events.empty())
+    log_info("Wrote " + std::to_string(followers.follower->events()) + " track events to " + options.follow.events);
   restore();
   return totals;
 }
@@ -300,8 +281,7 @@ int finish_run(const DetectRunOptions& options, const LoopTotals& totals, double
 
 int run_detect(const DetectRunOptions& options) {
   check_detect_numbers(options);
-  if (options.tracking) IouTracker{options.tracker};  // its flags checked before the model loads
-  if (!options.events.empty() && !options.tracking) throw Error("--events " + options.events + ": needs --tracking");
+  check_follow_options(options.follow);  // before the model loads
   if (!options.roi.empty()) parse_roi(options.roi);
   if (!options.plate_pattern.empty() && options.reader.empty())
     throw Error("--plate-pattern " + options.plate_pattern + ": needs --reader");

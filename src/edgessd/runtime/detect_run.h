@@ -3,7 +3,7 @@
 
 #include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/onnx_model.h"
-#include "edgessd/runtime/tracker.h"
+#include "edgessd/runtime/detection_follower.h"
 #include "edgessd/runtime/video_output.h"
 #include "edgessd/runtime/video_source.h"
 
@@ -22,9 +22,7 @@ struct DetectRunOptions {
   std::string overlay = "box,labels,conf";  // detectNet's --overlay
   int alpha = 120;                          // detectNet's --alpha
   OnnxBlobNames blobs;                      // --input-blob, --output-cvg, --output-bbox
-  bool tracking = false;                    // detectNet's --tracking (IOU tracker)
-  TrackerOptions tracker;
-  std::string events;  // --events FILE.jsonl: one line per track when it ends (needs --tracking)
+  FollowOptions follow;  // --tracking, --tracker-*, --events, --event-merge-seconds
   std::string roi;     // --roi x,y,w,h: detect in this region of the frame, at full resolution
   std::string reader;  // --reader plate-reader.onnx: read every detection (seen ones, when tracking)
   std::string plate_pattern;  // --plate-pattern: formats the reads must fit

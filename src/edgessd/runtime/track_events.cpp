@@ -31,7 +31,8 @@ std::string voted_text(const std::map<std::string, double>& votes) {
   return best;
 }
 
-TrackEventWriter::TrackEventWriter(std::string path, const ModelInfo& info) : path_(std::move(path)), info_(info) {
+TrackEventWriter::TrackEventWriter(std::string path, const ModelInfo& info, double merge_seconds)
+    : path_(std::move(path)), info_(info), merge_seconds_(merge_seconds) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::is_directory(path_, ec)) throw Error("--events " + path_ + ": is a folder; give a file such as events.jsonl");
@@ -74,7 +75,7 @@ void TrackEventWriter::observe(const std::vector<Detection>& tracked, const cv::
       }
     }
     if (d.track_status < 0) {
-      close_track(d.track_id, t);
+      close_track(d.track_id, std::move(t));
       open_.erase(it);
     }
   }
@@ -85,16 +86,53 @@ void TrackEventWriter::finish() {
   open_.clear();
 }
 
-void TrackEventWriter::close_track(int id, const Track& t) {
-  std::string crop;
-  std::vector<uchar> jpeg;
-  if (!t.best_crop.empty() && cv::imencode(".jpg", t.best_crop, jpeg)) {
-    crop = crop_path(id);
-    write_file_atomic(crop, std::string(jpeg.begin(), jpeg.end()));
+// The event a just-ended track continues: the latest one of its class and voted text
+// that ended at most merge_seconds_ before the track began (or after: a plate seen
+// twice at once is still one plate).
+TrackEventWriter::Event* TrackEventWriter::event_to_join(const Track& track) {
+  if (merge_seconds_ <= 0 || track.reads == 0) return nullptr;
+  const std::string text = voted_text(track.votes);
+  for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
+    const Track& e = it->track;
+    if (e.reads > 0 && e.best.label == track.best.label && track.first_seconds - e.last_seconds <= merge_seconds_ &&
+        voted_text(e.votes) == text)
+      return &*it;
   }
+  return nullptr;
+}
+
+void TrackEventWriter::close_track(int id, Track t) {
+  Event* event = event_to_join(t);
+  bool new_crop = !t.best_crop.empty();
+  if (!event) {
+    closed_.push_back(Event{{id}, std::move(t), ""});
+    event = &closed_.back();
+  } else {
+    Track& e = event->track;
+    event->track_ids.push_back(id);
+    if (t.first_frame < e.first_frame) e.first_frame = t.first_frame, e.first_seconds = t.first_seconds;
+    if (t.last_frame > e.last_frame) e.last_frame = t.last_frame, e.last_seconds = t.last_seconds;
+    e.frames_detected += t.frames_detected;
+    for (const auto& [text, votes] : t.votes) e.votes[text] += votes;
+    e.reads += t.reads;
+    new_crop = new_crop && (event->crop.empty() || t.best.probability > e.best.probability);
+    if (new_crop) e.best = t.best, e.best_frame = t.best_frame, e.best_crop = t.best_crop;
+  }
+  std::vector<uchar> jpeg;
+  if (new_crop && cv::imencode(".jpg", event->track.best_crop, jpeg)) {
+    event->crop = crop_path(event->track_ids.front());
+    write_file_atomic(event->crop, std::string(jpeg.begin(), jpeg.end()));
+  }
+  event->track.best_crop.release();  // on disk now; a long stream keeps only the lines
+  write_events();
+}
+
+std::string TrackEventWriter::line_of(const Event& event) const {
+  const Track& t = event.track;
   const int64_t label = t.best.label;
   nlohmann::json line = {
-      {"track_id", id},
+      {"track_id", event.track_ids.front()},
+      {"track_ids", event.track_ids},
       {"class_id", label},
       {"class", label >= 0 && label < info_.num_classes() ? info_.class_names[label] : std::to_string(label)},
       {"first_frame", t.first_frame},
@@ -105,15 +143,18 @@ void TrackEventWriter::close_track(int id, const Track& t) {
       {"best_frame", t.best_frame},
       {"best_confidence", t.best.probability},
       {"best_box", {{"left", t.best.box.x1}, {"top", t.best.box.y1}, {"right", t.best.box.x2}, {"bottom", t.best.box.y2}}},
-      {"crop", crop.empty() ? nlohmann::json() : nlohmann::json(std::filesystem::path(crop).filename().string())}};
+      {"crop", event.crop.empty() ? nlohmann::json() : nlohmann::json(std::filesystem::path(event.crop).filename().string())}};
   if (t.reads > 0) {
     line["text"] = voted_text(t.votes);
     line["text_votes"] = t.votes;
     line["text_reads"] = t.reads;
   }
-  lines_.push_back(line.dump());
+  return line.dump();
+}
+
+void TrackEventWriter::write_events() const {
   std::string text;
-  for (const auto& l : lines_) text += l + "\n";
+  for (const Event& e : closed_) text += line_of(e) + "\n";
   write_file_atomic(path_, text);
 }
 

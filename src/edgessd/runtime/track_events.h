@@ -5,7 +5,10 @@
 // the file. The file is rewritten atomically at each event, so a reader never sees half
 // a line and an interrupted run keeps every event so far. With a plate reader, each
 // frame's read of the track votes for its text with its confidence; the event carries
-// the winning text, every text's votes and the number of reads.
+// the winning text, every text's votes and the number of reads. A plate that leaves and
+// comes back gets a new track from the IOU tracker; when its track ends with the text of
+// an event that ended at most `merge_seconds` before the new track began, the new track
+// joins that event (its line is rewritten: one line per plate, as alprd groups plates).
 #include <map>
 #include <string>
 #include <vector>
@@ -24,14 +27,15 @@ std::string voted_text(const std::map<std::string, double>& votes);
 class TrackEventWriter {
  public:
   // `path`: the .jsonl to write (its folder must exist; a folder or a path equal to an
-  // input is refused by the caller). Crops go to <path without .jsonl>-track-<id>.jpg.
-  TrackEventWriter(std::string path, const ModelInfo& info);
+  // input is refused by the caller). Crops go to <path without .jsonl>-track-<id>.jpg,
+  // <id> the event's first track. `merge_seconds` 0: one event per track.
+  TrackEventWriter(std::string path, const ModelInfo& info, double merge_seconds = 0);
   // One frame's tracker output (confirmed tracks, dropped ones with status -1) on `bgr`,
   // at `seconds` into the input; `frame` counts the tracker's updates from 0.
   void observe(const std::vector<Detection>& tracked, const cv::Mat& bgr, int64_t frame, double seconds);
   // The tracks still open at the end of the input become events too.
   void finish();
-  size_t events() const { return lines_.size(); }
+  size_t events() const { return closed_.size(); }
 
  private:
   struct Track {
@@ -43,14 +47,23 @@ class TrackEventWriter {
     std::map<std::string, double> votes;  // text -> summed read confidence
     int reads = 0;
   };
-  void close_track(int id, const Track& track);
+  struct Event {
+    std::vector<int> track_ids;  // the first names the event and its crop
+    Track track;                 // the tracks' union: earliest first, latest last, summed votes
+    std::string crop;            // its best crop's file ("" = none written)
+  };
+  void close_track(int id, Track track);
+  Event* event_to_join(const Track& track);
   std::string crop_path(int id) const;
+  std::string line_of(const Event& event) const;
+  void write_events() const;
 
   std::string path_;
   const ModelInfo& info_;
+  double merge_seconds_ = 0;
   std::map<int, Track> open_;
   std::map<int64_t, double> seconds_of_frame_;  // recent frames only: a track's first one
-  std::vector<std::string> lines_;
+  std::vector<Event> closed_;
 };
 
 }  // namespace edgessd
