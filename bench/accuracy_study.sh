@@ -27,6 +27,7 @@ RUNS=${RUNS:-30}
 declare -A FLAGS=(
   [300-ssd]="--net mb1-ssd-relu6 --resolution 300 --priors ssd"
   [300-auto]="--net mb1-ssd-relu6 --resolution 300 --priors auto"
+  [300-auto-ema]="--net mb1-ssd-relu6 --resolution 300 --priors auto --ema 0.99"
   [300-s8]="--net mb1-ssd-relu6-s8 --resolution 300 --priors auto"
   [384-auto]="--net mb1-ssd-relu6 --resolution 384 --priors auto"
   [384-s8]="--net mb1-ssd-relu6-s8 --resolution 384 --priors auto"

@@ -178,7 +178,9 @@ TEST(HostileInput, NumbersAreRangeCheckedAndParseErrorsExitOne) {
            {"--gamma nan", "--gamma nan"},
            {"--t-max 0", "--t-max 0.0"},
            {"--clip-grad-norm nan", "--clip-grad-norm nan"},
-           {"--warmup-epochs nan", "--warmup-epochs nan"}})
+           {"--warmup-epochs nan", "--warmup-epochs nan"},
+           {"--ema 1", "--ema 1.0: must be within 0.0..0.9999"},
+           {"--ema nan", "--ema nan"}})
     EXPECT_FAILS_WITH(edgessd_cli(train + flags), message);
   EXPECT_FALSE(std::filesystem::exists(dir.file("m")));
   EXPECT_FAILS_WITH(edgessd_cli(train + "--batch-size 0"), "--batch-size");

@@ -173,8 +173,8 @@ TEST_F(TrainCli, BadFlagsAndDataAreClearErrors) {
   }
 }
 
-// --clip-grad-norm bounds each step's update by lr x the norm, and --warmup-epochs scales the
-// first steps' learning rate down: both checked on how far the base net's first convolution
+// --clip-grad-norm bounds each step's update by lr x the norm, --warmup-epochs scales the
+// first steps' learning rate down, and --ema saves an average with the earlier weights: all checked on how far the base net's first convolution
 // moves in two plain-SGD steps (no momentum, no weight decay), against an unclipped step.
 TEST_F(TrainCli, GradientClippingAndWarmupBoundTheFirstSteps) {
   auto moved = [&](const std::string& name, const std::string& flags) {
@@ -197,11 +197,14 @@ TEST_F(TrainCli, GradientClippingAndWarmupBoundTheFirstSteps) {
   const double free_step = moved("unclipped", "--clip-grad-norm 0");
   const double clipped = moved("clipped", "--clip-grad-norm 1e-9");
   const double warm = moved("warmup", "--clip-grad-norm 0 --warmup-epochs 1e9");
+  const double averaged = moved("ema", "--clip-grad-norm 0 --ema 0.9");
   EXPECT_GT(free_step, 1e-4);
   EXPECT_GE(clipped, 0);
   EXPECT_LT(clipped, 1e-6) << "two steps of lr 0.01 with the gradient norm clipped to 1e-9";
   EXPECT_GE(warm, 0);
   EXPECT_LT(warm, 1e-6) << "the first steps of a 1e9-epoch warm-up";
+  EXPECT_GT(averaged, 0);
+  EXPECT_LT(averaged, 0.9 * free_step) << "--ema: the checkpoint is an average that still holds the base's weights";
 }
 
 // A data set with neither a validation nor a test split still gets its checkpoints, named

@@ -30,6 +30,22 @@ void add_distributed_options(CLI::App* cmd, edgessd::TrainOptions& o, edgessd::L
   cmd->add_flag("--sync-bn", o.sync_bn, "BatchNorm statistics over every rank's batch (SyncBatchNorm)");
 }
 
+// Ours, not pytorch-ssd's: what keeps runs from diverging or drifting apart.
+void add_stability_options(CLI::App* cmd, edgessd::TrainOptions& o) {
+  cmd->add_option("--clip-grad-norm", o.clip_grad_norm,
+                  "Clip the gradients' global L2 norm to this before each step (0: none, as pytorch-ssd)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--warmup-epochs", o.warmup_epochs,
+                  "Linear learning-rate warm-up over this many epochs (0: none, as pytorch-ssd)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--ema", o.ema,
+                  "Validate and save an exponential moving average of the weights with this per-step decay "
+                  "(e.g. 0.99; 0: none)")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app) {
@@ -91,14 +107,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, std::string("LibTorch threads (") + edgessd::threads_rule() + ")")->capture_default_str();
-  cmd->add_option("--clip-grad-norm", o->clip_grad_norm,
-                  "Clip the gradients' global L2 norm to this before each step (0: none, as pytorch-ssd)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--warmup-epochs", o->warmup_epochs,
-                  "Linear learning-rate warm-up over this many epochs (0: none, as pytorch-ssd)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  add_stability_options(cmd, *o);
   add_distributed_options(cmd, *o, *launch);
   cmd->callback([=] {
     o->dataset_type = edgessd::parse_dataset_type(*dataset_type);

@@ -65,6 +65,7 @@ void check_numbers(const TrainOptions& o) {
   within("--t-max", o.t_max, 1e-9, 1e9);
   at_least("--clip-grad-norm", o.clip_grad_norm, 0);
   at_least("--warmup-epochs", o.warmup_epochs, 0);
+  within("--ema", o.ema, 0, 0.9999);
   within("--batch-size", o.batch_size, 1, 65536);
   within("--epochs", o.epochs, 1, 1e7);
   within("--validation-epochs", o.validation_epochs, 1, 1e7);

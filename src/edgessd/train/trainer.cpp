@@ -30,6 +30,7 @@
 #include "edgessd/train/distributed.h"
 #include "edgessd/train/gradient_reducer.h"
 #include "edgessd/train/run_files.h"
+#include "edgessd/train/weight_average.h"
 #include "edgessd/model/sync_batch_norm.h"
 
 namespace edgessd {
@@ -136,6 +137,7 @@ class Training {
   void train_epoch(EpochMetrics& metrics, const std::string& last_good);
   // The loss and mAP on the validation set, when there is one.
   void validate(EpochMetrics& metrics, const std::string& last_good);
+  WeightAverage* average() { return average_ ? &*average_ : nullptr; }  // --ema's, or null
 
  private:
   double validation_map();
@@ -160,6 +162,7 @@ class Training {
   const ModelInfo& info_;
   ProcessGroup* group_;  // nullptr: one process
   std::unique_ptr<GradientReducer> reducer_;
+  std::optional<WeightAverage> average_;
 };
 
 Training::Training(const TrainOptions& options, const Compute& compute, StartNet& start, Sgd& sgd,
@@ -192,6 +195,7 @@ Training::Training(const TrainOptions& options, const Compute& compute, StartNet
   val_options.pad_shards = false;
   if (!val_set.images.empty()) val_loader_ = std::make_unique<DataLoader>(val_set, matcher_, val_options);
   else log_warning("nothing to validate on: checkpoints are named by the training loss");
+  if (options.ema > 0) average_.emplace(*net_, options.ema);
 }
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> Training::to_tensors(Batch& b) const {
@@ -291,6 +295,7 @@ void Training::train_epoch(EpochMetrics& metrics, const std::string& last_good) 
     if (reducer_) reduce_seconds += reducer_->finish();  // clipping below sees the group's mean gradient
     if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), options_.clip_grad_norm);
     optimizer_.step();
+    if (average_) average_->update();
     sums.add(r, c);
     window.add(r, c);
     images_seen += static_cast<size_t>(batch.size) * (group_ ? group_->size() : 1);
@@ -475,6 +480,7 @@ TrainResult train(const TrainOptions& options) {
     training.train_epoch(metrics, last_good);
     const bool checkpoint_epoch = epoch % options.validation_epochs == 0 || epoch == options.epochs - 1;
     if (checkpoint_epoch) {
+      const AveragedWeights averaged(training.average());  // --ema: validated and saved
       training.validate(metrics, last_good);
       const bool best = metrics.val_map > best_map;
       if (best) best_map = metrics.val_map;

@@ -48,6 +48,9 @@ struct TrainOptions {
   // the hundreds) kill most ReLU6 units of the extra layers within the first epoch, in
   // pytorch-ssd as here, and the outcome becomes a lottery (see README, train accuracy).
   double clip_grad_norm = 10;
+  // An average of the weights for validation and checkpoints (train/weight_average.h):
+  // its per-step decay, 0 = none.
+  double ema = 0;
   // Data-parallel runs (README, "Training on several processes or machines"): this process
   // is one rank when WORLD_SIZE > 1 is set as torchrun sets it.
   bool sync_bn = false;               // BatchNorm statistics over the whole group's batch
