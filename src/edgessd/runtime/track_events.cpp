@@ -105,7 +105,7 @@ void TrackEventWriter::close_track(int id, Track t) {
   Event* event = event_to_join(t);
   bool new_crop = !t.best_crop.empty();
   if (!event) {
-    closed_.push_back(Event{{id}, std::move(t), ""});
+    closed_.push_back(Event{{id}, std::move(t), "", ""});
     event = &closed_.back();
   } else {
     Track& e = event->track;
@@ -124,6 +124,7 @@ void TrackEventWriter::close_track(int id, Track t) {
     write_file_atomic(event->crop, std::string(jpeg.begin(), jpeg.end()));
   }
   event->track.best_crop.release();  // on disk now; a long stream keeps only the lines
+  event->line = line_of(*event);
   write_events();
 }
 
@@ -154,7 +155,7 @@ std::string TrackEventWriter::line_of(const Event& event) const {
 
 void TrackEventWriter::write_events() const {
   std::string text;
-  for (const Event& e : closed_) text += line_of(e) + "\n";
+  for (const Event& e : closed_) text += e.line + "\n";
   write_file_atomic(path_, text);
 }
 

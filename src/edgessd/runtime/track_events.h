@@ -51,6 +51,7 @@ class TrackEventWriter {
     std::vector<int> track_ids;  // the first names the event and its crop
     Track track;                 // the tracks' union: earliest first, latest last, summed votes
     std::string crop;            // its best crop's file ("" = none written)
+    std::string line;            // as written
   };
   void close_track(int id, Track track);
   Event* event_to_join(const Track& track);
