@@ -13,6 +13,8 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/checkpoint_name.h"
+#include "edgessd/common/priors.h"
+#include "edgessd/data/prior_coverage.h"
 #include "edgessd/data/prior_fit.h"
 
 namespace edgessd {
@@ -181,6 +183,29 @@ Compute choose_compute(const TrainOptions& options) {
   }
   log_info(std::string("Precision: ") + (c.bf16 ? "bf16 autocast, channels-last" : "fp32"));
   return c;
+}
+
+// The priors against the training boxes, before any work: a data set of objects smaller
+// than the priors trains poorly, and saying so up front saves the user an hour.
+void log_prior_coverage(const DetectionDataset& train_set, const ModelInfo& info) {
+  const float threshold = mobilenet_v1_ssd_config().iou_threshold;
+  const PriorBoxes priors = priors_of(info);
+  log_info(info.net + " at " + std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ", " +
+           std::to_string(priors.size()) + " priors (" + info.priors + ")");
+  const PriorCoverage c =
+      prior_coverage(train_set, priors.center_form(), info.input_width, info.input_height, threshold);
+  std::istringstream lines(format_prior_coverage("Priors vs training boxes", c, threshold));
+  for (std::string line; std::getline(lines, line);) log_info(line);
+  const std::string warning = prior_coverage_warning(c);
+  if (!warning.empty()) log_warning(warning);
+}
+
+void log_data(const DetectionDataset& train_set, const DetectionDataset& val_set) {
+  log_info("Training: " + train_set.description + ", " + std::to_string(train_set.images.size()) + " images, " +
+           std::to_string(train_set.box_count()) + " boxes, " + std::to_string(train_set.class_names.size() - 1) +
+           " classes");
+  log_info("Validation: " + std::to_string(val_set.images.size()) + " images, " +
+           std::to_string(val_set.box_count()) + " boxes");
 }
 
 }  // namespace edgessd

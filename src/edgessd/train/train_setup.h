@@ -32,4 +32,9 @@ struct Compute {
 };
 Compute choose_compute(const TrainOptions& options);
 
+// The log's account of the data (images, boxes, classes per split) and of the priors
+// against the training boxes (best possible recall, with a warning naming the fix).
+void log_data(const DetectionDataset& train_set, const DetectionDataset& val_set);
+void log_prior_coverage(const DetectionDataset& train_set, const ModelInfo& info);
+
 }  // namespace edgessd
