@@ -94,7 +94,10 @@ for name in "${ORDER[@]}"; do
   dir="$OUT/$name/seed${SEEDS%% *}"
   [ -f "$dir/result" ] || continue
   if [ ! -f "$dir/speed" ]; then
-    $CLI export --input "$(checkpoint_of "$dir")" --output "$dir/model.onnx" 2>/dev/null
+    if ! $CLI export --input "$(checkpoint_of "$dir")" --output "$dir/model.onnx" 2>"$dir/export.log"; then
+      echo "$name: export failed, see $dir/export.log; no speed figure" >&2
+      continue
+    fi
     $CLI bench --model "$dir/model.onnx" --engine onednn --threads 2 --runs "$RUNS" 2>/dev/null | tail -1 |
       sed -n 's/.*min_ms=\([0-9.]*\).*/\1/p' >"$dir/speed"
   fi
