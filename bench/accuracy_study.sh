@@ -31,6 +31,7 @@ declare -A FLAGS=(
   [300-s8]="--net mb1-ssd-relu6-s8 --resolution 300 --priors auto"
   [384-auto]="--net mb1-ssd-relu6 --resolution 384 --priors auto"
   [384-s8]="--net mb1-ssd-relu6-s8 --resolution 384 --priors auto"
+  [384-s8-ema]="--net mb1-ssd-relu6-s8 --resolution 384 --priors auto --ema 0.99"
   [512-auto]="--net mb1-ssd-relu6 --resolution 512 --priors auto"
   [default]=""
 )

@@ -174,8 +174,9 @@ TEST_F(TrainCli, BadFlagsAndDataAreClearErrors) {
 }
 
 // --clip-grad-norm bounds each step's update by lr x the norm, --warmup-epochs scales the
-// first steps' learning rate down, and --ema saves an average with the earlier weights: all checked on how far the base net's first convolution
-// moves in two plain-SGD steps (no momentum, no weight decay), against an unclipped step.
+// first steps' learning rate down, and --ema saves an average that still holds the earlier
+// weights: all checked on how far the base net's first convolution moves in two plain-SGD
+// steps (no momentum, no weight decay), against an unclipped step.
 TEST_F(TrainCli, GradientClippingAndWarmupBoundTheFirstSteps) {
   auto moved = [&](const std::string& name, const std::string& flags) {
     const std::string dir = dir_->file(name);
