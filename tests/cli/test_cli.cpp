@@ -86,26 +86,35 @@ TEST(Cli, ConvertFaceApiWithDefaults) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
-// The priors check on plates-us: the figures (few plates reachable at 300x300, more
-// at 600x600), a warning naming the fix, and one-line errors.
+// The priors check on plates-us: the figures (few plates reachable at 300x300 with
+// pytorch-ssd's priors, more at 600x600), a warning naming the remedies, train's defaults
+// reaching nearly every plate, and one-line errors.
 TEST(Cli, PriorsReportsBestPossibleRecallPerSplit) {
   EDGESSD_REQUIRE_FILE(plates_dir());
-  CommandResult r = edgessd_cli("priors --data " + plates_dir());
+  const std::string pytorch_ssd = " --net mb1-ssd --priors ssd";
+  CommandResult r = edgessd_cli("priors --data " + plates_dir() + pytorch_ssd + " --resolution 300");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("plates-us train: 130 boxes; best possible recall 0.031"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("a larger input (--resolution), priors fitted to the data (--priors auto) or a stride-8 "
-                          "head (--net mb1-ssd-relu6-s8)"),
+  EXPECT_NE(r.output.find("a larger input (--resolution, now 300x300), priors fitted to the data (--priors auto) "
+                          "or a stride-8 head (--net mb1-ssd-s8)"),
             std::string::npos)
       << r.output;
-  r = edgessd_cli("priors --data " + plates_dir() + " --resolution 600");
+  r = edgessd_cli("priors --data " + plates_dir() + pytorch_ssd + " --resolution 600");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.362"), std::string::npos) << r.output;
   // The stride-8 head with fitted priors reaches nearly every plate; no warning then.
-  r = edgessd_cli("priors --data " + plates_dir() + " --net mb1-ssd-relu6-s8 --priors auto");
+  r = edgessd_cli("priors --data " + plates_dir() + " --net mb1-ssd-relu6-s8 --priors auto --resolution 300");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("11664 priors for a 300x300 input (mb1-ssd-relu6-s8, auto priors)"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.938"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
+  // No flags: what `train --data` alone would train (README's BPR table: 0.992).
+  r = edgessd_cli("priors --data " + plates_dir());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("18444 priors for a 384x384 input (mb1-ssd-s8, auto priors)"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.992"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
   TempDir dir;
   r = edgessd_cli("priors --data " + dir.path());

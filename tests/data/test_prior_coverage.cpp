@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "edgessd/common/model_info.h"
 #include "edgessd/data/prior_coverage.h"
 
 using namespace edgessd;
@@ -36,8 +37,25 @@ TEST(PriorCoverage, BestPossibleRecallOnHandMadeBoxes) {
   EXPECT_NEAR(c.width[2], 20, 1e-3);
   EXPECT_NEAR(c.height[1], 8, 1e-3);
   EXPECT_NEAR(c.smallest_prior, 10, 1e-3);
-  const std::string warning = prior_coverage_warning(c);
+  ModelInfo pytorch_ssd;  // mb1-ssd, 300x300, pytorch-ssd's priors: every remedy is named
+  std::string warning = prior_coverage_warning(c, pytorch_ssd);
   EXPECT_NE(warning.find("only 50%"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("a larger input (--resolution, now 300x300), priors fitted to the data (--priors auto) or "
+                         "a stride-8 head (--net mb1-ssd-s8)"),
+            std::string::npos)
+      << warning;
+  // Remedies already in use are not offered again; a larger input always remains.
+  ModelInfo small_object = pytorch_ssd;
+  small_object.net = "mb1-ssd-relu6-s8";
+  small_object.priors = "auto";
+  small_object.input_width = 384;
+  small_object.input_height = 256;
+  warning = prior_coverage_warning(c, small_object);
+  EXPECT_NE(warning.find("the smallest prior's side 10 px: a larger input (--resolution, now 384x256) brings"),
+            std::string::npos)
+      << warning;
+  EXPECT_EQ(warning.find("--priors auto"), std::string::npos) << warning;
+  EXPECT_EQ(warning.find("stride-8"), std::string::npos) << warning;
   EXPECT_NE(format_prior_coverage("train", c).find("best possible recall 0.500"), std::string::npos);
 }
 
@@ -50,5 +68,5 @@ TEST(PriorCoverage, PytorchSsdPriorsMissPlatesOf20Pixels) {
   large.images.push_back(image_with({{0.4f, 0.4f, 0.4f + 63 / 300.0f, 0.4f + 54 / 300.0f}}, {0}));
   EXPECT_EQ(prior_coverage(small, priors.center_form(), 300, 300).best_possible_recall, 0.0);
   EXPECT_EQ(prior_coverage(large, priors.center_form(), 300, 300).best_possible_recall, 1.0);
-  EXPECT_EQ(prior_coverage_warning(prior_coverage(large, priors.center_form(), 300, 300)), "");
+  EXPECT_EQ(prior_coverage_warning(prior_coverage(large, priors.center_form(), 300, 300), ModelInfo{}), "");
 }

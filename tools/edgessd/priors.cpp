@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "edgessd/common/defaults.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/priors.h"
@@ -16,9 +17,9 @@ namespace {
 struct PriorsArgs {
   std::vector<std::string> data;
   std::string dataset_type = "open_images";
-  std::string resolution = "300";
-  std::string net = "mb1-ssd";
-  std::string priors = "ssd";
+  std::string resolution = edgessd::kDefaultResolution;  // train's defaults
+  std::string net = edgessd::kDefaultNet;
+  std::string priors = edgessd::kDefaultPriors;
 };
 
 const char* const kSplits[] = {"train", "trainval", "validation", "test"};
@@ -85,7 +86,7 @@ void run_priors(const PriorsArgs& a) {
       const PriorCoverage c = prior_coverage(data, priors.center_form(), width, height, config.iou_threshold);
       std::fputs(format_prior_coverage(root + " " + split, c, config.iou_threshold).c_str(), stdout);
       std::fflush(stdout);
-      const std::string warning = prior_coverage_warning(c);
+      const std::string warning = prior_coverage_warning(c, info);
       if (!warning.empty()) log_warning(root + " " + split + ": " + warning);
     }
   }
@@ -101,12 +102,12 @@ void add_priors_command(CLI::App& app) {
   cmd->add_option("--dataset-type,--dataset_type", a->dataset_type, "open_images or voc")
       ->check(CLI::IsMember({"open_images", "voc"}))
       ->capture_default_str();
-  cmd->add_option("--resolution", a->resolution, "Network input, W or WxH (the priors keep their pixel sizes)")
+  cmd->add_option("--resolution", a->resolution, "Network input, W or WxH (the priors keep their pixel sizes); default: train's")
       ->capture_default_str();
-  cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (the -s8 nets add a stride-8 map)")
+  cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (the -s8 nets add a stride-8 map; the activation does not change the priors); default: train's")
       ->check(CLI::IsMember(edgessd::known_net_names()))
       ->capture_default_str();
-  cmd->add_option("--priors", a->priors, "ssd (pytorch-ssd's) or auto (fitted to the train splits, as train does)")
+  cmd->add_option("--priors", a->priors, "ssd (pytorch-ssd's) or auto (fitted to the train splits, as train does); default: train's")
       ->check(CLI::IsMember({"ssd", "auto"}))
       ->capture_default_str();
   cmd->callback([a] { run_priors(*a); });

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "edgessd/common/defaults.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"

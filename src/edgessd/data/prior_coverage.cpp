@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "edgessd/common/boxes.h"
+#include "edgessd/common/model_info.h"
 
 namespace edgessd {
 
@@ -64,15 +65,21 @@ std::string format_prior_coverage(const std::string& split, const PriorCoverage&
   return text;
 }
 
-std::string prior_coverage_warning(const PriorCoverage& c) {
+std::string prior_coverage_warning(const PriorCoverage& c, const ModelInfo& model) {
   if (c.boxes == 0 || c.best_possible_recall >= 0.9) return "";
-  char text[512];
+  std::vector<std::string> fixes = {"a larger input (--resolution, now " + std::to_string(model.input_width) + "x" +
+                                    std::to_string(model.input_height) + ")"};
+  if (model.priors != "auto") fixes.push_back("priors fitted to the data (--priors auto)");
+  if (!net_has_stride8_head(model.net)) fixes.push_back("a stride-8 head (--net " + model.net + "-s8)");
+  std::string remedies = fixes[0];
+  for (size_t i = 1; i < fixes.size(); ++i) remedies += (i + 1 == fixes.size() ? " or " : ", ") + fixes[i];
+  char text[1024];
   std::snprintf(text, sizeof text,
                 "only %.0f%% of the boxes have a prior at IoU >= 0.5 (median best IoU %.2f): most objects "
                 "will train through one forced match and be missed. Their median size is %.0fx%.0f input pixels "
-                "and the smallest prior's side %.0f px: a larger input (--resolution), priors fitted to the data "
-                "(--priors auto) or a stride-8 head (--net mb1-ssd-relu6-s8) brings the priors to the objects",
-                100 * c.best_possible_recall, c.median_best_iou, c.width[1], c.height[1], c.smallest_prior);
+                "and the smallest prior's side %.0f px: %s brings the priors to the objects",
+                100 * c.best_possible_recall, c.median_best_iou, c.width[1], c.height[1], c.smallest_prior,
+                remedies.c_str());
   return text;
 }
 

@@ -11,6 +11,8 @@
 
 namespace edgessd {
 
+struct ModelInfo;
+
 struct PriorCoverage {
   size_t boxes = 0;                  // not difficult / group-of
   double best_possible_recall = 0;   // share of boxes with a prior at IoU >= the threshold
@@ -29,7 +31,9 @@ PriorCoverage prior_coverage(const DetectionDataset& data, const std::vector<Cen
 // Two lines for a split: recall and IoU, then the box sizes.
 std::string format_prior_coverage(const std::string& split, const PriorCoverage& coverage, float iou_threshold = 0.5f);
 
-// A warning naming the fix when fewer than 9 in 10 boxes can be matched; "" otherwise.
-std::string prior_coverage_warning(const PriorCoverage& coverage);
+// A warning when fewer than 9 in 10 boxes can be matched, naming the remedies `model`
+// (the geometry measured) does not use yet: a larger input, fitted priors, the stride-8
+// head; "" otherwise.
+std::string prior_coverage_warning(const PriorCoverage& coverage, const ModelInfo& model);
 
 }  // namespace edgessd

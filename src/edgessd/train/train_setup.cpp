@@ -13,6 +13,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/checkpoint_name.h"
+#include "edgessd/common/defaults.h"
 #include "edgessd/common/priors.h"
 #include "edgessd/data/prior_coverage.h"
 #include "edgessd/data/prior_fit.h"
@@ -196,7 +197,7 @@ void log_prior_coverage(const DetectionDataset& train_set, const ModelInfo& info
       prior_coverage(train_set, priors.center_form(), info.input_width, info.input_height, threshold);
   std::istringstream lines(format_prior_coverage("Priors vs training boxes", c, threshold));
   for (std::string line; std::getline(lines, line);) log_info(line);
-  const std::string warning = prior_coverage_warning(c);
+  const std::string warning = prior_coverage_warning(c, info);
   if (!warning.empty()) log_warning(warning);
 }
 

@@ -19,6 +19,7 @@
 #include "edgessd/model/ssd_predictor.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/common/checkpoint_name.h"
+#include "edgessd/common/defaults.h"
 #include "edgessd/train/optimizer_state.h"
 #include "edgessd/model/cpu_autocast.h"
 #include "edgessd/common/model_info.h"
@@ -85,7 +86,7 @@ std::string net_name_of(const TrainOptions& options) {
   const bool has_start_info = !start_file.empty() && load_model_info(start_file, start_info);
   // A stride-8 net starts from its plain twin: they share every layer but the heads.
   if (options.net.empty()) {
-    if (!has_start_info) return "mb1-ssd-s8";
+    if (!has_start_info) return kDefaultNet;
     if (!options.resume.empty() || net_has_stride8_head(start_info.net)) return start_info.net;
     return start_info.net + "-s8";
   }

@@ -58,9 +58,6 @@ struct TrainOptions {
   int dist_timeout = 1800;            // seconds a rank waits for the others (PyTorch's default)
 };
 
-constexpr const char* kDefaultResolution = "384";
-constexpr const char* kDefaultPriors = "auto";
-
 struct EpochMetrics {
   int epoch = 0;
   double train_loss = 0, train_regression = 0, train_classification = 0;

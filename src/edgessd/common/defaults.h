@@ -1,0 +1,11 @@
+#pragma once
+// What train makes when not told otherwise (issue 14's small-object geometry); `priors`
+// reports on the same. The net's activation does not change its priors.
+
+namespace edgessd {
+
+constexpr const char* kDefaultResolution = "384";
+constexpr const char* kDefaultPriors = "auto";
+constexpr const char* kDefaultNet = "mb1-ssd-s8";  // train: --pretrained-ssd's net + "-s8" when given
+
+}  // namespace edgessd
