@@ -102,12 +102,16 @@ void add_priors_command(CLI::App& app) {
   cmd->add_option("--dataset-type,--dataset_type", a->dataset_type, "open_images or voc")
       ->check(CLI::IsMember({"open_images", "voc"}))
       ->capture_default_str();
-  cmd->add_option("--resolution", a->resolution, "Network input, W or WxH (the priors keep their pixel sizes); default: train's")
+  cmd->add_option("--resolution", a->resolution,
+                  "Network input, W or WxH (the priors keep their pixel sizes); default: train's")
       ->capture_default_str();
-  cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (the -s8 nets add a stride-8 map; the activation does not change the priors); default: train's")
+  cmd->add_option("--net", a->net,
+                  edgessd::known_net_names_text() +
+                      " (the -s8 nets add a stride-8 map; the activation does not change the priors); default: train's")
       ->check(CLI::IsMember(edgessd::known_net_names()))
       ->capture_default_str();
-  cmd->add_option("--priors", a->priors, "ssd (pytorch-ssd's) or auto (fitted to the train splits, as train does); default: train's")
+  cmd->add_option("--priors", a->priors,
+                  "ssd (pytorch-ssd's) or auto (fitted to the train splits, as train does); default: train's")
       ->check(CLI::IsMember({"ssd", "auto"}))
       ->capture_default_str();
   cmd->callback([a] { run_priors(*a); });
