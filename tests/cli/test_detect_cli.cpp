@@ -307,11 +307,18 @@ TEST(DetectCli, RegionOfInterestAndEventsFlagsAreChecked) {
   for (const auto& [flags, expected] : std::vector<std::pair<std::string, std::string>>{
            {"--roi 10,10,0,5", "--roi 10,10,0,5: expected x,y,w,h"},
            {"--roi 1,2,3", "--roi 1,2,3: expected x,y,w,h"},
-           {"--roi 100000,0,10,10", "--roi 100000,0,10,10: outside the"},
+           {"--roi 100000,0,10,10", "--roi 100000,0,10,10: expected x,y,w,h"},
+           {"--roi 0,0,99999999999,10", "--roi 0,0,99999999999,10: expected x,y,w,h"},
+           {"--roi 9000,9000,5,5", "--roi 9000,9000,5,5: outside the"},
+           {"--roi 0,0,5000,10", "--roi 0,0,5000,10: reaches beyond the"},
+           {"--tracker-overlap 0.5", "--tracker-overlap: needs --tracking"},
+           {"--tracking --events ''", "--events: empty path"},
+           {"--tracking --event-merge-seconds 3", "--event-merge-seconds: needs --events"},
            {"--events " + dir.file("e.jsonl"), "needs --tracking"},
            {"--tracking --events " + dir.path(), "is a folder"},
            {"--tracking --events " + dir.file("e.jsonl") + " --event-merge-seconds -1", "--event-merge-seconds must be within 0"},
-           {"--tracking --event-merge-seconds nan", "--event-merge-seconds must be within 0"}}) {
+           {"--tracking --events " + dir.file("e.jsonl") + " --event-merge-seconds nan",
+            "--event-merge-seconds must be within 0"}}) {
     r = edgessd_cli("detect --model " + reference_onnx() + " --headless " + flags + " " + images + "/" +
                     std::filesystem::path(list_images(images)[0]).filename().string());
     EXPECT_EQ(r.exit_code, 1) << flags << "\n" << r.output;

@@ -401,7 +401,7 @@ TEST_F(TrainCli, LostRankStopsTheOthersAndOneRankResumes) {
 TEST_F(TrainCli, DistributedSetUpErrorsAreOneLineAndWriteNothing) {
   TempDir t;
   const std::string args = distributed_args(dir_->file("data"), dir_->file("base.pth")) +
-                           " --epochs 1 --batch-size 2 --dist-timeout 5 --model-dir " + t.file("m");
+                           " --epochs 1 --batch-size 2 --dist-timeout 5 --dist-join-timeout 5 --model-dir " + t.file("m");
   const int busy_port = free_tcp_port();
   const int busy = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -419,7 +419,13 @@ TEST_F(TrainCli, DistributedSetUpErrorsAreOneLineAndWriteNothing) {
       {"WORLD_SIZE=2 RANK=1 MASTER_PORT=" + std::to_string(free_tcp_port()) + " " + cli + " " + args,
        "rank 1 cannot reach the master at 127.0.0.1:"},
       {"WORLD_SIZE=2 RANK=2 " + cli + " " + args, "edgessd: error: RANK='2': expected a whole number from 0 to 1"},
-      {cli + " " + args + " --nproc-per-node 1 --nnodes 2 --node-rank 2", "edgessd: error: --node-rank 2: must be below --nnodes 2"},
+      {cli + " " + args + " --nproc-per-node 1 --nnodes 2 --node-rank 2 --master-addr 127.0.0.1",
+       "edgessd: error: --node-rank 2: must be below --nnodes 2"},
+      {cli + " " + args + " --nproc-per-node 1 --nnodes 2 --node-rank 1",
+       "edgessd: error: --nnodes 2: give --master-addr, node 0's address that the other machines reach"},
+      {cli + " " + args + " --nproc-per-node 1000",
+       "edgessd: error: --nproc-per-node 1000: more ranks than this machine's "},
+      {"RANK=1 " + cli + " " + args, "edgessd: error: RANK is set without WORLD_SIZE"},
       {"WORLD_SIZE=2 RANK=0 " + cli + " " + args + " --dist-backend nccl", "--dist-backend nccl:"},
   };
   for (const auto& [command, expected] : cases) {
@@ -441,4 +447,44 @@ TEST_F(TrainCli, DistributedSetUpErrorsAreOneLineAndWriteNothing) {
   EXPECT_EQ(mismatch.output.find("internal error"), std::string::npos) << mismatch.output;
   EXPECT_FALSE(std::filesystem::exists(t.file("m")));
   close(busy);
+}
+
+// PyTorch's env:// start, by hand: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT and nothing
+// else train as the launcher's ranks do (rank 0 writes one set of files). A rank that stops
+// before joining (here LOCAL_RANK without LOCAL_WORLD_SIZE) makes rank 0 say whom it waits
+// for and stop within --dist-join-timeout naming it, long before --dist-timeout.
+TEST_F(TrainCli, EnvStartTrainsAndAMissingRankIsNamedWithinTheJoinTimeout) {
+  TempDir t;
+  const std::string cli = EDGESSD_CLI;
+  const std::string args = distributed_args(dir_->file("data"), dir_->file("base.pth")) + " --epochs 1";
+  const CommandResult one = edgessd_cli(args + " --batch-size 4 --model-dir " + t.file("one"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const std::string two_args = args + " --batch-size 2 --model-dir two";
+  const CommandResult two = run_command(
+      "cd " + t.path() + " && export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+      std::to_string(free_tcp_port()) + "; RANK=0 " + cli + " " + two_args + " >r0.log 2>&1 & p0=$!; RANK=1 " + cli +
+      " " + two_args + " >r1.log 2>&1; r1=$?; wait $p0; echo \"exits $? $r1\"; cat r0.log r1.log");
+  EXPECT_NE(two.output.find("exits 0 0"), std::string::npos) << two.output;
+  EXPECT_NE(two.output.find("All 2 ranks joined: global batch 4 (2 per rank)"), std::string::npos) << two.output;
+  EXPECT_EQ(file_names_without_loss(t.file("one")), file_names_without_loss(t.file("two")));
+
+  const CommandResult missing = run_command(
+      "cd " + t.path() + " && export WORLD_SIZE=2 MASTER_PORT=" + std::to_string(free_tcp_port()) +
+      "; s=$(date +%s%N); RANK=0 " + cli + " " + args + " --dist-join-timeout 7 --model-dir m >r0.log 2>&1 & p0=$!; "
+      "RANK=1 LOCAL_RANK=1 " + cli + " " + args + " --model-dir m >r1.log 2>&1; r1=$?; wait $p0; "
+      "echo \"exits $? $r1 after $(( ($(date +%s%N) - s) / 1000000 )) ms\"; cat r0.log r1.log");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(missing.output, m, std::regex("exits (\\d+) (\\d+) after (\\d+) ms")))
+      << missing.output;
+  EXPECT_EQ(m[1], "1");
+  EXPECT_EQ(m[2], "1");
+  EXPECT_LT(std::stoi(m[3]), 60000) << missing.output;
+  EXPECT_NE(missing.output.find("edgessd: error: LOCAL_RANK='1' is set without LOCAL_WORLD_SIZE"), std::string::npos)
+      << missing.output;
+  EXPECT_NE(missing.output.find("rank 0: 1 of 2 ranks joined, waiting for rank 1 (5 s of --dist-join-timeout 7)"),
+            std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("edgessd: error: rank 0: rank 1 did not join within 7 s (WORLD_SIZE 2, "
+                                "--dist-join-timeout)"),
+            std::string::npos) << missing.output;
+  EXPECT_FALSE(std::filesystem::exists(t.file("m")));
 }

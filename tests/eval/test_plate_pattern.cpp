@@ -68,3 +68,19 @@ TEST(PlatePattern, BadFormatsAreErrorsNamingTheFlag) {
   }
   EXPECT_THROW(PlatePattern("AAA", "0123456789"), Error) << "no letters in a digits-only reader";
 }
+
+// A pattern no plate can fit, or a character outside ASCII, is an Error naming the flag
+// (a 30-position format once made every read empty; "ÄÄÄ999" printed a lone byte).
+TEST(PlatePattern, OverlongAndNonAsciiFormatsAreErrors) {
+  const std::string charset = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (const std::string& bad : {std::string(30, '9'), std::string("\xc3\x84\xc3\x84\xc3\x84" "999")}) {
+    try {
+      edgessd::PlatePattern(bad, charset, "--plate-pattern");
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const edgessd::Error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind("--plate-pattern " + bad + ": ", 0), 0u) << what;
+    }
+  }
+  EXPECT_NO_THROW(edgessd::PlatePattern(std::string(16, '?'), charset, "--plate-pattern"));
+}

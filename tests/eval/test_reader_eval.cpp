@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "edgessd/common/csv.h"
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
 #include "edgessd/data/plate_crops.h"
 #include "edgessd/eval/reader_eval.h"
 #include "support/test_support.h"
@@ -80,4 +83,52 @@ TEST(PlateCrops, TheCropKeepsAMarginInsideTheImageAndSamplesNeedText) {
   EXPECT_EQ(s.samples[0].text, "AB12");
   EXPECT_EQ(s.without_text, 1u);
   EXPECT_EQ(s.outside_count, 1u);
+}
+
+// The reader-text fuzz target's seeds (a Latin-1 PlateText among them) and 400 mutations of
+// each, replayed in the normal build: every input ends in a result or an edgessd::Error.
+TEST(ReaderTextFuzzTarget, SurvivesMutatedSeeds) {
+  const std::string corpus = std::string(EDGESSD_SOURCE_DIR) + "/fuzz/corpus-reader";
+  std::string seeds;
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    seeds += " " + entry.path().string();
+    ++count;
+  }
+  const edgessd::testing::CommandResult r =
+      edgessd::testing::run_command(std::string(EDGESSD_FUZZ_READER_REPLAY) + " --mutate 400" + seeds);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("replayed " + std::to_string(count * 401) + " inputs without a crash"), std::string::npos)
+      << r.output;
+}
+
+// A PlateText that is not UTF-8 (a Latin-1 export) is an Error naming the file and line
+// (eval-reader --json once ended in nlohmann's type_error 316, exit 2), and a header that
+// names a column twice is one too (the last one used to win silently).
+TEST(ReaderData, NonUtf8PlateTextAndDuplicateColumnsAreErrors) {
+  edgessd::testing::TempDir dir;
+  std::filesystem::create_directories(dir.file("test"));
+  edgessd::write_file_atomic(dir.file("sub-test-annotations-bbox.csv"),
+                             "ImageID,XMin,XMax,YMin,YMax,ClassName,PlateText\n"
+                             "a,0.1,0.5,0.2,0.6,plate,ABC\n"
+                             "b,0.1,0.5,0.2,0.6,plate,K\xd6LN 12\n");
+  try {
+    edgessd::read_open_images(dir.path(), "test");
+    ADD_FAILURE() << "a Latin-1 PlateText was accepted";
+  } catch (const edgessd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sub-test-annotations-bbox.csv:3: PlateText is not UTF-8 text"),
+              std::string::npos) << e.what();
+  }
+  edgessd::write_file_atomic(dir.file("sub-test-annotations-bbox.csv"),
+                             "ImageID,XMin,XMax,YMin,YMax,ClassName,PlateText,PlateText\na,0.1,0.5,0.2,0.6,plate,A,B\n");
+  try {
+    edgessd::read_open_images(dir.path(), "test");
+    ADD_FAILURE() << "a duplicate column was accepted";
+  } catch (const edgessd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(":1: column 'PlateText' appears twice in the header"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(edgessd::is_utf8("AB\xc3\xa4"));
+  EXPECT_FALSE(edgessd::is_utf8("\xed\xa0\x80")) << "a UTF-16 surrogate";
+  EXPECT_FALSE(edgessd::is_utf8("\xc0\xaf")) << "an overlong '/'";
 }

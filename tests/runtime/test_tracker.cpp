@@ -160,7 +160,8 @@ TEST(TrackEvents, AReturningPlateJoinsItsEventWithinTheWindow) {
   const std::vector<std::tuple<int, int64_t, std::string, int, int>> tracks = {
       {0, 1, "ABC123", 0, 9},   {1, 1, "XYZ789", 5, 14},  {2, 1, "ABC123", 40, 49},  // 3 s after 0 ended
       {3, 2, "ABC123", 50, 55},                                                    // another class
-      {4, 1, "ABC123", 200, 205}};                                                 // 15 s after 2 ended
+      {4, 1, "ABC123", 200, 205},                                                  // 15 s after 2 ended
+      {5, 1, "XYZ789", 10, 20}};  // seen with 1 at once: another plate read alike
   auto run = [&](double window, const std::string& name) {
     TrackEventWriter events(dir.file(name), info, window);
     cv::Mat frame(120, 320, CV_8UC3, cv::Scalar(40, 40, 40));
@@ -183,7 +184,7 @@ TEST(TrackEvents, AReturningPlateJoinsItsEventWithinTheWindow) {
     return lines;
   };
   const auto merged = run(10, "merged.jsonl");
-  ASSERT_EQ(merged.size(), 4u);
+  ASSERT_EQ(merged.size(), 5u);
   EXPECT_EQ(merged[0]["track_ids"], nlohmann::json({0, 2}));
   EXPECT_EQ(merged[0]["first_frame"], 0);
   EXPECT_EQ(merged[0]["last_frame"], 49);
@@ -193,7 +194,16 @@ TEST(TrackEvents, AReturningPlateJoinsItsEventWithinTheWindow) {
   EXPECT_EQ(merged[0]["crop"], "merged-track-0.jpg") << "named by the event's first track";
   EXPECT_FALSE(std::filesystem::exists(dir.file("merged-track-2.jpg")));
   EXPECT_EQ(merged[1]["track_ids"], nlohmann::json({1}));
-  EXPECT_EQ(merged[2]["track_ids"], nlohmann::json({3})) << "a car's text never joins a plate's";
-  EXPECT_EQ(merged[3]["track_ids"], nlohmann::json({4})) << "15 s later is another visit";
-  EXPECT_EQ(run(0, "apart.jsonl").size(), 5u) << "0: one line per track";
+  EXPECT_EQ(merged[2]["track_ids"], nlohmann::json({5})) << "a track that began before the other ended never joins it";
+  EXPECT_EQ(merged[3]["track_ids"], nlohmann::json({3})) << "a car's text never joins a plate's";
+  EXPECT_EQ(merged[4]["track_ids"], nlohmann::json({4})) << "15 s later is another visit";
+  EXPECT_EQ(run(0, "apart.jsonl").size(), 6u) << "0: one line per track";
+  // A second run onto the same file would overwrite the first run's crops one by one.
+  try {
+    TrackEventWriter again(dir.file("merged.jsonl"), info, 10);
+    ADD_FAILURE() << "an earlier run's crops were not noticed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("merged-track-0.jpg (an earlier run's crop) is beside it"), std::string::npos)
+        << e.what();
+  }
 }

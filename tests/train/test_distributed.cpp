@@ -28,7 +28,7 @@ void on_two_ranks(const std::function<void(ProcessGroup&)>& body) {
         env.rank = rank;
         env.world_size = 2;
         env.master_port = port;
-        ProcessGroup group(env, "gloo", std::chrono::seconds(30));
+        ProcessGroup group(env, "gloo", std::chrono::seconds(30), std::chrono::seconds(30));
         body(group);
         group.barrier();
       } catch (const std::exception& e) {
@@ -152,4 +152,65 @@ TEST(Distributed, BackendsAndEnvironmentErrorsNameTheirSource) {
   unsetenv("WORLD_SIZE");
   unsetenv("RANK");
   EXPECT_FALSE(rank_environment().distributed());
+}
+
+// PyTorch's env:// start needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT only; the
+// local pair is both or neither; srun's variables stand in where torchrun's are absent.
+TEST(Distributed, EnvStartLocalPairAndSlurmVariables) {
+  const auto clear = [] {
+    for (const char* n : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "SLURM_PROCID",
+                          "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_STEP_TASKS_PER_NODE"})
+      unsetenv(n);
+  };
+  const auto error_of = [] {
+    try {
+      rank_environment();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  clear();
+  setenv("RANK", "1", 1);
+  setenv("WORLD_SIZE", "2", 1);
+  setenv("MASTER_ADDR", "10.1.2.3", 1);
+  RankEnvironment env = rank_environment();
+  EXPECT_EQ(env.rank, 1);
+  EXPECT_EQ(env.local_rank, 0) << "one rank per machine when LOCAL_RANK and LOCAL_WORLD_SIZE are absent";
+  EXPECT_EQ(env.local_world_size, 1);
+  EXPECT_EQ(env.master_addr, "10.1.2.3");
+  setenv("LOCAL_RANK", "1", 1);
+  EXPECT_EQ(error_of(), "LOCAL_RANK='1' is set without LOCAL_WORLD_SIZE (the ranks on this machine): set both, or "
+                        "neither for one rank per machine");
+  setenv("LOCAL_WORLD_SIZE", "2", 1);
+  EXPECT_EQ(rank_environment().local_rank, 1);
+  unsetenv("LOCAL_RANK");
+  EXPECT_NE(error_of().find("LOCAL_WORLD_SIZE='2' is set without LOCAL_RANK"), std::string::npos) << error_of();
+  clear();
+  setenv("RANK", "1", 1);
+  EXPECT_NE(error_of().find("RANK is set without WORLD_SIZE"), std::string::npos) << error_of();
+
+  clear();
+  setenv("SLURM_PROCID", "4", 1);
+  setenv("SLURM_STEP_NUM_TASKS", "5", 1);
+  setenv("SLURM_NODEID", "2", 1);
+  setenv("SLURM_LOCALID", "0", 1);
+  setenv("SLURM_STEP_TASKS_PER_NODE", "2(x2),1", 1);
+  env = rank_environment();
+  EXPECT_EQ(env.rank, 4);
+  EXPECT_EQ(env.world_size, 5);
+  EXPECT_EQ(env.local_world_size, 1) << "node 2 of 2(x2),1 holds one task";
+  setenv("SLURM_NODEID", "0", 1);
+  setenv("SLURM_PROCID", "1", 1);
+  setenv("SLURM_LOCALID", "1", 1);
+  env = rank_environment();
+  EXPECT_EQ(env.local_world_size, 2);
+  EXPECT_EQ(env.local_rank, 1);
+  setenv("SLURM_PROCID", "5", 1);
+  EXPECT_NE(error_of().find("SLURM_PROCID='5': expected a whole number from 0 to 4"), std::string::npos)
+      << error_of();
+  setenv("RANK", "0", 1);
+  setenv("WORLD_SIZE", "1", 1);
+  EXPECT_FALSE(rank_environment().distributed()) << "torchrun's variables win over srun's";
+  clear();
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <random>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/parallel.h"
@@ -79,7 +80,8 @@ void add_bench_command(CLI::App& app) {
   for (const auto& e : edgessd::available_engines()) engines.push_back(e);
   cmd->add_option("--engine", a->engine, "Engine")->check(CLI::IsMember(engines))->capture_default_str();
   cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
-  cmd->add_option("--runs", a->runs, "Timed runs after 5 warm-up runs")->capture_default_str();
+  cmd->add_option("--runs", a->runs, "Timed runs after 5 warm-up runs")
+      ->check(edgessd::cli::whole_number(1, 1000000))->capture_default_str();
   cmd->add_option("--resolution", a->resolution,
                   "Input W or WxH: a .pth runs at it; an ONNX model must have been exported at it");
   cmd->add_option("--net", a->net, "For --engine libtorch without a model JSON: " + edgessd::known_net_names_text());

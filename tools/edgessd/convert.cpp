@@ -1,9 +1,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/faceapi_import.h"
@@ -29,6 +31,11 @@ struct ConvertArgs {
 // fits is checked so that a converted file is known to load.
 void convert_pth(const ConvertArgs& args) {
   using namespace edgessd;
+  std::vector<NamedPath> inputs = checkpoint_inputs(args.input, "--input");
+  inputs.push_back({args.labels, "--labels"});
+  check_outputs_apart({{args.output, "--output"}, {model_info_path(args.output), "--output's model JSON"}}, inputs);
+  check_output_file(args.output, "--output");
+  check_output_extension(args.output, "--output", ".pth", "a checkpoint");
   OpenedCheckpoint opened = open_checkpoint(args.input, {args.net, args.labels}, MissingNames::Numbered);
   ModelInfo& info = opened.info;
   const StateDict& state = opened.state;
@@ -48,6 +55,10 @@ void convert_face_api(const ConvertArgs& args) {
   const std::string calibration =
       args.calibration.empty() ? join_path(std::filesystem::path(options.model_dir).parent_path().string(), "demo")
                                : args.calibration;
+  check_outputs_apart({{args.output, "--output"}, {model_info_path(args.output), "--output's model JSON"}},
+                      {{options.model_dir, "--input"}, {calibration, "--calibration"}});
+  check_output_file(args.output, "--output");
+  check_output_extension(args.output, "--output", ".pth", "a checkpoint");
   std::vector<std::string> images = list_images(calibration);
   if (images.empty()) throw Error(calibration + ": no calibration images (--calibration)");
   if (static_cast<int>(images.size()) > args.calibration_count) images.resize(args.calibration_count);
@@ -79,13 +90,14 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--calibration", args->calibration,
                   "face-api: folder of images to re-estimate BatchNorm statistics on (default: face-api's demo photos)");
   cmd->add_option("--calibration-images", args->calibration_count, "face-api: at most this many calibration images")
-      ->check(CLI::PositiveNumber)
+      ->check(edgessd::cli::whole_number(1))
       ->capture_default_str();
   cmd->add_option("--reestimate-bn", args->reestimate,
                   "face-api: re-estimate all BatchNorm layers, or only the folded ones (depthwise keep TF's)")
       ->check(CLI::IsMember({"all", "folded"}))
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "face-api: seed of the fresh layers' init")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "face-api: seed of the fresh layers' init")
+      ->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->callback([args] {
     if (args->from == "face-api") {
       convert_face_api(*args);

@@ -24,6 +24,16 @@ std::string input_of(const std::string& positional, const std::string& camera) {
   return positional.empty() ? camera : positional;
 }
 
+// Flags that mean nothing without the one they serve are errors, not silently ignored.
+void check_follow_flags(const CLI::App& cmd, const edgessd::FollowOptions& follow) {
+  if (cmd.count("--events") && follow.events.empty())
+    throw edgessd::Error("--events: empty path; give a file such as events.jsonl");
+  for (const char* flag : {"--tracker-min-frames", "--tracker-drop-frames", "--tracker-overlap"})
+    if (cmd.count(flag) && !follow.tracking) throw edgessd::Error(std::string(flag) + ": needs --tracking");
+  if (cmd.count("--event-merge-seconds") && follow.events.empty())
+    throw edgessd::Error("--event-merge-seconds: needs --events");
+}
+
 }  // namespace
 
 void add_detect_options(CLI::App& cmd, int& exit_code) {
@@ -82,7 +92,8 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--plate-pattern", a->plate_pattern,
                  "With --reader: plate formats the text must fit, 'A' letter, '9' digit, '?' any, '|' between formats "
                  "(e.g. AAA9999|9AAA999)");
-  cmd.callback([a, network, camera, &exit_code] {
+  cmd.callback([a, network, camera, &exit_code, &cmd] {
+    check_follow_flags(cmd, a->follow);
     if (!network->empty() && !a->model.empty())
       throw edgessd::Error("--network " + *network + ": --model was given too; give one");
     if (!network->empty()) a->model = model_from_network(*network);

@@ -1,5 +1,6 @@
 #include <sstream>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "edgessd/download/open_images_downloader.h"
 
@@ -22,10 +23,10 @@ void add_download_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--data,--root", a->data_dir, "Folder for the data set")->capture_default_str();
   cmd->add_option("--max-images,--max_images", a->max_images, "Limit the total number of images (-1 = all)")
-      ->capture_default_str();
+      ->check(edgessd::cli::whole_number(-1))->capture_default_str();
   cmd->add_option("--max-annotations-per-class,--max_annotations_per_class", a->max_annotations_per_class,
                   "Limit the boxes of each class (-1 = all)")
-      ->capture_default_str();
+      ->check(edgessd::cli::whole_number(-1))->capture_default_str();
   cmd->add_flag("--stats-only,--stats_only", a->stats_only, "Print the statistics and stop");
   cmd->add_flag("--include-depiction,--include_depiction", a->include_depiction, "Keep drawings and depictions");
   cmd->add_flag("--remove-overlapped,--remove_overlapped", a->remove_overlapped, "Drop single boxes inside group boxes");
@@ -33,7 +34,8 @@ void add_download_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--retry", a->retries, "Retries per file")->capture_default_str();
   cmd->add_option("--retry-wait", a->retry_wait, "Seconds before the first retry (doubles each time)")->capture_default_str();
   cmd->add_option("--timeout", a->timeout, "Seconds without data before a try is abandoned")->capture_default_str();
-  cmd->add_option("--seed", a->seed, "Seed of the --max-images / --max-annotations-per-class choice")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed of the --max-images / --max-annotations-per-class choice")
+      ->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->add_option("--metadata-url", a->metadata_url,
                   "Base URL of class-descriptions-boxable.csv and <split>-annotations-bbox.csv (default: Open Images v6)");
   cmd->add_option("--image-url", a->image_url, "Image URL template with {split} and {id}")->capture_default_str();

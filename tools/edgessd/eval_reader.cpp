@@ -19,15 +19,16 @@ void run_eval_reader(const EvalReaderArgs& a) {
   using namespace edgessd;
   resolve_threads(a.engine.threads);
   if (!(a.threshold >= 0 && a.threshold <= 1)) throw Error("--threshold must be within 0..1");
+  // The data set first, then the models: the cheap checks before the slow loads.
+  DatasetOptions options;
+  options.keep_difficult = true;
+  const DetectionDataset dataset = read_open_images(a.dataset, a.split, options);
   std::string reader_what, detector_what;
-  const ReadFunction read = open_read_function(a.model, a.engine, a.plate_pattern, reader_what);
   DetectFunction detect;
   PostprocessOptions post;
   post.probability_threshold = a.threshold;
   if (!a.detector.empty()) detect = open_detect_function(a.detector, a.engine, post, detector_what);
-  DatasetOptions options;
-  options.keep_difficult = true;
-  const DetectionDataset dataset = read_open_images(a.dataset, a.split, options);
+  const ReadFunction read = open_read_function(a.model, a.engine, a.plate_pattern, reader_what);
   log_info("Reading plates of " + dataset.description + " with " + reader_what +
            (detect ? "; detector " + detector_what : std::string()));
   const ReaderEvalResult r = evaluate_reader(dataset, read, detect);

@@ -1,5 +1,7 @@
 #include "commands.h"
 #include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/common/checkpoint_name.h"
@@ -35,14 +37,19 @@ void run_export(const ExportArgs& a) {
       throw Error("--width/--height must both be given, each within 32..4096");
     resolution = std::to_string(a.width) + "x" + std::to_string(a.height);
   }
-  // Opened as a net, so weights that do not fit it (another net's) are an Error naming the file.
-  const OpenedCheckpoint opened = open_checkpoint(input, {a.net, labels, "--labels", resolution});
-  const ModelInfo& info = opened.info;
   std::string output = a.output;
   if (output.empty()) {
     const fs::path dir = !a.model_dir.empty() ? fs::path(a.model_dir) : fs::path(input).parent_path();
     output = (dir / kOnnxFileName).string();
   }
+  std::vector<NamedPath> inputs = checkpoint_inputs(input, a.input.empty() ? "--model-dir" : "--input");
+  inputs.push_back({labels, "--labels"});
+  check_outputs_apart({{output, "--output"}}, inputs);
+  check_output_file(output, "--output");
+  check_output_extension(output, "--output", ".onnx", "an ONNX");
+  // Opened as a net, so weights that do not fit it (another net's) are an Error naming the file.
+  const OpenedCheckpoint opened = open_checkpoint(input, {a.net, labels, "--labels", resolution});
+  const ModelInfo& info = opened.info;
   log_info("Exporting " + input + " (" + info.net + ", " + std::to_string(info.num_classes()) + " classes) at " +
            std::to_string(info.input_width) + "x" + std::to_string(info.input_height) + ", " + info.priors +
            " priors, batch " + std::to_string(a.options.batch_size));

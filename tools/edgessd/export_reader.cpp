@@ -5,6 +5,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/files.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/export/reader_export.h"
 #include "edgessd/model/checkpoint.h"
@@ -27,7 +28,9 @@ void run_export_reader(const ExportReaderArgs& a) {
     const fs::path dir = !a.model_dir.empty() ? fs::path(a.model_dir) : fs::path(input).parent_path();
     output = (dir / kReaderOnnxFileName).string();
   }
+  check_outputs_apart({{output, "--output"}}, checkpoint_inputs(input, a.input.empty() ? "--model-dir" : "--input"));
   check_output_file(output, "--output");
+  check_output_extension(output, "--output", ".onnx", "an ONNX");
   // Opened as the net, so weights that do not fit it are an Error naming the file.
   OpenedReader opened = open_reader_checkpoint(input);
   export_reader_onnx(state_dict_of(*opened.net), opened.info, output, a.batch_size);

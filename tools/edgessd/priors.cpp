@@ -7,6 +7,7 @@
 #include "edgessd/common/defaults.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/common/priors.h"
 #include "edgessd/common/model_info.h"
 #include "edgessd/data/prior_coverage.h"
@@ -114,5 +115,8 @@ void add_priors_command(CLI::App& app) {
                   "ssd (pytorch-ssd's) or auto (fitted to the train splits, as train does); default: train's")
       ->check(CLI::IsMember({"ssd", "auto"}))
       ->capture_default_str();
-  cmd->callback([a] { run_priors(*a); });
+  cmd->callback([a] {
+    edgessd::check_no_repeats(a->data, "--data");
+    run_priors(*a);
+  });
 }

@@ -1,6 +1,9 @@
+#include <filesystem>
+
 #include "commands.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/runtime/int8_calibration.h"
 #include "edgessd/runtime/onnx_model.h"
@@ -34,9 +37,17 @@ void quantize_reader(const QuantizeArgs& a) {
 void run_quantize(const QuantizeArgs& a) {
   using namespace edgessd;
   if (a.images < 1) throw Error("--images " + std::to_string(a.images) + ": must be 1 or more");
+  const std::string beside = (std::filesystem::path(a.model).parent_path() / "labels.txt").string();
+  check_outputs_apart({{a.output, "--output"}}, {{a.model, "--model"}, {a.labels, "--labels"},
+                                                 {a.calibration, "--calibration"}, {beside, "--model's labels"}});
   check_output_file(a.output, "--output");
+  check_output_extension(a.output, "--output", ".onnx", "an ONNX");
   if (is_plate_reader(a.model)) return quantize_reader(a);
   std::vector<std::string> images = list_images(a.calibration);
+  if (images.empty() && std::filesystem::exists(a.calibration + "/sub-train-annotations-bbox.csv"))
+    throw Error("--calibration " + a.calibration + ": a data set, not a folder of images; a detector calibrates on "
+                "images (e.g. " + a.calibration + "/train), and " + a.model +
+                " carries no plate-reader metadata (export-reader writes it)");
   if (images.empty()) throw Error("--calibration " + a.calibration + ": no images");
   // An even spread over the folder, not its first files.
   if (static_cast<int>(images.size()) > a.images) {

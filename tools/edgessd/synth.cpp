@@ -1,3 +1,4 @@
+#include "cli_checks.h"
 #include "commands.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
@@ -8,11 +9,12 @@ void add_synth_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("synth", "Write a synthetic licence-plate data set (Open Images layout)");
   cmd->add_option("--out", a->out, "Output folder")->required();
   cmd->add_option("--count", a->count, "Images over all splits")->capture_default_str();
-  cmd->add_option("--seed", a->seed, "Seed (same seed, same data set)")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed (same seed, same data set)")->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--photos", a->photo_dirs, "Folders of background photos (default: face-api demo photos and "
                                              "Debian wallpapers, where present)");
   cmd->callback([a] {
+    a->photos_given = !a->photo_dirs.empty();
     if (a->photo_dirs.empty()) a->photo_dirs = edgessd::default_photo_dirs();
     const edgessd::SynthReport r = edgessd::write_synthetic_plates(*a);
     edgessd::log_info(std::string(r.reused ? "Already complete: " : "Wrote ") + a->out + ": " +

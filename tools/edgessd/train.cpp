@@ -1,8 +1,10 @@
+#include "cli_checks.h"
 #include "commands.h"
 #include "edgessd/common/defaults.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/common/model_info.h"
 #include "edgessd/train/rank_launcher.h"
 #include "edgessd/train/trainer.h"
@@ -18,7 +20,7 @@ void add_distributed_options(CLI::App* cmd, edgessd::TrainOptions& o, edgessd::L
   cmd->add_option("--nnodes", launch.nnodes, "Machines in the run (with --nproc-per-node)")
       ->check(CLI::Range(1, 1 << 16))->capture_default_str();
   cmd->add_option("--node-rank,--node_rank", launch.node_rank, "This machine's index, 0 to --nnodes - 1")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->add_option("--master-addr,--master_addr", launch.master_addr, "Address of node 0 (it serves the rendezvous)")
       ->capture_default_str();
   cmd->add_option("--master-port,--master_port", launch.master_port, "Port of the rendezvous on node 0")
@@ -28,6 +30,9 @@ void add_distributed_options(CLI::App* cmd, edgessd::TrainOptions& o, edgessd::L
   cmd->add_option("--dist-timeout", o.dist_timeout,
                   "Seconds a rank waits for the others before it stops with an error naming the lost rank")
       ->check(CLI::Range(1, 24 * 3600))->capture_default_str();
+  cmd->add_option("--dist-join-timeout", o.dist_join_timeout,
+                  "Seconds rank 0 waits for every rank to join (it names the missing ones every 5 s)")
+      ->check(CLI::Range(1, 24 * 3600))->capture_default_str();
   cmd->add_flag("--sync-bn", o.sync_bn, "BatchNorm statistics over every rank's batch (SyncBatchNorm)");
 }
 
@@ -35,16 +40,28 @@ void add_distributed_options(CLI::App* cmd, edgessd::TrainOptions& o, edgessd::L
 void add_stability_options(CLI::App* cmd, edgessd::TrainOptions& o) {
   cmd->add_option("--clip-grad-norm", o.clip_grad_norm,
                   "Clip the gradients' global L2 norm to this before each step (0: none, as pytorch-ssd)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(edgessd::cli::number_at_least(0))
       ->capture_default_str();
   cmd->add_option("--warmup-epochs", o.warmup_epochs,
                   "Linear learning-rate warm-up over this many epochs (0: none, as pytorch-ssd)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(edgessd::cli::number_at_least(0))
       ->capture_default_str();
   cmd->add_option("--ema", o.ema,
                   "Validate and save an exponential moving average of the weights with this per-step decay "
                   "(e.g. 0.99; 0: none)")
       ->capture_default_str();
+}
+
+// --model-dir is none of the inputs (a data set, a starting checkpoint) nor inside one.
+void check_train_paths(const edgessd::TrainOptions& o) {
+  using edgessd::NamedPath;
+  edgessd::check_no_repeats(o.data, "--data");
+  std::vector<NamedPath> inputs;
+  for (const std::string& d : o.data) inputs.push_back({d, "--data"});
+  for (const auto& [path, flag] : {std::pair{o.resume, "--resume"}, {o.pretrained_ssd, "--pretrained-ssd"},
+                                   {o.base_net, "--base-net"}})
+    for (const NamedPath& p : edgessd::checkpoint_inputs(path, flag)) inputs.push_back(p);
+  edgessd::check_outputs_apart({{o.model_dir, "--model-dir"}}, inputs);
 }
 
 }  // namespace
@@ -90,20 +107,21 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--milestones", o->milestones, "Multi-step milestones (epochs)")->capture_default_str();
   cmd->add_option("--t-max,--t_max", o->t_max, "Cosine annealing period (epochs)")->capture_default_str();
   cmd->add_option("--batch-size,--batch_size", o->batch_size, "Images per step")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--epochs,--num-epochs,--num_epochs", o->epochs, "Epochs")->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(edgessd::cli::whole_number(1))->capture_default_str();
+  cmd->add_option("--epochs,--num-epochs,--num_epochs", o->epochs, "Epochs")->check(edgessd::cli::whole_number(1))->capture_default_str();
   cmd->add_option("--workers,--num-workers,--num_workers", o->workers, "Loader threads (0: load on the training thread)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->add_option("--validation-epochs,--validation_epochs", o->validation_epochs, "Validate every N epochs")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(edgessd::cli::whole_number(1))->capture_default_str();
   cmd->add_option("--debug-steps,--debug_steps", o->debug_steps, "Log every N steps (when not on a terminal; 0: never)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->add_option("--use-cuda,--use_cuda", *use_cuda, "Use CUDA when LibTorch has it (true/false)")
       ->check(CLI::IsMember({"true", "false", "True", "False", "1", "0"}))
       ->capture_default_str();
   cmd->add_option("--model-dir,--checkpoint-folder,--checkpoint_folder", o->model_dir, "Output folder")
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of shuffling and augmentation")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of shuffling and augmentation")
+      ->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->add_option("--precision", o->precision, "auto, fp32 or bf16 (CPU autocast where the CPU has bf16)")
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
@@ -112,6 +130,7 @@ void add_train_command(CLI::App& app) {
   add_distributed_options(cmd, *o, *launch);
   cmd->callback([=] {
     o->dataset_type = edgessd::parse_dataset_type(*dataset_type);
+    check_train_paths(*o);
     o->base_net_lr = *base_net_lr;
     if (extra->count()) o->extra_layers_lr = *extra_layers_lr;
     o->use_cuda = *use_cuda == "true" || *use_cuda == "True" || *use_cuda == "1";
@@ -120,6 +139,9 @@ void add_train_command(CLI::App& app) {
         if (cmd->count(flag))
           throw edgessd::Error(std::string(flag) + ": a launcher flag; give --nproc-per-node too (or set torchrun's "
                                "variables and leave the launcher flags out)");
+    if (launch->nnodes > 1 && !cmd->count("--master-addr"))
+      throw edgessd::Error("--nnodes " + std::to_string(launch->nnodes) +
+                           ": give --master-addr, node 0's address that the other machines reach");
     if (cmd->count("--nproc-per-node") && !edgessd::launched_as_rank()) {
       edgessd::launch_ranks(*launch);
       return;

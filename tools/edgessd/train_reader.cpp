@@ -1,4 +1,6 @@
+#include "cli_checks.h"
 #include "commands.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/train/reader_trainer.h"
@@ -20,10 +22,16 @@ void add_train_reader_command(CLI::App& app) {
   cmd->add_option("--batch-size,--batch_size", o->batch_size, "Crops per step")->capture_default_str();
   cmd->add_option("--lr,--learning-rate", o->lr, "Adam's learning rate (cosine to 0)")->capture_default_str();
   cmd->add_option("--weight-decay,--weight_decay", o->weight_decay, "Weight decay")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Random seed (initial weights, order, augmentation)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed (initial weights, order, augmentation)")
+      ->check(edgessd::cli::whole_number(0))->capture_default_str();
   cmd->add_option("--threads", o->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
   cmd->add_option("--resume", o->resume, "Continue from this checkpoint (its JSON gives the epoch)");
   cmd->callback([o] {
+    using edgessd::NamedPath;
+    edgessd::check_no_repeats(o->data, "--data");
+    std::vector<NamedPath> inputs = edgessd::checkpoint_inputs(o->resume, "--resume");
+    for (const std::string& d : o->data) inputs.push_back({d, "--data"});
+    edgessd::check_outputs_apart({{o->model_dir, "--model-dir"}}, inputs);
     const edgessd::ReaderTrainResult r = edgessd::train_reader(*o);
     edgessd::log_info("Best checkpoint: " + r.best_checkpoint +
                       (r.best_val_exact >= 0 ? " (validation exact plates " + std::to_string(100 * r.best_val_exact) + "%)"

@@ -67,7 +67,26 @@ CsvTable::CsvTable(std::string text, std::string what) : what_(std::move(what)) 
     at = end + 1;
   }
   if (header_.empty()) throw Error(what_ + ": empty CSV file");
-  for (size_t c = 0; c < header_.size(); ++c) index_[header_[c]] = c;
+  for (size_t c = 0; c < header_.size(); ++c)
+    if (!index_.emplace(header_[c], c).second)  // which of the two would be read is a guess
+      throw Error(what_ + ":1: column '" + header_[c] + "' appears twice in the header");
+}
+
+bool is_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2) || c > 0xf4) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    // No overlong forms, no UTF-16 surrogates, nothing past U+10FFFF.
+    const unsigned char next = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if ((c == 0xe0 && next < 0xa0) || (c == 0xed && next >= 0xa0) || (c == 0xf0 && next < 0x90) ||
+        (c == 0xf4 && next >= 0x90))
+      return false;
+    i += n;
+  }
+  return true;
 }
 
 size_t CsvTable::column(const std::string& name) const {

@@ -39,6 +39,9 @@ std::string_view strip_bom(std::string_view text);
 // inside a quoted field; false if a quote is left open.
 bool split_csv_record(std::string_view record, std::vector<std::string>& fields);
 
+// Whether `s` is well-formed UTF-8 (JSON output and the reader's characters need it).
+bool is_utf8(std::string_view s);
+
 // Parses a float field; an Error naming file, line and column if it is not a number.
 float parse_float_field(const CsvTable& table, size_t row, size_t column);
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,13 +15,18 @@
 
 namespace edgessd {
 
-std::string read_file(const std::string& path, uintmax_t max_bytes) {
+void check_readable_file(const std::string& path) {
   // Only regular files: a folder read as empty, and /dev/zero grew without bound.
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) throw Error(path + ": cannot open (" + std::strerror(ENOENT) + ")");
   if (!std::filesystem::is_regular_file(status))
     throw Error(path + (std::filesystem::is_directory(status) ? ": is a folder, not a file" : ": not a regular file"));
+}
+
+std::string read_file(const std::string& path, uintmax_t max_bytes) {
+  check_readable_file(path);
+  std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > max_bytes)
     throw Error(path + ": " + std::to_string(size) + " bytes, larger than the " + std::to_string(max_bytes) +
@@ -58,6 +64,18 @@ void check_folder_makeable(const std::string& path, const std::string& what) {
   while (!probe.empty() && !std::filesystem::exists(probe)) probe = probe.parent_path();
   if (!probe.empty() && !std::filesystem::is_directory(probe))
     throw Error(name + ": cannot create the folder (" + probe.string() + " is not a folder)");
+}
+
+NewFolderGuard::NewFolderGuard(std::string path)
+    : path_(std::move(path)), fresh_(!path_.empty() && !std::filesystem::exists(path_)),
+      exceptions_(std::uncaught_exceptions()) {}
+
+NewFolderGuard::~NewFolderGuard() {
+  if (!fresh_ || std::uncaught_exceptions() <= exceptions_) return;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path_, ec))
+    if (entry.path().extension() == ".pth") return;
+  std::filesystem::remove_all(path_, ec);
 }
 
 void make_folder(const std::string& path, const std::string& what) {

@@ -10,6 +10,9 @@ namespace edgessd {
 constexpr uintmax_t kMaxReadBytes = uintmax_t{4} << 30;
 std::string read_file(const std::string& path, uintmax_t max_bytes = kMaxReadBytes);
 
+// Error naming `path` unless it is a regular file that exists (read_file's first check).
+void check_readable_file(const std::string& path);
+
 // Error unless `path` is absent or a regular file: outputs never replace a device node,
 // a folder or a pipe (`--output /dev/null` used to replace the device with a file).
 void check_replaceable(const std::string& path);
@@ -29,6 +32,23 @@ void make_folder(const std::string& path, const std::string& what = "");
 // (no file in the way), or a file (its folder exists; absent or a regular file).
 void check_folder_makeable(const std::string& path, const std::string& what = "");
 void check_output_file(const std::string& path, const std::string& what = "");
+
+// A folder a run is about to create (a training run's --model-dir): when the run fails
+// (an exception leaves the guard's scope) before any checkpoint (.pth) lies in it, the
+// folder goes again, so a failed start leaves nothing behind. A folder that existed
+// before is never touched.
+class NewFolderGuard {
+ public:
+  explicit NewFolderGuard(std::string path);
+  ~NewFolderGuard();
+  NewFolderGuard(const NewFolderGuard&) = delete;
+  NewFolderGuard& operator=(const NewFolderGuard&) = delete;
+
+ private:
+  std::string path_;
+  bool fresh_;
+  int exceptions_;
+};
 
 // `dir/name` with exactly one separator.
 std::string join_path(const std::string& dir, const std::string& name);

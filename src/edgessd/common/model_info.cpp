@@ -151,6 +151,8 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
   ModelInfo info;
   try {
     const auto j = nlohmann::json::parse(text);
+    if (j.is_object() && j.value("kind", std::string()) == "plate-reader")
+      throw Error("a plate reader's model JSON (train-reader's); this needs a detector's (train's)");
     info.net = j.at("net").get<std::string>();
     info.class_names = j.at("class_names").get<std::vector<std::string>>();
     if (j.contains("input_size")) {

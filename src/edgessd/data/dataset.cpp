@@ -170,6 +170,7 @@ DetectionDataset read_open_images(const std::string& root, const std::string& sp
     image.boxes.push_back(box);
     image.labels.push_back(cls->second);
     image.difficult.push_back(has_group && row[c_group] == "1");
+    if (has_text && !is_utf8(row[c_text])) throw Error(where + ": PlateText is not UTF-8 text");
     if (has_text) image.texts.push_back(row[c_text]);
   }
   bad_boxes.log(csv_path);

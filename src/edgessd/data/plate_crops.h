@@ -27,9 +27,13 @@ struct PlateSamples {
   size_t without_text = 0;     // boxes whose PlateText is empty
   std::string outside_charset; // the first text with a character not in the set, if any
   size_t outside_count = 0;
+  std::string too_long;        // the first text CTC cannot align to `columns`, if any
+  size_t too_long_count = 0;
 };
-// Every box of `dataset` with a PlateText (any class) whose characters are all in `charset`.
-PlateSamples plate_samples(const DetectionDataset& dataset, const std::string& charset);
+// Every box of `dataset` with a PlateText (any class) whose characters are all in `charset`
+// and, when `columns` > 0, that CTC can align to that many output columns (a character
+// each, and a blank between two alike).
+PlateSamples plate_samples(const DetectionDataset& dataset, const std::string& charset, int columns = 0);
 
 // A normalised box (as data sets hold them) in the pixels of `image`.
 CornerBox in_pixels(const CornerBox& normalised, const cv::Mat& image);

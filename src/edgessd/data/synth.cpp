@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <regex>
 
 #include "edgessd/common/boxes.h"
 #include "edgessd/common/error.h"
@@ -23,6 +24,7 @@ namespace {
 
 const char* const kClassName = "Vehicle registration plate";
 const char* const kLabel = "/m/01jfm_";
+const int kMinPhotoSide = 32;  // a background photo smaller than this is skipped
 
 struct PlateBox {
   CornerBox box;     // pixels
@@ -34,7 +36,7 @@ int uniform_int(Random& r, int lo, int hi) { return r.between(lo, hi); }
 
 cv::Mat photo_background(Random& r, const std::string& path, cv::Size size) {
   cv::Mat photo = cv::imread(path, cv::IMREAD_COLOR);
-  if (photo.empty()) return {};
+  if (photo.cols < kMinPhotoSide || photo.rows < kMinPhotoSide) return {};
   // A random crop of at least half the photo, resized to the image.
   const double scale = uniform(r, 0.5, 1.0);
   const int w = std::max(16, static_cast<int>(photo.cols * scale)), h = std::max(16, static_cast<int>(photo.rows * scale));
@@ -131,27 +133,51 @@ std::vector<std::string> default_photo_dirs() {
 
 namespace {
 
-// The background photos of the folders that exist, sorted; undecodable files are skipped
-// with a warning, and a folder of images none of which decodes is an Error.
-std::vector<std::string> decodable_photos(const std::vector<std::string>& dirs) {
+// The background photos of the folders, sorted; undecodable or tiny files are skipped with
+// a warning. A folder given by the user (`given`) that is not one, or holds no usable
+// photo, is an Error; the default folders are only those present.
+std::vector<std::string> decodable_photos(const std::vector<std::string>& dirs, bool given) {
   std::vector<std::string> photos;
   for (const auto& dir : dirs) {
     std::error_code e;
-    if (!fs::is_directory(dir, e)) continue;
+    if (!fs::is_directory(dir, e)) {
+      if (given) throw Error("--photos " + dir + ": " + (fs::exists(dir, e) ? "not a folder" : "no such folder"));
+      continue;
+    }
     const std::vector<std::string> listed = list_images(dir);
     size_t kept = 0;
     for (const auto& p : listed) {
-      if (cv::imread(p, cv::IMREAD_REDUCED_GRAYSCALE_8).empty()) {
-        log_warning(p + ": not a decodable image; not used as a background");
+      // Reduced 8x: the size check without decoding every pixel of a large photo.
+      const cv::Mat reduced = cv::imread(p, cv::IMREAD_REDUCED_GRAYSCALE_8);
+      if (reduced.empty() || reduced.cols * 8 < kMinPhotoSide || reduced.rows * 8 < kMinPhotoSide) {
+        log_warning(p + (reduced.empty() ? ": not a decodable image" : ": smaller than " +
+                         std::to_string(kMinPhotoSide) + " px") + "; not used as a background");
         continue;
       }
       photos.push_back(p);
       ++kept;
     }
-    if (!listed.empty() && kept == 0) throw Error("--photos " + dir + ": none of its images decodes");
+    if ((given || !listed.empty()) && kept == 0)
+      throw Error("--photos " + dir + ": " + (listed.empty() ? "no images in it" : "none of its images is usable"));
   }
   std::sort(photos.begin(), photos.end());
   return photos;
+}
+
+// --out is new, empty, or a synthetic set of ours (synth.json): a folder holding anything
+// else is refused. An earlier set of ours is cleared (its images, named by our ids) so that
+// a smaller --count or another --seed leaves no stale image behind.
+void prepare_out_folder(const std::string& out, const std::string& stamp) {
+  std::error_code ec;
+  if (!fs::is_directory(out, ec) || fs::is_empty(out, ec)) return;
+  if (!fs::exists(stamp, ec))
+    throw Error("--out " + out + ": holds files and is not a synthetic data set of ours (no synth.json); give a new "
+                "or empty folder");
+  static const std::regex ours("[0-9a-f]{16}\\.jpg");
+  for (const char* split : {"train", "validation", "test"})
+    for (const auto& entry : fs::directory_iterator(join_path(out, split), ec))
+      if (entry.is_regular_file(ec) && std::regex_match(entry.path().filename().string(), ours))
+        fs::remove(entry.path(), ec);
 }
 
 }  // namespace
@@ -177,9 +203,12 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
     }
     return report;
   }
-  const std::vector<std::string> photos = decodable_photos(options.photo_dirs);
+  const std::vector<std::string> photos = decodable_photos(options.photo_dirs, options.photos_given);
   report.photos = static_cast<int>(photos.size());
+  check_folder_makeable(options.out, "--out");
+  prepare_out_folder(options.out, stamp);
   for (const char* s : splits) make_folder(join_path(options.out, s), "--out");
+  write_file_atomic(stamp, "{\"writing\": true}\n");  // ours from the first image on, even if stopped
 
   std::vector<std::vector<PlateBox>> boxes(options.count);
   std::vector<cv::Size> sizes(options.count);

@@ -12,6 +12,7 @@ struct SynthOptions {
   int threads = 0;    // 0 = every core
   // Folders searched for background photos (jpg/png), used alongside the procedural ones.
   std::vector<std::string> photo_dirs;
+  bool photos_given = false;  // by the user (--photos): each must be a folder of usable photos
 };
 
 struct SynthReport {

@@ -15,10 +15,14 @@ PlatePattern::PlatePattern(const std::string& text, const std::string& charset, 
   while (start <= text.size()) {
     const size_t end = std::min(text.find('|', start), text.size());
     const std::string format = text.substr(start, end - start);
-    if (format.empty() || format.size() > 32)
-      throw Error(flag + " " + text + ": each format must have 1..32 positions ('A' letter, '9' digit, '?' any)");
+    // Plates have at most ~10 characters; a longer format only ever matched nothing.
+    if (format.empty() || format.size() > kMaxPatternPositions)
+      throw Error(flag + " " + text + ": each format must have 1.." + std::to_string(kMaxPatternPositions) +
+                  " positions ('A' letter, '9' digit, '?' any)");
     std::vector<std::vector<int>> positions;
     for (char p : format) {
+      if (static_cast<unsigned char>(p) >= 0x80 || !std::isgraph(static_cast<unsigned char>(p)))
+        throw Error(flag + " " + text + ": only ASCII letters and digits, 'A', '9', '?' and '|' make a pattern");
       std::vector<int> allowed;
       for (size_t c = 0; c < charset.size(); ++c) {
         const unsigned char ch = static_cast<unsigned char>(charset[c]);

@@ -10,6 +10,8 @@
 
 namespace edgessd {
 
+constexpr size_t kMaxPatternPositions = 16;
+
 class PlatePattern {
  public:
   PlatePattern() = default;

@@ -19,6 +19,11 @@ ModelInfo resolve_model_info(const std::string& checkpoint, const StateDict& sta
   const int head_classes = num_classes_of(state, checkpoint);
   ModelInfo info;
   const bool has_info = load_model_info(checkpoint, info);
+  // The JSON's priors are laid over its net's feature maps; a stride-8 head has one more.
+  if (has_info && !flags.net.empty() &&
+      has_stride8_head(parse_net_kind(flags.net)) != has_stride8_head(parse_net_kind(info.net)))
+    throw Error("--net " + flags.net + ": " + checkpoint + " is a " + info.net +
+                " (its model JSON); leave --net out or give " + info.net);
   if (!flags.net.empty()) info.net = flags.net;
   parse_net_kind(info.net);  // an unknown name is an Error here, before any work
   std::string names_from = model_info_path(checkpoint);

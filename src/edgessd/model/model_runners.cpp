@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
 #include "edgessd/model/model_open.h"
 #include "edgessd/model/plate_reader_net.h"
 #include "edgessd/model/ssd_predictor.h"
@@ -23,6 +25,12 @@ DetectFunction open_detect_function(const std::string& path, const EngineOptions
     what = path + " (ONNX, engine " + detector->engine_name() + ")";
     return [detector](const cv::Mat& rgb) { return detector->detect_rgb(rgb); };
   }
+  // No --net or --labels here (eval-reader, detect's reader path): the classes come with it.
+  check_readable_file(path);
+  ModelInfo info;
+  if (!load_model_info(path, info))
+    throw Error(path + ": no model JSON beside it (" + model_info_path(path) +
+                "); give a checkpoint that train wrote, or an ONNX export of this one");
   OpenedCheckpoint opened = open_checkpoint(path, {});
   auto predictor = std::make_shared<SsdPredictor>(opened.net, opened.info, post);
   what = path + " (" + opened.info.net + ")";

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
 #include "edgessd/common/model_info.h"
 #include "edgessd/data/plate_crops.h"
 #include "edgessd/model/checkpoint.h"
@@ -37,6 +38,7 @@ torch::Tensor PlateReaderNetImpl::forward(const torch::Tensor& images) {
 
 OpenedReader open_reader_checkpoint(const std::string& path) {
   OpenedReader r;
+  check_readable_file(path);
   if (!load_reader_info(path, r.info))
     throw Error(path + ": no plate reader JSON beside it (" + model_info_path(path) + "); train-reader writes one");
   r.net = PlateReaderNet(r.info.num_classes());

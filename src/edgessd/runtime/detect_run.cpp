@@ -4,6 +4,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -14,6 +17,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/common/progress.h"
 #include "edgessd/runtime/detector.h"
 #include "edgessd/runtime/overlay.h"
@@ -97,6 +101,24 @@ nlohmann::json frame_json(const Frame& frame, const std::vector<Detection>& dete
 
 std::string local_path(const std::string& uri) { return uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri; }
 
+// The one output rule (common/output_guard.h), before the model loads: --events is
+// none of the inputs nor the output, and the output is not the model, labels or reader.
+void check_detect_outputs(const DetectRunOptions& options) {
+  const bool file_output = !options.output.empty() && (options.output.find("://") == std::string::npos ||
+                                                       options.output.rfind("file://", 0) == 0);
+  const NamedPath output{file_output ? local_path(options.output) : "", "output"};
+  const std::string beside = (std::filesystem::path(options.model).parent_path() / "labels.txt").string();
+  std::vector<NamedPath> inputs = {{options.model, "--model"}, {options.labels, "--labels"},
+                                   {options.reader, "--reader"}, {beside, "--model's labels"}};
+  check_outputs_apart({output}, inputs);
+  const std::string input = local_path(options.input);
+  inputs.push_back({input.find_first_of("*?[") == std::string::npos ? input
+                                                                    : std::filesystem::path(input).parent_path().string(),
+                    "input"});
+  check_outputs_apart({{options.events, "--events"}}, inputs);
+  check_outputs_distinct({output, {options.events, "--events"}});
+}
+
 // Annotated frames written over the inputs would destroy them (`detect DIR DIR`, `x.jpg
 // x.jpg`, or an image into the folder it came from, where it keeps its name).
 void check_output_is_not_input(const std::string& input, const std::string& output) {
@@ -136,13 +158,21 @@ std::unique_ptr<VideoOutput> open_output(const DetectRunOptions& options, const 
   return VideoOutput::open(uri, source.is_sequence(), source.fps(), options.output_options);
 }
 
-// --roi x,y,w,h in frame pixels; an Error naming the flag when it does not parse.
+// --roi x,y,w,h in frame pixels; an Error naming the flag when it does not parse or
+// reaches past the largest frame a source gives (16384 px, as --input-width).
 cv::Rect parse_roi(const std::string& text) {
-  int x = 0, y = 0, w = 0, h = 0;
-  char end = 0;
-  if (std::sscanf(text.c_str(), "%d,%d,%d,%d%c", &x, &y, &w, &h, &end) != 4 || x < 0 || y < 0 || w < 1 || h < 1)
-    throw Error("--roi " + text + ": expected x,y,w,h in pixels (x, y >= 0; w, h >= 1)");
-  return {x, y, w, h};
+  long v[4] = {0, 0, 0, 0};
+  const char* p = text.c_str();
+  for (int i = 0; i < 4; ++i) {
+    char* end = nullptr;
+    errno = 0;
+    v[i] = std::strtol(p, &end, 10);
+    const bool ok = end != p && !errno && v[i] >= (i < 2 ? 0 : 1) && v[i] <= 16384 && *end == (i < 3 ? ',' : '\0');
+    if (!ok || std::isspace(static_cast<unsigned char>(*p)))
+      throw Error("--roi " + text + ": expected x,y,w,h in pixels (x, y >= 0; w, h >= 1; each at most 16384)");
+    p = end + 1;
+  }
+  return {static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3])};
 }
 
 // The detector on the region of interest (the whole frame without --roi), boxes in frame pixels.
@@ -150,9 +180,9 @@ std::vector<Detection> detect_in_region(Detector& detector, const cv::Mat& bgr, 
                                         const std::string& roi_text) {
   if (!roi) return detector.detect_bgr(bgr);
   const cv::Rect inside = *roi & cv::Rect(0, 0, bgr.cols, bgr.rows);
-  if (inside.area() == 0)
-    throw Error("--roi " + roi_text + ": outside the " + std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) +
-                " frame");
+  if (inside != *roi)
+    throw Error("--roi " + roi_text + ": " + (inside.area() == 0 ? "outside" : "reaches beyond") + " the " +
+                std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) + " frame");
   std::vector<Detection> detections = detector.detect_bgr(bgr(inside).clone());
   // Clipped to the region: the network saw nothing beyond it.
   const float w = static_cast<float>(inside.width), h = static_cast<float>(inside.height);
@@ -283,6 +313,7 @@ int run_detect(const DetectRunOptions& options) {
   check_detect_numbers(options);
   check_follow_options(options.follow);  // before the model loads
   if (!options.roi.empty()) parse_roi(options.roi);
+  check_detect_outputs(options);
   if (!options.plate_pattern.empty() && options.reader.empty())
     throw Error("--plate-pattern " + options.plate_pattern + ": needs --reader");
   const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);

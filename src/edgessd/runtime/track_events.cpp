@@ -39,7 +39,24 @@ TrackEventWriter::TrackEventWriter(std::string path, const ModelInfo& info, doub
   const fs::path parent = fs::path(path_).parent_path();
   if (!parent.empty() && !fs::is_directory(parent, ec))
     throw Error("--events " + path_ + ": its folder " + parent.string() + " does not exist");
+  check_no_earlier_crops();
   write_file_atomic(path_, "");
+}
+
+// Crops are named by track id, and ids start again at 1 every run: an earlier run's crops
+// would be overwritten one by one and mixed with this run's.
+void TrackEventWriter::check_no_earlier_crops() const {
+  namespace fs = std::filesystem;
+  const fs::path stem(crop_path(0).substr(0, crop_path(0).size() - 5));  // ".../events-track-"
+  const fs::path dir = stem.parent_path().empty() ? fs::path(".") : stem.parent_path();
+  const std::string prefix = stem.filename().string();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > prefix.size() + 4 && name.rfind(prefix, 0) == 0 && name.compare(name.size() - 4, 4, ".jpg") == 0)
+      throw Error("--events " + path_ + ": " + entry.path().string() +
+                  " (an earlier run's crop) is beside it; move those crops away or give another --events");
+  }
 }
 
 std::string TrackEventWriter::crop_path(int id) const {
@@ -87,15 +104,16 @@ void TrackEventWriter::finish() {
 }
 
 // The event a just-ended track continues: the latest one of its class and voted text
-// that ended at most merge_seconds_ before the track began (or after: a plate seen
-// twice at once is still one plate).
+// that ended before the track began, at most merge_seconds_ before. Tracks seen at the
+// same time are different objects, whatever their text (a reader that reads every plate
+// alike must not fold a street's plates into one).
 TrackEventWriter::Event* TrackEventWriter::event_to_join(const Track& track) {
   if (merge_seconds_ <= 0 || track.reads == 0) return nullptr;
   const std::string text = voted_text(track.votes);
   for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
     const Track& e = it->track;
-    if (e.reads > 0 && e.best.label == track.best.label && track.first_seconds - e.last_seconds <= merge_seconds_ &&
-        voted_text(e.votes) == text)
+    if (e.reads > 0 && e.best.label == track.best.label && track.first_frame > e.last_frame &&
+        track.first_seconds - e.last_seconds <= merge_seconds_ && voted_text(e.votes) == text)
       return &*it;
   }
   return nullptr;

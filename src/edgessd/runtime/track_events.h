@@ -56,6 +56,7 @@ class TrackEventWriter {
   void close_track(int id, Track track);
   Event* event_to_join(const Track& track);
   std::string crop_path(int id) const;
+  void check_no_earlier_crops() const;
   std::string line_of(const Event& event) const;
   void write_events() const;
 

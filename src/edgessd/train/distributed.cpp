@@ -11,7 +11,10 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <initializer_list>
 #include <cstdlib>
 #include <map>
 #include <chrono>
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/logging.h"
 
 namespace edgessd {
 
@@ -33,7 +37,7 @@ using Collectives = c10d::ProcessGroup;
 #endif
 
 int env_int(const char* name, int fallback, int min, int max) {
-  const char* text = std::getenv(name);
+  const char* text = name ? std::getenv(name) : nullptr;
   if (!text || !*text) return fallback;
   char* end = nullptr;
   errno = 0;
@@ -53,6 +57,14 @@ std::string first_line(const std::exception& e) {
 
 std::string key(const std::string& what, int rank) { return "edgessd/" + what + "/" + std::to_string(rank); }
 
+// "rank 3" or "ranks 1, 2, 5", the first eight of a long list.
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string text = ranks.size() == 1 ? "rank " : "ranks ";
+  for (size_t i = 0; i < ranks.size() && i < 8; ++i) text += (i ? ", " : "") + std::to_string(ranks[i]);
+  if (ranks.size() > 8) text += ", ... (" + std::to_string(ranks.size()) + " in all)";
+  return text;
+}
+
 bool is_loopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0; }
 
 c10::intrusive_ptr<c10d::TCPStore> connect_store(const RankEnvironment& env, bool server,
@@ -65,14 +77,74 @@ c10::intrusive_ptr<c10d::TCPStore> connect_store(const RankEnvironment& env, boo
   return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
 }
 
+// The first of `names` that is set, or nullptr.
+const char* first_set(std::initializer_list<const char*> names) {
+  for (const char* n : names)
+    if (const char* v = std::getenv(n); v && *v) return n;
+  return nullptr;
+}
+
+// SLURM's "2(x3),1" (tasks on each node of the step) expanded, entry `node`; 0 if unreadable.
+int slurm_tasks_on_node(const char* text, int node) {
+  std::vector<int> counts;
+  for (const char* p = text; p && *p;) {
+    char* end = nullptr;
+    const long n = std::strtol(p, &end, 10);
+    long repeat = 1;
+    if (end == p || n < 1) return 0;
+    if (std::strncmp(end, "(x", 2) == 0) {
+      repeat = std::strtol(end + 2, &end, 10);
+      if (*end != ')' || repeat < 1 || repeat > (1 << 16)) return 0;
+      ++end;
+    }
+    counts.insert(counts.end(), static_cast<size_t>(repeat), static_cast<int>(n));
+    if (*end && *end != ',') return 0;
+    p = *end ? end + 1 : end;
+  }
+  return node >= 0 && node < static_cast<int>(counts.size()) ? counts[static_cast<size_t>(node)] : 0;
+}
+
+// srun's task variables, where no torchrun variable is set (README, "Training on several
+// processes or machines"): SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_LOCALID and this
+// node's share of SLURM_STEP_TASKS_PER_NODE.
+RankEnvironment slurm_environment() {
+  RankEnvironment env;
+  env.world_size = env_int("SLURM_STEP_NUM_TASKS", 1, 1, 1 << 20);
+  env.rank = env_int("SLURM_PROCID", 0, 0, env.world_size - 1);
+  const int node = env_int("SLURM_NODEID", 0, 0, 1 << 16);
+  const int on_node = slurm_tasks_on_node(std::getenv("SLURM_STEP_TASKS_PER_NODE"), node);
+  env.local_world_size = std::min(env.world_size, std::max(1, on_node));
+  env.local_rank = env_int("SLURM_LOCALID", 0, 0, env.local_world_size - 1);
+  return env;
+}
+
+// torchrun's (and PyTorch's env://) variables: RANK and WORLD_SIZE go together; LOCAL_RANK
+// and LOCAL_WORLD_SIZE too, and without both each machine holds one rank.
+RankEnvironment torchrun_environment() {
+  RankEnvironment env;
+  const char* rank = first_set({"RANK"});
+  if (!rank != !first_set({"WORLD_SIZE"}))
+    throw Error(std::string(rank ? "RANK" : "WORLD_SIZE") + " is set without " + (rank ? "WORLD_SIZE" : "RANK") +
+                ": a rank needs both (or neither, for one process)");
+  env.world_size = env_int("WORLD_SIZE", 1, 1, 1 << 20);
+  env.rank = env_int("RANK", 0, 0, env.world_size - 1);
+  const char* local_rank = first_set({"LOCAL_RANK"});
+  if (!local_rank != !first_set({"LOCAL_WORLD_SIZE"}))
+    throw Error(std::string(local_rank ? "LOCAL_RANK" : "LOCAL_WORLD_SIZE") + "='" +
+                std::getenv(local_rank ? "LOCAL_RANK" : "LOCAL_WORLD_SIZE") + "' is set without " +
+                (local_rank ? "LOCAL_WORLD_SIZE" : "LOCAL_RANK") +
+                " (the ranks on this machine): set both, or neither for one rank per machine");
+  env.local_world_size = env_int("LOCAL_WORLD_SIZE", 1, 1, env.world_size);
+  env.local_rank = env_int("LOCAL_RANK", 0, 0, env.local_world_size - 1);
+  return env;
+}
+
 }  // namespace
 
 RankEnvironment rank_environment() {
-  RankEnvironment env;
-  env.world_size = env_int("WORLD_SIZE", 1, 1, 1 << 20);
-  env.rank = env_int("RANK", 0, 0, env.world_size - 1);
-  env.local_world_size = env_int("LOCAL_WORLD_SIZE", 1, 1, env.world_size);
-  env.local_rank = env_int("LOCAL_RANK", 0, 0, env.local_world_size - 1);
+  const bool slurm = !first_set({"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"}) &&
+                     first_set({"SLURM_PROCID"}) && first_set({"SLURM_STEP_NUM_TASKS"});
+  RankEnvironment env = slurm ? slurm_environment() : torchrun_environment();
   if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr) env.master_addr = addr;
   env.master_port = env_int("MASTER_PORT", env.master_port, 1, 65535);
   return env;
@@ -93,7 +165,7 @@ std::string resolve_dist_backend(const std::string& requested, bool cuda) {
 struct ProcessGroup::Impl {
   RankEnvironment env;
   std::string backend;
-  std::chrono::milliseconds timeout;
+  std::chrono::milliseconds timeout, join_timeout;
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<Collectives> group;
   std::atomic<bool> stop{false};
@@ -106,6 +178,9 @@ struct ProcessGroup::Impl {
   void rendezvous();
   void check_peers();
   std::string compare_world_sizes(const std::string& me, const std::string& mine);
+  void report_missing(const std::string& me, const std::vector<int>& missing,
+                      std::chrono::steady_clock::time_point start,
+                      std::chrono::steady_clock::time_point& next_report) const;
   void create_group();
   void beat();
   std::vector<int> lost_ranks() const;
@@ -121,7 +196,8 @@ class ProcessGroup::Pending {
 void ProcessGroup::Impl::rendezvous() {
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
   try {
-    store = connect_store(env, env.rank == 0, timeout);
+    store = connect_store(env, env.rank == 0, join_timeout);
+    store->setTimeout(timeout);  // from here on, the collectives' timeout
   } catch (const std::exception& e) {
     const std::string msg = first_line(e);
     if (env.rank == 0 && msg.find("in use") != std::string::npos)
@@ -130,7 +206,8 @@ void ProcessGroup::Impl::rendezvous() {
     if (env.rank == 0)
       throw Error("rank 0 cannot serve the rendezvous at " + where + " (--master-addr/--master-port): " + msg);
     throw Error("rank " + std::to_string(env.rank) + " cannot reach the master at " + where + " within " +
-                std::to_string(timeout.count() / 1000) + " s (--master-addr/--master-port, --dist-timeout): " + msg);
+                std::to_string(join_timeout.count() / 1000) + " s (--master-addr/--master-port, --dist-join-timeout): " +
+                msg);
   }
   check_peers();
 }
@@ -165,22 +242,51 @@ void ProcessGroup::Impl::check_peers() {
   throw Error(mismatch);
 }
 
-// "" when every other rank has this WORLD_SIZE, else the error saying which differs.
+// Every other rank's WORLD_SIZE from the store as it arrives, within the join timeout: ""
+// when all match, else the error naming the first that differs. Rank 0 says every few
+// seconds which ranks joined and which it still waits for.
 std::string ProcessGroup::Impl::compare_world_sizes(const std::string& me, const std::string& mine) {
-  for (int r = 0; r < env.world_size; ++r) {
-    if (r == env.rank) continue;
-    try {
-      store->wait({key("world_size", r)}, timeout);
-    } catch (const std::exception&) {
-      throw Error(me + ": rank " + std::to_string(r) + " did not join within " +
-                  std::to_string(timeout.count() / 1000) + " s (WORLD_SIZE " + mine + ", --dist-timeout)");
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto next_report = start + std::chrono::seconds(5);
+  std::vector<int> missing;
+  for (int r = 0; r < env.world_size; ++r)
+    if (r != env.rank) missing.push_back(r);
+  while (!missing.empty()) {
+    std::vector<int> still;
+    for (int r : missing) {
+      if (!store->check({key("world_size", r)})) {
+        still.push_back(r);
+        continue;
+      }
+      const auto theirs = store->get(key("world_size", r));
+      if (std::string(theirs.begin(), theirs.end()) != mine)
+        return me + " has WORLD_SIZE " + mine + " but rank " + std::to_string(r) + " has " +
+               std::string(theirs.begin(), theirs.end()) + ": every rank needs the same --nnodes x --nproc-per-node";
     }
-    const auto theirs = store->get(key("world_size", r));
-    if (std::string(theirs.begin(), theirs.end()) != mine)
-      return me + " has WORLD_SIZE " + mine + " but rank " + std::to_string(r) + " has " +
-             std::string(theirs.begin(), theirs.end()) + ": every rank needs the same --nnodes x --nproc-per-node";
+    missing = std::move(still);
+    if (!missing.empty()) report_missing(me, missing, start, next_report);
   }
   return "";
+}
+
+// Throws once the join timeout has passed; on rank 0, a progress line every 5 s.
+void ProcessGroup::Impl::report_missing(const std::string& me, const std::vector<int>& missing,
+                                        std::chrono::steady_clock::time_point start,
+                                        std::chrono::steady_clock::time_point& next_report) const {
+  const auto now = std::chrono::steady_clock::now();
+  const std::string limit = std::to_string(join_timeout.count() / 1000);
+  if (now - start >= join_timeout)
+    throw Error(me + ": " + rank_list(missing) + " did not join within " + limit + " s (WORLD_SIZE " +
+                std::to_string(env.world_size) + ", --dist-join-timeout)");
+  if (env.rank == 0 && now >= next_report) {
+    const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - start).count();
+    log_info(me + ": " + std::to_string(env.world_size - static_cast<int>(missing.size())) + " of " +
+             std::to_string(env.world_size) + " ranks joined, waiting for " + rank_list(missing) + " (" +
+             std::to_string(waited) + " s of --dist-join-timeout " + limit + ")");
+    next_report += std::chrono::seconds(5);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
 
 void ProcessGroup::Impl::create_group() {
@@ -243,11 +349,13 @@ std::vector<int> ProcessGroup::Impl::lost_ranks() const {
   }
 }
 
-ProcessGroup::ProcessGroup(const RankEnvironment& env, const std::string& backend, std::chrono::seconds timeout)
+ProcessGroup::ProcessGroup(const RankEnvironment& env, const std::string& backend, std::chrono::seconds timeout,
+                           std::chrono::seconds join_timeout)
     : impl_(std::make_unique<Impl>()) {
   impl_->env = env;
   impl_->backend = backend;
   impl_->timeout = timeout;
+  impl_->join_timeout = join_timeout;
   impl_->rendezvous();
   impl_->heartbeat = std::thread([impl = impl_.get()] { impl->beat(); });
   try {

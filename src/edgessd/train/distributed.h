@@ -9,8 +9,11 @@
 
 namespace edgessd {
 
-// torchrun's worker environment: RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-// MASTER_ADDR, MASTER_PORT. Without WORLD_SIZE (or with 1) the run is one process.
+// torchrun's worker environment, or PyTorch's env:// start: RANK and WORLD_SIZE (both or
+// neither), MASTER_ADDR (default 127.0.0.1), MASTER_PORT (29500), LOCAL_RANK and
+// LOCAL_WORLD_SIZE (both, or neither for one rank per machine). Where none of those is
+// set, srun's SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_LOCALID. Without a world size
+// (or with 1) the run is one process.
 struct RankEnvironment {
   int rank = 0, world_size = 1;
   int local_rank = 0, local_world_size = 1;
@@ -25,13 +28,15 @@ RankEnvironment rank_environment();
 std::string resolve_dist_backend(const std::string& requested, bool cuda);
 
 // One rank's membership of the group. Rank 0 serves the rendezvous store at
-// MASTER_ADDR:MASTER_PORT. Every failure is an Error saying what went wrong: the port in
+// MASTER_ADDR:MASTER_PORT and waits `join_timeout` for every rank, saying every few seconds
+// which it still waits for. Every failure is an Error saying what went wrong: the port in
 // use, the master unreachable, a different WORLD_SIZE or a duplicate RANK elsewhere, and,
 // during training, which rank was lost (its heartbeat in the store stopped) when a
 // collective fails or exceeds `timeout`.
 class ProcessGroup {
  public:
-  ProcessGroup(const RankEnvironment& env, const std::string& backend, std::chrono::seconds timeout);
+  ProcessGroup(const RankEnvironment& env, const std::string& backend, std::chrono::seconds timeout,
+               std::chrono::seconds join_timeout);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;

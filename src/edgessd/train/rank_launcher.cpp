@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/parallel.h"
 
 namespace edgessd {
 
@@ -72,10 +73,15 @@ struct Rank {
 Rank start_rank(const LaunchOptions& o, int local_rank, const std::vector<std::string>& args) {
   Rank r;
   r.rank = o.node_rank * o.nproc_per_node + local_rank;
-  int out[2], err[2];
-  if (pipe(out) != 0 || pipe(err) != 0) throw Error(std::string("cannot start a rank: pipe: ") + std::strerror(errno));
-  const pid_t pid = fork();
-  if (pid < 0) throw Error(std::string("cannot start a rank: fork: ") + std::strerror(errno));
+  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  const bool piped = pipe(out) == 0 && pipe(err) == 0;
+  const pid_t pid = piped ? fork() : -1;
+  if (pid < 0) {
+    const std::string why = std::string(piped ? "fork: " : "pipe: ") + std::strerror(errno);
+    for (int fd : {out[0], out[1], err[0], err[1]})
+      if (fd >= 0) close(fd);
+    throw Error("cannot start rank " + std::to_string(r.rank) + ": " + why);
+  }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);  // no orphaned ranks if the launcher dies
     dup2(out[1], 1);
@@ -158,6 +164,27 @@ std::string pump(std::vector<Rank>& ranks, int timeout_ms) {
   return failure;
 }
 
+// Every local rank, or none: when one cannot start, those already started are killed and reaped.
+std::vector<Rank> start_ranks(const LaunchOptions& o, const std::vector<std::string>& args) {
+  std::vector<Rank> ranks;
+  try {
+    for (int local = 0; local < o.nproc_per_node; ++local) {
+      ranks.push_back(start_rank(o, local, args));
+      std::fprintf(stderr, "[launcher] rank %d: pid %d\n", ranks.back().rank, static_cast<int>(ranks.back().pid));
+    }
+  } catch (const Error&) {
+    for (auto& r : ranks) {
+      kill(r.pid, SIGKILL);
+      waitpid(r.pid, nullptr, 0);
+      close(r.out), close(r.err);
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    throw;
+  }
+  return ranks;
+}
+
 bool any_running(const std::vector<Rank>& ranks) {
   for (const auto& r : ranks)
     if (r.running || r.out >= 0 || r.err >= 0) return true;
@@ -171,15 +198,14 @@ bool launched_as_rank() { return std::getenv(kLaunchedRankVariable) != nullptr; 
 void launch_ranks(const LaunchOptions& o) {
   if (o.node_rank >= o.nnodes)
     throw Error("--node-rank " + std::to_string(o.node_rank) + ": must be below --nnodes " + std::to_string(o.nnodes));
+  if (o.nproc_per_node > hardware_threads())
+    throw Error("--nproc-per-node " + std::to_string(o.nproc_per_node) + ": more ranks than this machine's " +
+                std::to_string(hardware_threads()) + " cores (a rank needs one at least)");
   if (o.node_rank == 0) check_port_free(o);
   const std::vector<std::string> args = own_command_line();
   std::signal(SIGINT, remember_signal);
   std::signal(SIGTERM, remember_signal);
-  std::vector<Rank> ranks;
-  for (int local = 0; local < o.nproc_per_node; ++local) {
-    ranks.push_back(start_rank(o, local, args));
-    std::fprintf(stderr, "[launcher] rank %d: pid %d\n", ranks.back().rank, static_cast<int>(ranks.back().pid));
-  }
+  std::vector<Rank> ranks = start_ranks(o, args);
   std::string failure;
   auto stop_deadline = std::chrono::steady_clock::time_point::max();
   while (any_running(ranks)) {

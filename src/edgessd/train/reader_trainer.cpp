@@ -160,12 +160,16 @@ std::string charset_from(const std::vector<DetectionDataset>& sets) {
 }
 
 std::vector<CachedPlate> plates_of(const DetectionDataset& set, const ReaderInfo& info, int threads) {
-  const PlateSamples s = plate_samples(set, info.charset);
+  const PlateSamples s = plate_samples(set, info.charset, reader_columns(info.input_width));
   if (s.outside_count > 0)
     log_warning(set.description + ": " + std::to_string(s.outside_count) + " plate texts have characters outside the "
                 "reader's set (" + info.charset + "), first '" + s.outside_charset + "'; those plates are left out");
   if (s.without_text > 0)
     log_warning(set.description + ": " + std::to_string(s.without_text) + " boxes have no PlateText; left out");
+  if (s.too_long_count > 0)
+    log_warning(set.description + ": " + std::to_string(s.too_long_count) + " plate texts are longer than the reader's " +
+                std::to_string(reader_columns(info.input_width)) + " output columns can hold, first '" +
+                s.too_long.substr(0, 40) + (s.too_long.size() > 40 ? "...'" : "'") + "; those plates are left out");
   return cache_plates(s.samples, info, threads);
 }
 
@@ -372,6 +376,7 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
   int start_epoch = 0;
   StateDict resumed;
   if (!o.resume.empty()) {
+    check_readable_file(o.resume);
     if (!load_reader_info(o.resume, info))
       throw Error("--resume " + o.resume + ": no plate reader JSON beside it, so the epoch to resume is unknown");
     if (!o.charset.empty() && o.charset != info.charset)
@@ -389,6 +394,7 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
       throw Error(std::string("--synth-plates: ") + e.what());
     }
   }
+  const NewFolderGuard made(o.model_dir);
   make_folder(o.model_dir, "--model-dir");  // once the data is known to be usable
   info.source = "edgessd train-reader on " + o.data.front();
   log_info("Character set (" + std::to_string(info.charset.size()) + "): " + info.charset);

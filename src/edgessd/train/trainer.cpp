@@ -388,7 +388,8 @@ std::unique_ptr<ProcessGroup> join_group(const TrainOptions& options, const Rank
   const std::string backend = resolve_dist_backend(options.dist_backend, compute.cuda);
   log_info("Joining as rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + " (" + backend +
            ", master " + env.master_addr + ":" + std::to_string(env.master_port) + ")");
-  auto group = std::make_unique<ProcessGroup>(env, backend, std::chrono::seconds(options.dist_timeout));
+  auto group = std::make_unique<ProcessGroup>(env, backend, std::chrono::seconds(options.dist_timeout),
+                                              std::chrono::seconds(options.dist_join_timeout));
   broadcast_flat(*group, net->parameters());
   broadcast_flat(*group, floating(net->buffers()));
   if (options.sync_bn) {
@@ -436,6 +437,7 @@ TrainResult train(const TrainOptions& options) {
   Sgd sgd = make_sgd(options, start.net);
   const std::unique_ptr<ProcessGroup> group = join_group(options, env, compute, start.net);
   const bool writer = env.rank == 0;  // rank 0 alone writes the model dir
+  const NewFolderGuard made(writer ? options.model_dir : "");
   if (writer) prepare_model_dir(options, train_set.class_names, start.start_epoch);
   Training training(options, compute, start, sgd, train_set, val_set, group.get());
 

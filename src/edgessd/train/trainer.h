@@ -55,7 +55,8 @@ struct TrainOptions {
   // is one rank when WORLD_SIZE > 1 is set as torchrun sets it.
   bool sync_bn = false;               // BatchNorm statistics over the whole group's batch
   std::string dist_backend = "auto";  // auto | gloo | nccl
-  int dist_timeout = 1800;            // seconds a rank waits for the others (PyTorch's default)
+  int dist_timeout = 1800;            // seconds a collective waits for the others (PyTorch's default)
+  int dist_join_timeout = 300;        // seconds the rendezvous waits for every rank to join
 };
 
 struct EpochMetrics {
