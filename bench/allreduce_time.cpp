@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
       env.rank = rank;
       env.world_size = 2;
       env.master_port = port;
-      ProcessGroup group(env, "gloo", std::chrono::seconds(60));
+      ProcessGroup group(env, "gloo", std::chrono::seconds(60), std::chrono::seconds(60));
       GradientReducer reducer(group, params);
       reducer.finish();  // warm-up: connections, buffers
       group.barrier();

@@ -131,7 +131,6 @@ void build_gallery(const std::string& g) {
   if (fixtures) fs::create_symlink(fixture("ref-trained.pth"), g + "/s8/model.pth");
   write(g + "/s8/model.json", "{\"net\": \"mb1-ssd-relu6-s8\", \"class_names\": [\"BACKGROUND\", \"plate\"]}\n");
   // Plates: a Latin-1 PlateText, a 200-character one, a duplicate PlateText column.
-  const std::map<std::string, std::string> one{{"i1", jpeg(64, 48)}};
   const std::string text_header = "ImageID,XMin,XMax,YMin,YMax,IsGroupOf,ClassName,PlateText\n";
   open_images_root(g + "/oi-latin1", text_header + "i1,0.1,0.5,0.2,0.6,0,plate,K\xd6LN12\n", one, true);
   open_images_root(g + "/oi-long-text", text_header + "i1,0.1,0.5,0.2,0.6,0,plate," + std::string(200, 'A') + "\n",
@@ -181,6 +180,7 @@ std::vector<std::string> lines_of(const std::string& s) {
 struct Probe {
   std::string args;
   std::string names;
+  std::string env = "";  // variables set for the command, e.g. "RANK=1"
 };
 
 std::string expand(std::string s, const std::string& g, const std::string& out) {
@@ -217,7 +217,7 @@ void run_probes(const std::string& program, const std::vector<Probe>& probes) {
   for (const Probe& probe : probes) {
     if (!probe_runnable(probe.args)) continue;
     const std::string args = expand(probe.args, g, run + "/out");
-    const CommandResult r = run_command("cd " + run + " && " + program + " " + args + " </dev/null");
+    const CommandResult r = run_command("cd " + run + " && " + probe.env + " " + program + " " + args + " </dev/null");
     SCOPED_TRACE(args + "\n" + r.output);
     EXPECT_EQ(r.exit_code, 1);
     const std::vector<std::string> lines = lines_of(r.output);
@@ -364,7 +364,7 @@ TEST(HostileGallery, Train) {
                         {"train --data " + plates_dir() + " --base-net-lr nan " + rest, "--base-net-lr"},
                         {"train --data " + plates_dir() + " --extra-layers-lr -1 " + rest, "--extra-layers-lr"},
                         {"train --data " + plates_dir() + " --nproc-per-node 0 " + rest, "--nproc-per-node"},
-                        {"train --data " + plates_dir() + " --nproc-per-node 1 --nnodes 2 --node-rank 2 " + rest,
+                        {"train --data " + plates_dir() + " --nproc-per-node 1 --nnodes 2 --node-rank 2 --master-addr 127.0.0.1 " + rest,
                          "--node-rank"},
                         {"train --data " + plates_dir() + " --nproc-per-node 1 --master-port 70000 " + rest,
                          "--master-port"},
@@ -550,6 +550,19 @@ TEST(HostileGallery, FlagValuesAndCommandNames) {
                      {"synth --out {out}/s --count 3 --photos {g}/photos-special", "{g}/photos-special: no images"},
                      {"synth --out {out}/s --count 3 --photos {g}/photos-tiny", "{g}/photos-tiny: none of its images"},
                      {"demo --workdir {out}/w --seed -1", "--seed"},
+                     {"train --data " + plates + " " + rest, "RANK is set without WORLD_SIZE", "RANK=1"},
+                     {"train --data " + plates + " " + rest, "LOCAL_WORLD_SIZE", "RANK=1 WORLD_SIZE=2 LOCAL_RANK=1"},
+                     {"quantize --model {onnx} --calibration {g}/oi-nan --output {out}/q.onnx",
+                      "--calibration {g}/oi-nan: a data set, not a folder of images"},
+                     {"eval-reader --dataset " + plates + " --model {g}/reader/best.pth --plate-pattern "
+                      "\xc3\x84\xc3\x84\xc3\x84" "999",
+                      "--plate-pattern"},
+                     {"eval-reader --dataset " + plates + " --model {g}/reader/best.pth --plate-pattern " +
+                          std::string(30, '9'),
+                      "each format must have 1..16 positions"},
+                     {"detect --model {onnx} --headless --reader {g}/reader/best.pth --plate-pattern AAA99999999999999999 " +
+                          plates + "/test/car12.jpg",
+                      "--plate-pattern"},
                      {"detect --model {onnx} --headless --tracker-overlap 0.5 " + plates + "/test/car12.jpg",
                       "--tracker-overlap: needs --tracking"},
                      {"detect --model {onnx} --headless --tracking --events '' " + plates + "/test/car12.jpg",

@@ -86,7 +86,7 @@ TEST(HostileInput, ThreadCountsAreCapped) {
                     "--threads 100000: must be within 0 (every core) and");
   EXPECT_FAILS_WITH(edgessd_cli("bench --model " + fixture("mb1-ssd-2class-random.onnx") + " --threads 100000"),
                     "--threads 100000");
-  EXPECT_FAILS_WITH(edgessd_cli("train --data " + dir.path() + " --threads 5000 --model-dir " + dir.file("m")),
+  EXPECT_FAILS_WITH(edgessd_cli("train --data " + dir.file("d") + " --threads 5000 --model-dir " + dir.file("m")),
                     "--threads 5000");
   EXPECT_FALSE(std::filesystem::exists(dir.file("m")));
   EXPECT_NE(edgessd_detect("--help").output.find("at most 4 per core"), std::string::npos);

@@ -108,13 +108,14 @@ TEST(ReaderCli, ExportedReaderScoresAsTheCheckpointAndReadsInDetect) {
 TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
   const TempDir& dir = trained();
   TempDir out;
+  std::filesystem::create_directories(out.file("empty"));  // a data set with no CSV
   const std::string onnx = dir.file("m/plate-reader.onnx");
   cli("export-reader --model-dir " + dir.file("m"));
   struct Case {
     std::string args, says;
   } cases[] = {
       {"train-reader --model-dir " + out.file("m"), "--data"},
-      {"train-reader --data " + out.path() + " --model-dir " + out.file("m"), "sub-train-annotations-bbox.csv"},
+      {"train-reader --data " + out.file("empty") + " --model-dir " + out.file("m"), "sub-train-annotations-bbox.csv"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --charset AA", "twice"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --lr -1", "--lr"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --synth-plates -5", "--synth-plates"},
@@ -123,7 +124,7 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
       {"detect --model " + onnx + " --headless " + dir.file("synth") + "/test", "is a plate reader"},
       {"detect --model " + onnx + " --reader " + onnx + " --plate-pattern AAA --headless x.jpg", "is a plate reader"},
       {"eval-reader --dataset " + dir.file("synth") + " --model " + onnx + " --plate-pattern 'A#'", "--plate-pattern A#"},
-      {"quantize --model " + onnx + " --calibration " + out.path() + " --output " + out.file("q.onnx"),
+      {"quantize --model " + onnx + " --calibration " + out.file("empty") + " --output " + out.file("q.onnx"),
        "sub-train-annotations-bbox.csv"},
   };
   for (const Case& c : cases) {

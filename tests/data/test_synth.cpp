@@ -1,5 +1,6 @@
 #include <opencv2/imgcodecs.hpp>
 
+#include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/data/dataset.h"
 #include "edgessd/common/csv.h"
@@ -87,4 +88,40 @@ TEST(Synth, EveryPlateHasItsTextInPlateText) {
     EXPECT_EQ(text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), std::string::npos) << text;
   }
   EXPECT_GT(rows, 0);
+}
+
+// A rerun with another --count or --seed replaces the earlier set of ours whole (no stale
+// image left behind); a folder holding anything else is refused untouched; a photo too
+// small to crop is skipped, and a --photos folder with nothing usable is an Error.
+TEST(Synth, ReplacesOnlyItsOwnSetsAndSkipsTinyPhotos) {
+  TempDir dir;
+  SynthOptions options;
+  options.out = dir.file("s");
+  options.count = 20;
+  options.threads = 1;
+  write_synthetic_plates(options);
+  options.count = 10;
+  options.seed = 2;
+  write_synthetic_plates(options);
+  size_t images = 0;
+  for (const char* split : {"train", "validation", "test"})
+    images += std::distance(std::filesystem::directory_iterator(dir.file(std::string("s/") + split)), {});
+  EXPECT_EQ(images, 10u) << "the first set's images are gone";
+
+  std::filesystem::create_directories(dir.file("mine"));
+  write_file_atomic(dir.file("mine/notes.txt"), "keep me");
+  options.out = dir.file("mine");
+  EXPECT_THROW(write_synthetic_plates(options), Error);
+  EXPECT_EQ(read_file(dir.file("mine/notes.txt")), "keep me");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.file("mine")), {}), 1);
+
+  std::filesystem::create_directories(dir.file("tiny"));
+  ASSERT_TRUE(cv::imwrite(dir.file("tiny/a.jpg"), cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3))));
+  options.out = dir.file("t");
+  options.photo_dirs = {dir.file("tiny")};
+  options.photos_given = true;
+  EXPECT_THROW(write_synthetic_plates(options), Error) << "a folder of one 1x1 photo";
+  cv::imwrite(dir.file("tiny/b.jpg"), cv::Mat(240, 320, CV_8UC3, cv::Scalar(90, 80, 70)));
+  options.count = 6;
+  EXPECT_EQ(write_synthetic_plates(options).photos, 1) << "the 1x1 photo is skipped, the other used";
 }

@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -25,19 +24,6 @@ inline CLI::Validator whole_number(long long min, long long max = (1LL << 62)) {
         return "";
       },
       "INT>=" + std::to_string(min));
-}
-
-// A finite number of at least `min`.
-inline CLI::Validator number_at_least(double min) {
-  return CLI::Validator(
-      [min](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end);
-        if (text.empty() || *end || !std::isfinite(v) || v < min)
-          return "'" + text + "': expected a number of " + CLI::detail::to_string(min) + " or more";
-        return "";
-      },
-      "NUM>=" + CLI::detail::to_string(min));
 }
 
 }  // namespace edgessd::cli

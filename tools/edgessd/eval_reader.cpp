@@ -4,6 +4,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
+#include "edgessd/eval/plate_pattern.h"
 #include "edgessd/model/model_runners.h"
 
 namespace {
@@ -19,6 +20,7 @@ void run_eval_reader(const EvalReaderArgs& a) {
   using namespace edgessd;
   resolve_threads(a.engine.threads);
   if (!(a.threshold >= 0 && a.threshold <= 1)) throw Error("--threshold must be within 0..1");
+  if (!a.plate_pattern.empty()) check_plate_pattern_syntax(a.plate_pattern);
   // The data set first, then the models: the cheap checks before the slow loads.
   DatasetOptions options;
   options.keep_difficult = true;

@@ -40,11 +40,11 @@ void add_distributed_options(CLI::App* cmd, edgessd::TrainOptions& o, edgessd::L
 void add_stability_options(CLI::App* cmd, edgessd::TrainOptions& o) {
   cmd->add_option("--clip-grad-norm", o.clip_grad_norm,
                   "Clip the gradients' global L2 norm to this before each step (0: none, as pytorch-ssd)")
-      ->check(edgessd::cli::number_at_least(0))
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--warmup-epochs", o.warmup_epochs,
                   "Linear learning-rate warm-up over this many epochs (0: none, as pytorch-ssd)")
-      ->check(edgessd::cli::number_at_least(0))
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--ema", o.ema,
                   "Validate and save an exponential moving average of the weights with this per-step decay "

@@ -9,8 +9,7 @@
 
 namespace edgessd {
 
-PlatePattern::PlatePattern(const std::string& text, const std::string& charset, const std::string& flag)
-    : charset_(charset) {
+void check_plate_pattern_syntax(const std::string& text, const std::string& flag) {
   size_t start = 0;
   while (start <= text.size()) {
     const size_t end = std::min(text.find('|', start), text.size());
@@ -19,10 +18,22 @@ PlatePattern::PlatePattern(const std::string& text, const std::string& charset, 
     if (format.empty() || format.size() > kMaxPatternPositions)
       throw Error(flag + " " + text + ": each format must have 1.." + std::to_string(kMaxPatternPositions) +
                   " positions ('A' letter, '9' digit, '?' any)");
-    std::vector<std::vector<int>> positions;
-    for (char p : format) {
+    for (char p : format)
       if (static_cast<unsigned char>(p) >= 0x80 || !std::isgraph(static_cast<unsigned char>(p)))
         throw Error(flag + " " + text + ": only ASCII letters and digits, 'A', '9', '?' and '|' make a pattern");
+    start = end + 1;
+  }
+}
+
+PlatePattern::PlatePattern(const std::string& text, const std::string& charset, const std::string& flag)
+    : charset_(charset) {
+  check_plate_pattern_syntax(text, flag);
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find('|', start), text.size());
+    const std::string format = text.substr(start, end - start);
+    std::vector<std::vector<int>> positions;
+    for (char p : format) {
       std::vector<int> allowed;
       for (size_t c = 0; c < charset.size(); ++c) {
         const unsigned char ch = static_cast<unsigned char>(charset[c]);

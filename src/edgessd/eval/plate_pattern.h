@@ -12,11 +12,15 @@ namespace edgessd {
 
 constexpr size_t kMaxPatternPositions = 16;
 
+// What needs no reader: every format 1..kMaxPatternPositions printable ASCII characters.
+// An Error naming `flag` otherwise, before any model loads.
+void check_plate_pattern_syntax(const std::string& text, const std::string& flag = "--plate-pattern");
+
 class PlatePattern {
  public:
   PlatePattern() = default;
-  // An Error naming `flag` when a format is empty, longer than 32, or asks for a
-  // character the reader's set lacks.
+  // An Error naming `flag` when the syntax check fails, or a format asks for a character
+  // the reader's set lacks.
   PlatePattern(const std::string& text, const std::string& charset, const std::string& flag = "--plate-pattern");
   bool empty() const { return formats_.empty(); }
   // The most probable CTC path (Viterbi, log probabilities) whose text fits a format, with

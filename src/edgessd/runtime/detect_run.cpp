@@ -115,8 +115,8 @@ void check_detect_outputs(const DetectRunOptions& options) {
   inputs.push_back({input.find_first_of("*?[") == std::string::npos ? input
                                                                     : std::filesystem::path(input).parent_path().string(),
                     "input"});
-  check_outputs_apart({{options.events, "--events"}}, inputs);
-  check_outputs_distinct({output, {options.events, "--events"}});
+  check_outputs_apart({{options.follow.events, "--events"}}, inputs);
+  check_outputs_distinct({output, {options.follow.events, "--events"}});
 }
 
 // Annotated frames written over the inputs would destroy them (`detect DIR DIR`, `x.jpg
@@ -316,6 +316,7 @@ int run_detect(const DetectRunOptions& options) {
   check_detect_outputs(options);
   if (!options.plate_pattern.empty() && options.reader.empty())
     throw Error("--plate-pattern " + options.plate_pattern + ": needs --reader");
+  if (!options.plate_pattern.empty()) check_plate_pattern_syntax(options.plate_pattern);
   const OverlayOptions overlay = parse_overlay(options.overlay, options.alpha);
   PostprocessOptions post;
   post.probability_threshold = options.threshold;
