@@ -52,6 +52,18 @@ void add_stability_options(CLI::App* cmd, edgessd::TrainOptions& o) {
       ->capture_default_str();
 }
 
+// The launcher's flags only with --nproc-per-node, and a run over machines names node 0.
+void check_launcher_flags(const CLI::App& cmd, const edgessd::LaunchOptions& launch) {
+  if (!cmd.count("--nproc-per-node") && !edgessd::launched_as_rank())
+    for (const char* flag : {"--nnodes", "--node-rank", "--master-addr", "--master-port"})
+      if (cmd.count(flag))
+        throw edgessd::Error(std::string(flag) + ": a launcher flag; give --nproc-per-node too (or set torchrun's "
+                             "variables and leave the launcher flags out)");
+  if (launch.nnodes > 1 && !cmd.count("--master-addr"))
+    throw edgessd::Error("--nnodes " + std::to_string(launch.nnodes) +
+                         ": give --master-addr, node 0's address that the other machines reach");
+}
+
 // --model-dir is none of the inputs (a data set, a starting checkpoint) nor inside one.
 void check_train_paths(const edgessd::TrainOptions& o) {
   using edgessd::NamedPath;
@@ -134,14 +146,7 @@ void add_train_command(CLI::App& app) {
     o->base_net_lr = *base_net_lr;
     if (extra->count()) o->extra_layers_lr = *extra_layers_lr;
     o->use_cuda = *use_cuda == "true" || *use_cuda == "True" || *use_cuda == "1";
-    if (!cmd->count("--nproc-per-node") && !edgessd::launched_as_rank())
-      for (const char* flag : {"--nnodes", "--node-rank", "--master-addr", "--master-port"})
-        if (cmd->count(flag))
-          throw edgessd::Error(std::string(flag) + ": a launcher flag; give --nproc-per-node too (or set torchrun's "
-                               "variables and leave the launcher flags out)");
-    if (launch->nnodes > 1 && !cmd->count("--master-addr"))
-      throw edgessd::Error("--nnodes " + std::to_string(launch->nnodes) +
-                           ": give --master-addr, node 0's address that the other machines reach");
+    check_launcher_flags(*cmd, *launch);
     if (cmd->count("--nproc-per-node") && !edgessd::launched_as_rank()) {
       edgessd::launch_ranks(*launch);
       return;

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -168,7 +169,7 @@ std::pair<DetectionDataset, DetectionDataset> read_training_data(const TrainOpti
   return {std::move(train_set), std::move(val_set)};
 }
 
-Compute choose_compute(const TrainOptions& options) {
+Compute choose_compute(const TrainOptions& options, int input_width, int input_height) {
   Compute c;
   if (options.use_cuda && torch::cuda::is_available()) {
     c.cuda = true;
@@ -179,10 +180,14 @@ Compute choose_compute(const TrainOptions& options) {
   }
   if (!c.cuda) {
     if (options.precision == "bf16") c.bf16 = true;
-    else if (options.precision == "auto") c.bf16 = cpu_has_bf16();
+    else if (options.precision == "auto") c.bf16 = cpu_has_bf16() && std::min(input_width, input_height) >= kMinBf16Side;
     else if (options.precision != "fp32") throw Error("--precision: expected auto, fp32 or bf16");
   }
-  log_info(std::string("Precision: ") + (c.bf16 ? "bf16 autocast, channels-last" : "fp32"));
+  const bool small = options.precision == "auto" && !c.cuda && cpu_has_bf16() && !c.bf16;
+  log_info(std::string("Precision: ") + (c.bf16 ? "bf16 autocast, channels-last" : "fp32") +
+           (small ? " (bf16 autocast only from " + std::to_string(kMinBf16Side) + "x" + std::to_string(kMinBf16Side) +
+                        ": smaller inputs lost their loss to NaN under it)"
+                  : ""));
   return c;
 }
 

@@ -30,7 +30,10 @@ struct Compute {
   int cuda_device = 0;  // LOCAL_RANK's GPU in a data-parallel run
   bool bf16 = false;
 };
-Compute choose_compute(const TrainOptions& options);
+// --precision auto: bf16 autocast where the CPU has it and the input is at least
+// kMinBf16Side on both sides (README, "Precision"); smaller inputs train in fp32.
+constexpr int kMinBf16Side = 256;
+Compute choose_compute(const TrainOptions& options, int input_width, int input_height);
 
 // The log's account of the data (images, boxes, classes per split) and of the priors
 // against the training boxes (best possible recall, with a warning naming the fix).

@@ -290,7 +290,8 @@ void Training::train_epoch(EpochMetrics& metrics, const std::string& last_good) 
     if (!std::isfinite(r) || !std::isfinite(c))
       throw Error("loss became " + std::string(std::isnan(r + c) ? "NaN" : "infinite") + " at epoch " +
                   std::to_string(metrics.epoch) + ", step " + std::to_string(step) + "; training stopped" +
-                  (last_good.empty() ? "" : ", the last good checkpoint is " + last_good));
+                  (last_good.empty() ? "" : ", the last good checkpoint is " + last_good) +
+                  (compute_.bf16 ? " (under bf16 autocast: --precision fp32 may train)" : ""));
     total.backward();
     if (reducer_) reduce_seconds += reducer_->finish();  // clipping below sees the group's mean gradient
     if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), options_.clip_grad_norm);
@@ -357,7 +358,8 @@ void Training::validate(EpochMetrics& metrics, const std::string& last_good) {
   if (!std::isfinite(metrics.val_loss))
     throw Error("validation loss became " + std::string(std::isnan(metrics.val_loss) ? "NaN" : "infinite") +
                 " at epoch " + std::to_string(metrics.epoch) + "; training stopped" +
-                (last_good.empty() ? "" : ", the last good checkpoint is " + last_good));
+                (last_good.empty() ? "" : ", the last good checkpoint is " + last_good) +
+                  (compute_.bf16 ? " (under bf16 autocast: --precision fp32 may train)" : ""));
   metrics.val_regression = val.mean(val.regression);
   metrics.val_classification = val.mean(val.classification);
   metrics.val_map = validation_map();
@@ -426,12 +428,12 @@ TrainResult train(const TrainOptions& options) {
   const RankEnvironment env = rank_environment();
   if (env.rank > 0) set_info_logging(false);
   set_torch_threads(threads_for_rank(options.threads, env));
-  Compute compute = choose_compute(options);
-  if (compute.cuda) compute.cuda_device = env.local_rank;
   log_info("Prepare training datasets.");
   auto [train_set, val_set] = read_training_data(options);
   log_data(train_set, val_set);
   const ModelInfo info = run_model_info(options, net_name_of(options), train_set);
+  Compute compute = choose_compute(options, info.input_width, info.input_height);
+  if (compute.cuda) compute.cuda_device = env.local_rank;
   log_prior_coverage(train_set, info);
   StartNet start = start_net(options, info, compute);
   Sgd sgd = make_sgd(options, start.net);
