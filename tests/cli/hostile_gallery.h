@@ -124,6 +124,14 @@ inline void build_gallery(const std::string& g) {
   write(g + "/det/labels.txt", "BACKGROUND\nplate\n");
   if (fixtures) fs::create_symlink(fixture("mb1-ssd-2class-random.onnx"), g + "/det/model.onnx");
   write(g + "/video.avi", random_bytes(256));
+  // A detector's weights beside a reader's JSON; a FIFO named like a checkpoint; an
+  // earlier run's event crop.
+  fs::create_directories(g + "/reader-json");
+  if (fixtures) fs::create_symlink(fixture("ref-trained.pth"), g + "/reader-json/model.pth");
+  write(g + "/reader-json/model.json", "{\"kind\": \"plate-reader\", \"charset\": \"0123456789\", "
+                                        "\"input_size\": [96, 32]}\n");
+  ::mkfifo((g + "/fifo.pth").c_str(), 0600);
+  write(g + "/crops/events-track-1.jpg", jpeg(40, 20));
   // A stride-8 model's JSON beside (the weights of) another net: --net must not contradict it.
   fs::create_directories(g + "/s8");
   if (fixtures) fs::create_symlink(fixture("ref-trained.pth"), g + "/s8/model.pth");
@@ -195,7 +203,8 @@ inline std::string expand(std::string s, const std::string& g, const std::string
 // from one); only such probes are skipped where ../shared lacks them.
 inline bool probe_runnable(const std::string& args) {
   const bool fixtures = fs::exists(fixture("ref-trained.pth")) && fs::exists(fixture("mb1-ssd-2class-random.onnx"));
-  for (const char* needs : {"{pth}", "{onnx}", "{labels}", "truncated.", "flipped.", "json/model", "det/model", "s8/model"})
+  for (const char* needs : {"{pth}", "{onnx}", "{labels}", "truncated.", "flipped.", "json/model", "det/model", "s8/model",
+                            "reader-json/model"})
     if (args.find(needs) != std::string::npos && !fixtures) return false;
   return args.find(plates_dir()) == std::string::npos || fs::exists(plates_dir());
 }

@@ -68,6 +68,8 @@ TEST(HostileGallery, PriorsAndTheReaderCommands) {
           {"eval-reader --dataset " + plates + " --model {g}/reader/best.pth --detector {pth}", "{pth}"},
           {"eval-reader --dataset " + plates + " --model {g}/reader/best.pth --threshold 3", "--threshold"},
           {"export-reader --input {g}/det/model.pth --output {out}/r.onnx", "{g}/det/model.json"},
+          {"export-reader --input {g}/fifo.pth --output {out}/r.onnx", "{g}/fifo.pth: not a regular file"},
+          {"train-reader --data " + plates + " --resume {g}/fifo.pth --model-dir {out}/m", "{g}/fifo.pth: not a regular"},
           {"export-reader --model-dir {g}/no-images", "{g}/no-images"},
           {"export-reader --input {g}/reader/best.pth --output {out}/r.txt", "ends in .onnx"}};
   run_probes(cli(), probes);
@@ -85,6 +87,15 @@ TEST(HostileGallery, FlagValuesAndCommandNames) {
                      {"train --data " + plates + " --nproc-per-node 1 --nnodes 2 --node-rank 1 " + rest, "--master-addr"},
                      {"train --data " + plates + " --dist-join-timeout 0 " + rest, "--dist-join-timeout"},
                      {"train --data " + plates + " --pretrained-ssd {g}/reader/best.pth " + rest, "{g}/reader/best"},
+                     {"train --data " + plates + " --pretrained-ssd {g}/reader-json/model.pth " + rest,
+                      "{g}/reader-json/model.json: a plate reader's model JSON"},
+                     {"export --input {g}/s8/model.pth --net mb1-ssd-relu6 --output {out}/x.onnx",
+                      "--net mb1-ssd-relu6: {g}/s8/model.pth is a mb1-ssd-relu6-s8"},
+                     {"detect --model {onnx} --labels {labels} --headless --roi 0,0,5000,10 " + plates + "/test/car12.jpg",
+                      "--roi 0,0,5000,10: reaches beyond the"},
+                     {"detect --model {onnx} --labels {labels} --headless --tracking --events {g}/crops/events.jsonl " + plates +
+                          "/test/car12.jpg",
+                      "{g}/crops/events-track-1.jpg (an earlier run's crop) is beside it"},
                      {"eval --trained-model {g}/s8/model.pth --net mb1-ssd-relu6 --dataset " + plates,
                       "--net mb1-ssd-relu6: {g}/s8/model.pth is a mb1-ssd-relu6-s8 (its model JSON)"},
                      {"export --input {g}/det/model.pth --net mb1-ssd-relu6-s8 --output {out}/x.onnx", "--net"},
