@@ -35,6 +35,7 @@ TEST(HostileGallery, NoOutputDestroysAnInput) {
        "--reader {g}/reader/best.pth"},
       {"detect " + det + " --events {out}/a.avi " + image + " {out}/a.avi", "--events {out}/a.avi is also output"},
       {"train --data {g}/oi-nan --model-dir {g}/oi-nan/m", "lies inside --data {g}/oi-nan"},
+      {"eval --trained-model {g}/det/model.pth --dataset {g}/oi-nan --eval-dir {g}/oi-nan/e", "lies inside --dataset {g}/oi-nan"},
       {"train-reader --data {g}/oi-nan --model-dir {g}/oi-nan", "--data {g}/oi-nan"},
       {"synth --out {g}/oi-nan --count 3", "--out {g}/oi-nan: holds files and is not a synthetic data set"},
   };

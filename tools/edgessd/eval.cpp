@@ -5,6 +5,7 @@
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
+#include "edgessd/common/output_guard.h"
 #include "edgessd/eval/evaluate.h"
 #include "edgessd/model/ssd_predictor.h"
 #include "edgessd/model/model_open.h"
@@ -39,6 +40,10 @@ bool truthy(const std::string& s) { return s == "true" || s == "True" || s == "1
 void run_eval(const EvalArgs& a) {
   using namespace edgessd;
   if (a.trained_model.empty() == a.model.empty()) throw Error("give exactly one of --trained-model X.pth and --model X.onnx");
+  std::vector<NamedPath> inputs = checkpoint_inputs(a.trained_model, "--trained-model");
+  for (const NamedPath& p : std::vector<NamedPath>{{a.dataset, "--dataset"}, {a.model, "--model"}, {a.label_file, "--label-file"}})
+    inputs.push_back(p);
+  check_outputs_apart({{a.eval_dir, "--eval-dir"}}, inputs);
 #ifndef EDGESSD_TRAINER_ONLY
   resolve_threads(a.engine.threads);  // refused with either model kind
 #endif
