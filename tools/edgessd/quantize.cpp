@@ -37,9 +37,9 @@ void quantize_reader(const QuantizeArgs& a) {
 void run_quantize(const QuantizeArgs& a) {
   using namespace edgessd;
   if (a.images < 1) throw Error("--images " + std::to_string(a.images) + ": must be 1 or more");
-  const std::string beside = (std::filesystem::path(a.model).parent_path() / "labels.txt").string();
   check_outputs_apart({{a.output, "--output"}}, {{a.model, "--model"}, {a.labels, "--labels"},
-                                                 {a.calibration, "--calibration"}, {beside, "--model's labels"}});
+                                                 {a.calibration, "--calibration"},
+                                                 {labels_beside(a.model), "--model's labels"}});
   check_output_file(a.output, "--output");
   check_output_extension(a.output, "--output", ".onnx", "an ONNX");
   if (is_plate_reader(a.model)) return quantize_reader(a);

@@ -9,11 +9,23 @@
 
 namespace edgessd {
 
-void check_plate_pattern_syntax(const std::string& text, const std::string& flag) {
-  size_t start = 0;
-  while (start <= text.size()) {
+namespace {
+
+// The formats between '|'s ("" for an empty one).
+std::vector<std::string> formats_of(const std::string& text) {
+  std::vector<std::string> formats;
+  for (size_t start = 0; start <= text.size();) {
     const size_t end = std::min(text.find('|', start), text.size());
-    const std::string format = text.substr(start, end - start);
+    formats.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return formats;
+}
+
+}  // namespace
+
+void check_plate_pattern_syntax(const std::string& text, const std::string& flag) {
+  for (const std::string& format : formats_of(text)) {
     // Plates have at most ~10 characters; a longer format only ever matched nothing.
     if (format.empty() || format.size() > kMaxPatternPositions)
       throw Error(flag + " " + text + ": each format must have 1.." + std::to_string(kMaxPatternPositions) +
@@ -21,17 +33,13 @@ void check_plate_pattern_syntax(const std::string& text, const std::string& flag
     for (char p : format)
       if (static_cast<unsigned char>(p) >= 0x80 || !std::isgraph(static_cast<unsigned char>(p)))
         throw Error(flag + " " + text + ": only ASCII letters and digits, 'A', '9', '?' and '|' make a pattern");
-    start = end + 1;
   }
 }
 
 PlatePattern::PlatePattern(const std::string& text, const std::string& charset, const std::string& flag)
     : charset_(charset) {
   check_plate_pattern_syntax(text, flag);
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t end = std::min(text.find('|', start), text.size());
-    const std::string format = text.substr(start, end - start);
+  for (const std::string& format : formats_of(text)) {
     std::vector<std::vector<int>> positions;
     for (char p : format) {
       std::vector<int> allowed;
@@ -47,7 +55,6 @@ PlatePattern::PlatePattern(const std::string& text, const std::string& charset, 
       positions.push_back(std::move(allowed));
     }
     formats_.push_back(std::move(positions));
-    start = end + 1;
   }
 }
 

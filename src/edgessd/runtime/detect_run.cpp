@@ -107,9 +107,8 @@ void check_detect_outputs(const DetectRunOptions& options) {
   const bool file_output = !options.output.empty() && (options.output.find("://") == std::string::npos ||
                                                        options.output.rfind("file://", 0) == 0);
   const NamedPath output{file_output ? local_path(options.output) : "", "output"};
-  const std::string beside = (std::filesystem::path(options.model).parent_path() / "labels.txt").string();
   std::vector<NamedPath> inputs = {{options.model, "--model"}, {options.labels, "--labels"},
-                                   {options.reader, "--reader"}, {beside, "--model's labels"}};
+                                   {options.reader, "--reader"}, {labels_beside(options.model), "--model's labels"}};
   check_outputs_apart({output}, inputs);
   const std::string input = local_path(options.input);
   inputs.push_back({input.find_first_of("*?[") == std::string::npos ? input

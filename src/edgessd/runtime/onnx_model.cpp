@@ -196,6 +196,14 @@ bool read_metadata(const onnx::ModelProto& proto, const std::string& path, OnnxM
   return has_info;
 }
 
+}  // namespace
+
+std::string labels_beside(const std::string& model_path) {
+  return (std::filesystem::path(model_path).parent_path() / "labels.txt").string();
+}
+
+namespace {
+
 // Labels from --labels, else the metadata, else labels.txt beside the model; their
 // count must be the scores' class dimension (when the graph fixes it).
 void attach_labels(OnnxModel& m, const std::string& labels_path, bool has_info, int64_t classes) {
@@ -205,7 +213,7 @@ void attach_labels(OnnxModel& m, const std::string& labels_path, bool has_info, 
     m.info.class_names = read_labels(labels_path);
     labels_from = labels_path;
   } else if (!has_info) {
-    const std::string beside = (std::filesystem::path(path).parent_path() / "labels.txt").string();
+    const std::string beside = labels_beside(path);
     std::error_code ec;
     if (!std::filesystem::exists(beside, ec))
       throw Error(path + ": the model carries no labels and there is no labels.txt beside it; give --labels");

@@ -45,6 +45,8 @@ struct OnnxBlobNames {
 // Every problem is an Error naming the file (and the node, where one is at fault).
 OnnxModel load_onnx_model(const std::string& path, const std::string& labels_path = "",
                           const OnnxBlobNames& blobs = {});
+// The labels.txt that load_onnx_model falls back on: the one beside the model.
+std::string labels_beside(const std::string& model_path);
 
 // A plate reader exported by `edgessd export-reader`: input_0 (N,3,32,96) -> `chars`
 // (N,T,C), with its reader JSON in the metadata; the same checks as a detector's, and an
