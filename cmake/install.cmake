@@ -5,13 +5,22 @@
 # component as a .deb whose dependencies dpkg-shlibdeps reads off the programs.
 include(CMakePackageConfigHelpers)
 
+# A deploy-only build (EDGESSD_DEPLOY_ONLY) has edgessd-detect, core and runtime only.
+set(EDGESSD_PROGRAM_TARGETS edgessd_detect)
+set(EDGESSD_LIBRARY_TARGETS edgessd_core edgessd_runtime)
+set(EDGESSD_WITH_DOWNLOAD OFF)
+if(TARGET edgessd_cli)
+  list(PREPEND EDGESSD_PROGRAM_TARGETS edgessd_cli)
+  list(APPEND EDGESSD_LIBRARY_TARGETS edgessd_download edgessd)
+  set(EDGESSD_WITH_DOWNLOAD ON)
+  set_target_properties(edgessd_download PROPERTIES EXPORT_NAME download)
+  set_target_properties(edgessd PROPERTIES EXPORT_NAME edgessd)
+endif()
 set_target_properties(edgessd_core PROPERTIES EXPORT_NAME core)
 set_target_properties(edgessd_runtime PROPERTIES EXPORT_NAME runtime)
-set_target_properties(edgessd_download PROPERTIES EXPORT_NAME download)
-set_target_properties(edgessd PROPERTIES EXPORT_NAME edgessd)
 
-install(TARGETS edgessd_cli edgessd_detect RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT programs)
-install(TARGETS edgessd_core edgessd_runtime edgessd_download edgessd EXPORT edgessdTargets
+install(TARGETS ${EDGESSD_PROGRAM_TARGETS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT programs)
+install(TARGETS ${EDGESSD_LIBRARY_TARGETS} EXPORT edgessdTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
 install(DIRECTORY src/edgessd DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development
         FILES_MATCHING PATTERN "*.h" PATTERN "torch_pch.h" EXCLUDE
@@ -33,7 +42,7 @@ install(FILES ${CMAKE_BINARY_DIR}/edgessd.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}
 
 # The face-api SSD-MobileNet-v1 weights (MIT) and demo photos, so an installed `edgessd demo`
 # and `edgessd convert --from face-api` work offline (common/files: face_api_dir()).
-if(EXISTS ${EDGESSD_FACE_API_DIR}/model/ssd_mobilenetv1_model.bin)
+if(TARGET edgessd_cli AND EXISTS ${EDGESSD_FACE_API_DIR}/model/ssd_mobilenetv1_model.bin)
   install(FILES ${EDGESSD_FACE_API_DIR}/model/ssd_mobilenetv1_model.bin
                 ${EDGESSD_FACE_API_DIR}/model/ssd_mobilenetv1_model-weights_manifest.json
                 ${EDGESSD_FACE_API_DIR}/LICENSE
@@ -44,17 +53,22 @@ endif()
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT programs)
 
 # Man pages from each program's --help (help2man), and bash completion of subcommands.
+# A cross build runs the program for help2man through its emulator (a wrapper script).
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
-  foreach(program edgessd edgessd-detect)
-    set(target edgessd_cli)
-    if(program STREQUAL "edgessd-detect")
-      set(target edgessd_detect)
+  foreach(target ${EDGESSD_PROGRAM_TARGETS})
+    get_target_property(program ${target} OUTPUT_NAME)
+    set(run $<TARGET_FILE:${target}>)
+    if(CMAKE_CROSSCOMPILING_EMULATOR)
+      list(JOIN CMAKE_CROSSCOMPILING_EMULATOR "' '" emulator)
+      set(run ${CMAKE_BINARY_DIR}/man/run-${program})
+      file(GENERATE OUTPUT ${run} CONTENT "#!/bin/sh\nexec '${emulator}' '$<TARGET_FILE:${target}>' \"$@\"\n"
+           FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
     endif()
     add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/man/${program}.1
       COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
       COMMAND ${HELP2MAN} --no-info --no-discard-stderr --name "${PROJECT_DESCRIPTION}"
-              --output ${CMAKE_BINARY_DIR}/man/${program}.1 $<TARGET_FILE:${target}>
+              --output ${CMAKE_BINARY_DIR}/man/${program}.1 ${run}
       DEPENDS ${target} VERBATIM)
     add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/man/${program}.1.gz
       COMMAND gzip -9nf -k ${CMAKE_BINARY_DIR}/man/${program}.1
@@ -66,8 +80,10 @@ if(HELP2MAN)
 else()
   message(WARNING "help2man not found: no man pages (Debian: apt-get install help2man)")
 endif()
-install(FILES scripts/edgessd.bash-completion DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
-        RENAME edgessd COMPONENT programs)
+if(TARGET edgessd_cli)
+  install(FILES scripts/edgessd.bash-completion DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+          RENAME edgessd COMPONENT programs)
+endif()
 install(FILES scripts/edgessd.bash-completion DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME edgessd-detect COMPONENT programs)
 
@@ -83,6 +99,14 @@ set(CPACK_DEBIAN_PACKAGE_NAME edgessd)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+if(CMAKE_CROSSCOMPILING)
+  # dpkg-shlibdeps reads the host's dpkg database, which has no arm64 libraries:
+  # scripts/arm64.sh gives Depends with `cpack -D CPACK_DEBIAN_PACKAGE_DEPENDS=...`.
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
+  if(CMAKE_SYSTEM_PROCESSOR STREQUAL "aarch64")
+    set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
+  endif()
+endif()
 # rtp:// output and input need these GStreamer plugins at run time (stream_pipelines.h).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-ugly, gstreamer1.0-libav")
 include(CPack)

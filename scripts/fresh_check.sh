@@ -41,6 +41,15 @@ unmount_all() {
 }
 trap unmount_all EXIT
 
+# An earlier run that was killed (a session's end) leaves its bind mounts of /proc, /sys
+# and /dev under the root: removing the root over them would delete the host's /dev.
+unmount_leftovers() {
+  local root=$1 m
+  while read -r m; do
+    umount -l "$m" || { echo "fresh_check.sh: error: cannot unmount $m, left by an earlier run" >&2; exit 1; }
+  done < <(awk -v r="$(realpath -m "$root")" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r)
+}
+
 make_base() {
   if [ "$REBUILD_BASE" = 1 ] || [ ! -s "$WORKDIR/base.tar" ]; then
     command -v mmdebstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq mmdebstrap >/dev/null; }
@@ -56,7 +65,8 @@ make_base() {
 new_root() {
   local root=$1
   unmount_all
-  rm -rf "$root" && mkdir -p "$root"
+  unmount_leftovers "$root"
+  rm -rf --one-file-system "$root" && mkdir -p "$root"
   tar -xf "$WORKDIR/base.tar" -C "$root"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   cp /etc/ssl/certs/ca-certificates.crt "$root/etc/host-ca-bundle.crt"
@@ -107,7 +117,7 @@ deb=$(ls "$ROOT"/work/main/build/edgessd_*.deb | head -n 1)
 model=$ROOT/work/main/demo/model/ssd-mobilenet.onnx
 image=$(ls "$ROOT"/work/main/demo/data/test/*.jpg | head -n 1)
 mkdir -p "$WORKDIR/carry" && cp "$deb" "$model" "$image" "$WORKDIR/carry/"
-[ "$KEEP" = 1 ] || { unmount_all; rm -rf "$ROOT"; }
+[ "$KEEP" = 1 ] || { unmount_all; rm -rf --one-file-system "$ROOT"; }
 
 # Root 2: the .deb alone, its dependencies from Debian's registry.
 DEB_ROOT=$WORKDIR/deb-root
@@ -118,5 +128,5 @@ timed "apt-get install ./$(basename "$deb")" "$LOGS/deb.log" "$DEB_ROOT" \
 timed "edgessd-detect from the .deb" "$LOGS/deb-detect.log" "$DEB_ROOT" \
   "edgessd-detect --version && edgessd-detect --headless --model /check/$(basename "$model") \
    /check/$(basename "$image") /check/out.jpg && test -s /check/out.jpg && test -s /usr/share/man/man1/edgessd-detect.1.gz"
-[ "$KEEP" = 1 ] || { unmount_all; rm -rf "$DEB_ROOT"; }
+[ "$KEEP" = 1 ] || { unmount_all; rm -rf --one-file-system "$DEB_ROOT"; }
 log "all passed in $((SECONDS - start)) s"
