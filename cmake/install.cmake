@@ -5,8 +5,8 @@
 # component as a .deb whose dependencies dpkg-shlibdeps reads off the programs.
 include(CMakePackageConfigHelpers)
 
-# A deploy-only build (EDGESSD_DEPLOY_ONLY) has edgessd-detect, core and runtime only.
-set(EDGESSD_PROGRAM_TARGETS edgessd_detect)
+# A deploy-only build (EDGESSD_DEPLOY_ONLY) has edgessd-detect, edgessd-bench, core and runtime only.
+set(EDGESSD_PROGRAM_TARGETS edgessd_detect edgessd_bench)
 set(EDGESSD_LIBRARY_TARGETS edgessd_core edgessd_runtime)
 set(EDGESSD_WITH_DOWNLOAD OFF)
 if(TARGET edgessd_cli)

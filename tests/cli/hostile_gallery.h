@@ -215,8 +215,7 @@ inline void run_probes(const std::string& program, const std::vector<Probe>& pro
   build_gallery(g);
   fs::create_directories(run + "/out");  // so that a wrongly accepted input shows as a written output
   std::map<std::string, std::string> before = snapshot(dir.path());
-  const std::string prefix = fs::path(program).filename().string() == "edgessd-detect" ? "edgessd-detect: error: "
-                                                                                       : "edgessd: error: ";
+  const std::string prefix = fs::path(program).filename().string() + ": error: ";
   size_t skipped = 0;
   for (const Probe& probe : probes) skipped += !probe_runnable(probe.args);
   std::printf("%zu probes with %s (%zu skipped: they need ../shared's fixtures or data sets)\n", probes.size(),

@@ -200,12 +200,18 @@ TEST(DetectCli, BenchAndQuantize) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const auto& [model, engine] : std::vector<std::pair<std::string, std::string>>{
            {reference_onnx(), "onednn"}, {dir.file("int8.onnx"), "onednn-int8"}, {reference_onnx(), "opencv"}}) {
-    r = edgessd_cli("bench --model " + model + " --engine " + (engine == "opencv" ? "opencv" : "onednn") +
-                    " --threads 1 --runs 3");
+    const std::string flags = " --model " + model + " --engine " + (engine == "opencv" ? "opencv" : "onednn") +
+                              " --threads 1 --runs 3";
+    r = edgessd_cli("bench" + flags);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const std::regex last("engine=" + engine + " threads=1 min_ms=[0-9.]+ median_ms=[0-9.]+");
     EXPECT_TRUE(std::regex_match(last_line(r.output), last)) << r.output;
     EXPECT_NE(r.output.find("peak_rss_mb="), std::string::npos) << r.output;
+    // edgessd-bench, the deploy side's (a board's) program: the same printout.
+    const CommandResult board = run_command(std::string(EDGESSD_BENCH) + flags);
+    ASSERT_EQ(board.exit_code, 0) << board.output;
+    EXPECT_TRUE(std::regex_match(last_line(board.output), last)) << board.output;
+    EXPECT_EQ(board.output.substr(0, board.output.find('\n')), r.output.substr(0, r.output.find('\n')));
   }
 }
 

@@ -165,6 +165,13 @@ TEST(HostileGallery, BenchAndQuantize) {
                              "{g}/page.txt"}});
 }
 
+TEST(HostileGallery, BenchProgram) {
+  run_probes(EDGESSD_BENCH, bad_files("", "--model", ".onnx", "--runs 1") +
+                                std::vector<Probe>{{" --model {onnx} --runs 0", "--runs"},
+                                                   {" --model {onnx} --engine libtorch", "--engine"},
+                                                   {" --model {onnx} --threads 100000", "--threads"}});
+}
+
 TEST(HostileGallery, DownloadSynthDemo) {
   // Hostile metadata from file:// URLs: the downloader must refuse it without a network.
   std::vector<Probe> probes;

@@ -19,7 +19,8 @@ version=$(sed -n 's/^#define EDGESSD_VERSION "\(.*\)"/\1/p' "$prefix/include/edg
 [ -n "$version" ] || { echo "FAIL: no version.h installed"; exit 1; }
 "$prefix/bin/edgessd-detect" --version | grep -qx "edgessd-detect $version" || { echo "FAIL: edgessd-detect --version"; exit 1; }
 "$prefix/bin/edgessd" --version | grep -qx "edgessd $version" || { echo "FAIL: edgessd --version"; exit 1; }
-for f in share/man/man1/edgessd.1.gz share/man/man1/edgessd-detect.1.gz share/doc/edgessd/LICENSE \
+"$prefix/bin/edgessd-bench" --version | grep -qx "edgessd-bench $version" || { echo "FAIL: edgessd-bench --version"; exit 1; }
+for f in share/man/man1/edgessd.1.gz share/man/man1/edgessd-detect.1.gz share/man/man1/edgessd-bench.1.gz share/doc/edgessd/LICENSE \
          share/bash-completion/completions/edgessd lib/pkgconfig/edgessd.pc lib/cmake/edgessd/edgessdConfig.cmake \
          share/edgessd/face-api/model/ssd_mobilenetv1_model.bin; do
   [ -s "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <vector>
 
 #include "edgessd/common/progress.h"
+#include "edgessd/runtime/onnx_model.h"
 
 namespace edgessd {
 
@@ -39,6 +41,30 @@ std::string format_bench_line(const std::string& engine, int threads, const Benc
   std::snprintf(line, sizeof line, "peak_rss_mb=%.1f runs=%d\nengine=%s threads=%d min_ms=%.3f median_ms=%.3f",
                 r.peak_rss_mb, r.runs, engine.c_str(), threads, r.min_ms, r.median_ms);
   return line;
+}
+
+std::vector<float> fixed_bench_input(size_t n) {
+  std::mt19937 random(7);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::vector<float> input(n);
+  for (auto& v : input) v = unit(random);
+  return input;
+}
+
+std::string bench_onnx_model(const std::string& path, const EngineOptions& options, int runs,
+                             const std::string& resolution) {
+  OnnxModel model = load_onnx_model(path);
+  check_input_size(model, resolution);
+  const std::string size = path + ": " + std::to_string(model.info.input_width) + "x" +
+                           std::to_string(model.info.input_height) + " input, " + std::to_string(model.num_priors) +
+                           " priors\n";
+  auto engine = create_engine(model, options);
+  std::vector<float> input = fixed_bench_input(static_cast<size_t>(model.batch_size) * 3 * model.info.input_width *
+                                               model.info.input_height);
+  std::vector<float> scores, boxes;
+  int64_t priors = 0;
+  const BenchResult r = time_forward([&] { engine->forward(input.data(), scores, boxes, priors); }, runs);
+  return size + format_bench_line(engine->name(), options.threads, r);
 }
 
 }  // namespace edgessd

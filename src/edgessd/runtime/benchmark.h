@@ -1,6 +1,9 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
+
+#include "edgessd/runtime/engine.h"
 
 namespace edgessd {
 
@@ -19,5 +22,15 @@ BenchResult time_forward(const std::function<void()>& forward, int runs, int war
 std::string format_bench_line(const std::string& engine, int threads, const BenchResult& r);
 
 double peak_rss_mb();
+
+// The same input for every engine and program: n fixed pseudo-random values in the
+// network's range (-1..1).
+std::vector<float> fixed_bench_input(size_t n);
+
+// `edgessd bench` and `edgessd-bench` on an ONNX model: loads it (at `resolution` if one
+// is given, else its own), times the engine's forward alone on fixed_bench_input, and
+// returns the printout: "<model>: WxH input, P priors", then format_bench_line.
+std::string bench_onnx_model(const std::string& path, const EngineOptions& options, int runs,
+                             const std::string& resolution);
 
 }  // namespace edgessd
