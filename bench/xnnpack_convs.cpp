@@ -1,7 +1,7 @@
 // XNNPACK (Debian's libxnnpack-dev, the engine under TFLite) on the convolutions of
 // mb1-ssd-relu6 at 300x300 (all 47, NHWC, ReLU6 fused, batch 1): the measurement behind
 // choosing oneDNN for the CPU engine. Compare with `edgessd bench --engine onednn`, which
-// times the whole network. Usage: bench/xnnpack_convs [THREADS]
+// times the whole network. Usage: bench/xnnpack_convs [THREADS] [RUNS]   (2, 40)
 #include <xnnpack.h>
 #include <pthreadpool.h>
 #include <chrono>
@@ -11,6 +11,7 @@
 struct L { int h, ic, oc, k, s, g; };
 int main(int argc, char** argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 2;
+  int runs = argc > 2 ? std::max(1, atoi(argv[2])) : 40;
   std::vector<L> layers = {{300,3,32,3,2,1}};
   auto dwpw = [&](int h, int ic, int oc, int s) { layers.push_back({h, ic, ic, 3, s, ic}); int oh = (h + 2 - 3) / s + 1; layers.push_back({oh, ic, oc, 1, 1, 1}); };
   dwpw(150,32,64,1); dwpw(150,64,128,2); dwpw(75,128,128,1); dwpw(75,128,256,2); dwpw(38,256,256,1); dwpw(38,256,512,2);
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
     ops.push_back(op);
   }
   std::vector<double> t;
-  for (int r = 0; r < 40; r++) { auto a = std::chrono::steady_clock::now(); for (auto op : ops) xnn_run_operator(op, pool); t.push_back(std::chrono::duration<double,std::milli>(std::chrono::steady_clock::now()-a).count()); }
+  for (int r = 0; r < runs; r++) { auto a = std::chrono::steady_clock::now(); for (auto op : ops) xnn_run_operator(op, pool); t.push_back(std::chrono::duration<double,std::milli>(std::chrono::steady_clock::now()-a).count()); }
   std::sort(t.begin()+0, t.end());
-  printf("xnnpack %zu convs, threads %d: min %.3f median %.3f ms\n", layers.size(), threads, t[0], t[20]);
+  printf("xnnpack %zu convs, threads %d: min %.3f median %.3f ms\n", layers.size(), threads, t[0], t[runs / 2]);
 }

@@ -2,11 +2,12 @@
 # Proves README's two commands on a pristine Debian 12 machine: builds a minimal bookworm
 # root with mmdebstrap, copies a clean clone of this repository (HEAD, committed work only)
 # and ../shared into it, and runs `scripts/demo.sh` then `scripts/test.sh` there under
-# chroot. Then it installs the .deb that the build's CPack makes into a second pristine
-# root and runs `edgessd-detect --version` and one detection with it.
+# chroot, then `scripts/arm64.sh` (the arm64 cross build, its tests under qemu and its
+# .deb; skipped with --no-arm64). Then it installs the .deb that the build's CPack makes
+# into a second pristine root and runs `edgessd-detect --version` and one detection with it.
 # Prints which command failed and the last lines of its log; exit 0 only when all pass.
 #
-#   sudo scripts/fresh_check.sh [--workdir /var/tmp/edgessd-fresh] [--rebuild-base] [--keep]
+#   sudo scripts/fresh_check.sh [--workdir /var/tmp/edgessd-fresh] [--rebuild-base] [--keep] [--no-arm64]
 #
 # The mmdebstrap output (nothing installed but apt) is cached as WORKDIR/base.tar and
 # unpacked anew for every root, so a rerun skips the ~7 minutes it takes to make.
@@ -17,11 +18,13 @@ REPO=$(pwd)
 WORKDIR=/var/tmp/edgessd-fresh
 REBUILD_BASE=0
 KEEP=0
+ARM64=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --workdir) WORKDIR=$2; shift 2 ;;
     --rebuild-base) REBUILD_BASE=1; shift ;;
     --keep) KEEP=1; shift ;;
+    --no-arm64) ARM64=0; shift ;;
     *) echo "fresh_check.sh: error: unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -113,6 +116,9 @@ git clone -q --no-hardlinks "$REPO" "$ROOT/work/main"
 timed "scripts/demo.sh" "$LOGS/demo.log" "$ROOT" "cd /work/main && scripts/demo.sh"
 timed "scripts/test.sh" "$LOGS/test.log" "$ROOT" "cd /work/main && scripts/test.sh"
 timed "cpack -G DEB" "$LOGS/cpack.log" "$ROOT" "cd /work/main/build && cpack -G DEB"
+# The arm64 deploy side from the same fresh machine: what scripts/arm64.sh installs itself,
+# its sysroot, cross build, tests under qemu, parity with this x86 build and its .deb.
+if [ "$ARM64" = 1 ]; then timed "scripts/arm64.sh" "$LOGS/arm64.log" "$ROOT" "cd /work/main && scripts/arm64.sh"; fi
 deb=$(ls "$ROOT"/work/main/build/edgessd_*.deb | head -n 1)
 model=$ROOT/work/main/demo/model/ssd-mobilenet.onnx
 image=$(ls "$ROOT"/work/main/demo/data/test/*.jpg | head -n 1)

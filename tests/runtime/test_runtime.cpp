@@ -258,6 +258,32 @@ TEST(Engines, AutoPicksOneDnn) {
   EXPECT_EQ(detector.engine_name(), "onednn");
 }
 
+// mb1-ssd at 300x300, 2 classes, written out layer by layer as pytorch-ssd builds it:
+// 1.215 G multiply-adds (the figure usually quoted for MobileNet-SSD is ~1.2 G).
+TEST(Engines, MultiplyAddsAreTheConvolutionsOwn) {
+  EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
+  double expected = 0;
+  auto conv = [&](int h, int in, int out, int k, int stride, int groups) {
+    const int o = (h + 2 * (k / 2) - k) / stride + 1;
+    expected += static_cast<double>(o) * o * out * (in / groups) * k * k;
+    return o;
+  };
+  int h = conv(300, 3, 32, 3, 2, 1);
+  const int blocks[13][3] = {{32, 64, 1},   {64, 128, 2},  {128, 128, 1}, {128, 256, 2}, {256, 256, 1},
+                             {256, 512, 2}, {512, 512, 1}, {512, 512, 1}, {512, 512, 1}, {512, 512, 1},
+                             {512, 512, 1}, {512, 1024, 2}, {1024, 1024, 1}};
+  for (const auto& b : blocks) h = conv(conv(h, b[0], b[0], 3, b[2], b[0]), b[0], b[1], 1, 1, 1);
+  std::vector<int> maps = {19, h};
+  const int extras[4][3] = {{1024, 256, 512}, {512, 128, 256}, {256, 128, 256}, {256, 128, 256}};
+  for (const auto& e : extras) maps.push_back(h = conv(conv(h, e[0], e[1], 1, 1, 1), e[1], e[2], 3, 2, 1));
+  const int head_in[6] = {512, 1024, 512, 256, 256, 256};
+  for (int i = 0; i < 6; ++i)  // 6 boxes a cell: 2 class scores and 4 offsets each, 3x3 even on the 1x1 map
+    for (int outputs : {6 * 2, 6 * 4}) conv(maps[i], head_in[i], outputs, 3, 1, 1);
+  EXPECT_EQ(maps, (std::vector<int>{19, 10, 5, 3, 2, 1}));
+  EXPECT_DOUBLE_EQ(multiply_adds(load_onnx_model(exported_fixture())), expected);
+  EXPECT_NEAR(expected / 1e9, 1.2155, 1e-4);
+}
+
 // A graph unlike MobileNet-v1 SSD (a residual Add, linear and stride-2 depthwise layers,
 // two head scales), made by PyTorch at test time: the oneDNN engine, with its activation
 // arena and its own depthwise kernel, gives PyTorch's outputs at 1 and 2 threads.

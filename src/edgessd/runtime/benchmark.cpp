@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "edgessd/common/error.h"
 #include "edgessd/common/progress.h"
 #include "edgessd/runtime/onnx_model.h"
 
@@ -55,9 +56,14 @@ std::string bench_onnx_model(const std::string& path, const EngineOptions& optio
                              const std::string& resolution) {
   OnnxModel model = load_onnx_model(path);
   check_input_size(model, resolution);
+  char macs[64] = ", multiply-adds not counted (OpenCV DNN cannot load it)\n";
+  try {
+    std::snprintf(macs, sizeof macs, ", %.3f G multiply-adds\n", multiply_adds(model) / 1e9);
+  } catch (const Error&) {  // oneDNN may run what OpenCV cannot load: the timing still counts
+  }
   const std::string size = path + ": " + std::to_string(model.info.input_width) + "x" +
                            std::to_string(model.info.input_height) + " input, " + std::to_string(model.num_priors) +
-                           " priors\n";
+                           " priors" + macs;
   auto engine = create_engine(model, options);
   std::vector<float> input = fixed_bench_input(static_cast<size_t>(model.batch_size) * 3 * model.info.input_width *
                                                model.info.input_height);

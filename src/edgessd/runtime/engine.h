@@ -34,4 +34,11 @@ std::unique_ptr<InferenceEngine> create_opencv_engine(const OnnxModel& model, in
 // oneDNN: fp32, or int8 when the model carries a calibration table (`edgessd quantize`).
 std::unique_ptr<InferenceEngine> create_onednn_engine(const OnnxModel& model, int threads);
 
+// Multiply-adds of one forward pass at the model's input size, of its convolutions (all
+// but a sliver of an SSD's work): each output value costs its kernel's (Cin / group) x kh
+// x kw. Counted on OpenCV DNN's import of the graph (OpenCV's own getFLOPS counts a
+// depthwise convolution as a full one). What the cost model in README divides a CPU's
+// multiply-add rate by.
+double multiply_adds(const OnnxModel& model);
+
 }  // namespace edgessd

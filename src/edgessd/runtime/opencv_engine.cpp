@@ -11,6 +11,15 @@ namespace edgessd {
 
 namespace {
 
+// OpenCV's messages span lines and start with the source location; keep the reason.
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n', text.find_first_not_of('\n')));
+  const size_t error = line.find("error: ");
+  if (error != std::string::npos) line = line.substr(error + 7);
+  while (!line.empty() && (line.front() == '\n' || line.front() == ' ')) line.erase(0, 1);
+  return line;
+}
+
 // OpenCV DNN: always there with OpenCV, so every model that loads anywhere loads here.
 class OpenCvEngine : public InferenceEngine {
  public:
@@ -62,15 +71,6 @@ class OpenCvEngine : public InferenceEngine {
   }
 
  private:
-  static std::string first_line(const std::string& text) {
-    // OpenCV's messages span lines and start with the source location; keep the reason.
-    std::string line = text.substr(0, text.find('\n', text.find_first_not_of('\n')));
-    const size_t error = line.find("error: ");
-    if (error != std::string::npos) line = line.substr(error + 7);
-    while (!line.empty() && (line.front() == '\n' || line.front() == ' ')) line.erase(0, 1);
-    return line;
-  }
-
   OnnxModel model_;
   cv::dnn::Net net_;
   std::vector<std::string> output_names_;
@@ -80,6 +80,31 @@ class OpenCvEngine : public InferenceEngine {
 
 std::unique_ptr<InferenceEngine> create_opencv_engine(const OnnxModel& model, int threads) {
   return std::make_unique<OpenCvEngine>(model, threads);
+}
+
+double multiply_adds(const OnnxModel& model) {
+  if (!model.bytes) throw Error(model.path + ": the model's bytes were released before counting its operations");
+  const std::string bytes = onnx_for_opencv(*model.bytes, model.path);
+  try {
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+    const cv::dnn::MatShape input = {model.batch_size, 3, model.info.input_height, model.info.input_width};
+    std::vector<int> ids;
+    std::vector<std::vector<cv::dnn::MatShape>> in_shapes, out_shapes;
+    net.getLayersShapes(input, ids, in_shapes, out_shapes);
+    double total = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const cv::Ptr<cv::dnn::Layer> layer = net.getLayer(ids[i]);
+      if (layer->type != "Convolution" || layer->blobs.empty() || out_shapes[i].empty()) continue;
+      // weights (Cout, Cin / group, kh, kw): each output value is Cin / group * kh * kw of them
+      const cv::Mat& w = layer->blobs[0];
+      double outputs = 1;
+      for (int d : out_shapes[i][0]) outputs *= d;
+      total += outputs * static_cast<double>(w.total() / w.size[0]);
+    }
+    return total;
+  } catch (const cv::Exception& e) {
+    throw Error(model.path + ": OpenCV DNN cannot count its operations: " + first_line(e.what()));
+  }
 }
 
 }  // namespace edgessd
