@@ -36,8 +36,9 @@ per_run() {  # per_run EMULATOR_AND_PROGRAM_AND_FLAGS...: instructions of one mo
   [ -n "$one" ] && [ -n "$three" ] || { echo "arm64_cost.sh: error: no count from: $*" >&2; exit 1; }
   echo $(((three - one) / 2))
 }
-arm=(qemu-aarch64 -L "$SYSROOT" -plugin "$WORK/insn.so")
-x86=(qemu-x86_64 -plugin "$WORK/insn.so")
+# A board's core, not qemu's default "max" (whose SVE oneDNN would use: no board has it).
+arm=(qemu-aarch64 -cpu "${QEMU_CPU:-cortex-a72}" -L "$SYSROOT" -plugin "$WORK/insn.so")
+x86=(env -u QEMU_CPU qemu-x86_64 -plugin "$WORK/insn.so")
 giga() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1e9 }'; }
 
 printf '%-34s %-12s %12s %12s %10s\n' model engine "arm64 G/run" "x86 G/run" "insn/MAC"

@@ -27,4 +27,8 @@ set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 # must find those inside the sysroot too.
 set(CMAKE_EXE_LINKER_FLAGS_INIT
     "-Wl,-rpath-link,${EDGESSD_SYSROOT}/usr/lib/aarch64-linux-gnu -Wl,-rpath-link,${EDGESSD_SYSROOT}/lib/aarch64-linux-gnu")
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static -L "${EDGESSD_SYSROOT}")
+# The emulated core is a board's, not qemu's default "max": that one has SVE, and oneDNN
+# would run its SVE kernels (A64FX's), which no Raspberry Pi or Jetson has.
+# cortex-a72: Raspberry Pi 4; cortex-a76: Pi 5; cortex-a57: Jetson Nano.
+set(EDGESSD_QEMU_CPU cortex-a72 CACHE STRING "The core qemu emulates for tests")
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static -cpu ${EDGESSD_QEMU_CPU} -L "${EDGESSD_SYSROOT}")

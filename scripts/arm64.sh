@@ -8,7 +8,8 @@
 #            --variant=extract: no arm64 code runs to make it), kept for reruns
 #   build    build-arm64/: edgessd_core, edgessd_runtime, edgessd-detect, the runtime's
 #            tests and benches (EDGESSD_DEPLOY_ONLY: no LibTorch, so no training on the board)
-#   test     the runtime tests under qemu-aarch64-static -L SYSROOT, then detections of the
+#   test     the runtime tests under qemu-aarch64-static -cpu cortex-a72 -L SYSROOT (QEMU_CPU
+#            picks another core: cortex-a76, cortex-a57), then detections of the
 #            x86 build (build/) and the arm64 build compared on the same ONNX models and
 #            photos: fp32, int8 and the plate reader (bench/arm64_parity.py)
 #   package  build-arm64/edgessd_VERSION_arm64.deb, its Depends read off the program's
@@ -31,6 +32,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 SYSROOT=$WORKDIR/sysroot
+# The core qemu emulates: a board's (cmake/aarch64-linux-gnu.cmake says why not "max").
+export QEMU_CPU=${QEMU_CPU:-cortex-a72}
 BUILD=$REPO/build-arm64
 TRIPLE=aarch64-linux-gnu
 log() { echo "[arm64] $(date +%T) $*"; }
@@ -111,7 +114,7 @@ build_arm64() {
   command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   log "build: cmake (aarch64-linux-gnu, EDGESSD_DEPLOY_ONLY) into $BUILD"
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/aarch64-linux-gnu.cmake" \
-    -DEDGESSD_SYSROOT="$SYSROOT" -DEDGESSD_DEPLOY_ONLY=ON "${launcher[@]}" >"$WORKDIR/cmake.log" 2>&1 ||
+    -DEDGESSD_SYSROOT="$SYSROOT" -DEDGESSD_QEMU_CPU="$QEMU_CPU" -DEDGESSD_DEPLOY_ONLY=ON "${launcher[@]}" >"$WORKDIR/cmake.log" 2>&1 ||
     { tail -n 30 "$WORKDIR/cmake.log" >&2; die "cmake failed (log: $WORKDIR/cmake.log)"; }
   cmake --build "$BUILD" -j"$(nproc)"
   file "$BUILD/edgessd-detect" | grep -q "ARM aarch64" || die "$BUILD/edgessd-detect is not an aarch64 program"
