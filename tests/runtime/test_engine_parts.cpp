@@ -1,7 +1,14 @@
-// The oneDNN engine's pure parts: activation placement and the strided index.
+// The oneDNN engine's pure parts: activation placement and the strided index; which
+// engine `auto` picks on this CPU.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "edgessd/runtime/activation_arena.h"
+#include "edgessd/runtime/engine.h"
 #include "edgessd/runtime/onnx_tensors.h"
 
 using namespace edgessd;
@@ -78,4 +85,23 @@ TEST(OnnxTensors, ShapesBroadcastAndText) {
   EXPECT_EQ(shape_text({1, 3, 300, 300}), "(1,3,300,300)");
   EXPECT_EQ(broadcast_shape({3, 1}, {4}, "n"), (Shape{3, 4}));
   EXPECT_THROW(broadcast_shape({3}, {4}, "n"), std::exception);
+}
+
+// `auto` is the first of available_engines(): oneDNN on x86-64, OpenCV DNN on AArch64
+// (Debian's oneDNN has no NEON kernels); both load the fuzz corpus's small SSD graph.
+TEST(Engines, AutoPicksTheBestEngineForThisCpu) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("edgessd-auto-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(EDGESSD_SOURCE_DIR) + "/fuzz/corpus-onnx/seed-branchy-32.onnx", dir / "m.onnx");
+  std::ofstream(dir / "labels.txt") << "BACKGROUND\na\nb\n";
+  const OnnxModel model = load_onnx_model((dir / "m.onnx").string());
+#if defined(__aarch64__)
+  const std::vector<std::string> expected = {"opencv", "onednn"};
+#else
+  const std::vector<std::string> expected = {"onednn", "opencv"};
+#endif
+  EXPECT_EQ(available_engines(), expected);
+  EXPECT_EQ(create_engine(model, {"auto", 1})->name(), expected[0]);
+  EXPECT_EQ(create_engine(model, {expected[1], 1})->name(), expected[1]);
+  std::filesystem::remove_all(dir);
 }
