@@ -6,7 +6,8 @@
 # difference of `edgessd-bench --runs 3` and `--runs 1` (the same load and warm-up), / 2.
 # One engine thread: the plugin's count is exact for one guest thread.
 #
-#   bench/arm64_cost.sh [MODEL.onnx ...]   (default: scripts/arm64.sh test's detector and its int8)
+#   [ENGINES="onednn opencv"] [XNNPACK=1] bench/arm64_cost.sh [MODEL.onnx ...]
+#   (default: scripts/arm64.sh test's detector and its int8; an int8 model runs on onednn alone)
 #
 # Needs scripts/arm64.sh (sysroot, build, test) and the x86 build; installs qemu-user
 # (the plugin-capable, non-static qemu) if missing. Instruction counts do not depend on
@@ -44,19 +45,20 @@ giga() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1e9 }'; }
 printf '%-34s %-12s %12s %12s %10s\n' model engine "arm64 G/run" "x86 G/run" "insn/MAC"
 for model in "${MODELS[@]}"; do
   macs=$(build/edgessd-bench --model "$model" --threads 1 --runs 1 | sed -n 's/.*, \([0-9.]*\) G multiply-adds/\1/p')
-  engines=(onednn opencv)
-  grep -q int8 <<<"$(build/edgessd-bench --model "$model" --engine onednn --threads 1 --runs 1 | tail -1)" && engines=(onednn)
+  read -r -a engines <<<"${ENGINES:-onednn opencv}"
+  int8=0
+  grep -q int8 <<<"$(build/edgessd-bench --model "$model" --engine onednn --threads 1 --runs 1 | tail -1)" && int8=1 && engines=(onednn)
   for engine in "${engines[@]}"; do
     flags=(--model "$model" --engine "$engine" --threads 1)
     a=$(per_run "${arm[@]}" build-arm64/edgessd-bench "${flags[@]}")
     x=$(per_run "${x86[@]}" build/edgessd-bench "${flags[@]}")
-    name=$engine; [ ${#engines[@]} -eq 1 ] && name=onednn-int8
+    name=$engine; [ "$int8" = 1 ] && name=onednn-int8
     printf '%-34s %-12s %12s %12s %10s\n' "$(basename "$model") (${macs} G MAC)" "$name" "$(giga "$a")" "$(giga "$x")" \
       "$(awk -v a="$a" -v m="$macs" 'BEGIN { printf "%.2f", a / (m * 1e9) }')"
   done
 done
 # XNNPACK (Debian's, TFLite's engine) on mb1-ssd 300's 47 convolutions, one thread.
-if [ -x build-arm64/xnnpack_convs ]; then
+if [ "${XNNPACK:-1}" = 1 ] && [ -x build-arm64/xnnpack_convs ]; then
   one=$(count "${arm[@]}" build-arm64/xnnpack_convs 1 1)
   three=$(count "${arm[@]}" build-arm64/xnnpack_convs 1 3)
   a=$(((three - one) / 2))

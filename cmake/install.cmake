@@ -22,10 +22,17 @@ set_target_properties(edgessd_runtime PROPERTIES EXPORT_NAME runtime)
 install(TARGETS ${EDGESSD_PROGRAM_TARGETS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT programs)
 install(TARGETS ${EDGESSD_LIBRARY_TARGETS} EXPORT edgessdTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
+# A deploy-only build installs the headers of the libraries it has.
+set(EDGESSD_ABSENT_HEADERS)
+if(NOT TARGET edgessd_cli)
+  foreach(folder model train export demo download)
+    list(APPEND EDGESSD_ABSENT_HEADERS PATTERN ${folder} EXCLUDE)
+  endforeach()
+endif()
 install(DIRECTORY src/edgessd DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development
         FILES_MATCHING PATTERN "*.h" PATTERN "torch_pch.h" EXCLUDE
         PATTERN "onednn_engine.h" EXCLUDE PATTERN "onnx_tensors.h" EXCLUDE
-        PATTERN "unpickler.h" EXCLUDE)
+        PATTERN "unpickler.h" EXCLUDE ${EDGESSD_ABSENT_HEADERS})
 install(FILES ${CMAKE_BINARY_DIR}/generated/edgessd/common/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgessd/common COMPONENT development)
 

@@ -24,7 +24,7 @@ edgessd_deploy_test(test_data_deploy edgessd_core data/test_augmentation.cpp dat
 edgessd_deploy_test(test_eval_deploy edgessd_core eval/test_plate_text.cpp eval/test_plate_pattern.cpp
                     eval/test_reader_eval.cpp)
 add_dependencies(test_eval_deploy fuzz_reader_text)
-edgessd_deploy_test(test_runtime_deploy edgessd_runtime runtime/test_depthwise_conv.cpp
+edgessd_deploy_test(test_runtime_deploy edgessd_runtime runtime/test_depthwise_conv.cpp runtime/test_xnnpack_conv.cpp
                     runtime/test_engine_parts.cpp runtime/test_tracker.cpp runtime/test_made_video.cpp)
 
 # The ONNX fuzz target (both engines) over its seeds and their mutations, as test_runtime runs it.

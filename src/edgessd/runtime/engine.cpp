@@ -6,18 +6,28 @@
 
 namespace edgessd {
 
-// Best first, by what each engine has for this CPU. x86-64: oneDNN's JIT kernels (and our
-// AVX-512 depthwise one) beat OpenCV DNN 1.8x (README's measured table). AArch64: Debian's
-// oneDNN 2.6 is built without the Arm Compute Library, so its convolutions there are a
-// reference GEMM in C++ (~3.9 guest instructions a multiply-add, counted under qemu's
-// Cortex-A72: bench/arm64_cost.sh), while OpenCV DNN's are NEON.
-std::vector<std::string> available_engines() {
+std::vector<std::string> available_engines() { return {"onednn", "opencv"}; }
+
+namespace {
+
+// What `auto` gives the oneDNN engine. On AArch64 its fp32 convolutions run on XNNPACK's
+// NEON kernels, but Debian's oneDNN has only reference int8 kernels there (counted under
+// qemu's Cortex-A72, bench/arm64_cost.sh: 9.35 G guest instructions a forward in int8
+// against 0.42 G in fp32): an int8 model runs in fp32 unless --engine onednn asks for int8.
+OnnxModel model_for_auto(const OnnxModel& model) {
 #if defined(__aarch64__)
-  return {"opencv", "onednn"};
-#else
-  return {"onednn", "opencv"};
+  if (!model.int8.scales.empty()) {
+    log_info(model.path + ": its int8 table is for the oneDNN engine's int8 kernels, which are reference code on "
+             "this CPU: running it in fp32, the faster here (--engine onednn runs int8)");
+    OnnxModel fp32 = model;
+    fp32.int8 = {};
+    return fp32;
+  }
 #endif
+  return model;
 }
+
+}  // namespace
 
 std::unique_ptr<InferenceEngine> create_engine(const OnnxModel& model, const EngineOptions& options) {
   resolve_threads(options.threads);  // a bad count is the user's error, not a reason to fall back
@@ -25,16 +35,12 @@ std::unique_ptr<InferenceEngine> create_engine(const OnnxModel& model, const Eng
   if (options.name == "onednn") return create_onednn_engine(model, options.threads);
   if (options.name == "opencv") return create_opencv_engine(model, options.threads);
   if (options.name == "auto") {
-    // The fastest engine for this CPU that takes the model; the other is the fallback.
-    const std::vector<std::string> order = available_engines();
-    if (!model.int8.scales.empty() && order[0] != "onednn")
-      log_info(model.path + ": its int8 table is for the oneDNN engine, which has only reference kernels on this CPU: running it "
-               "in fp32 on " + order[0] + ", the faster here (--engine onednn runs int8)");
+    // The fastest engine that takes the model; OpenCV DNN is the fallback.
     try {
-      return create_engine(model, {order[0], options.threads});
+      return create_onednn_engine(model_for_auto(model), options.threads);
     } catch (const Error& e) {
-      log_warning(order[0] + " engine unavailable for this model (" + e.what() + "); using " + order[1]);
-      return create_engine(model, {order[1], options.threads});
+      log_warning(std::string("oneDNN engine unavailable for this model (") + e.what() + "); using OpenCV DNN");
+      return create_opencv_engine(model, options.threads);
     }
   }
   std::string known;

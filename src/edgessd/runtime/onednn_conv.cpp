@@ -7,6 +7,7 @@
 
 #include "edgessd/runtime/depthwise_conv.h"
 #include "edgessd/runtime/onednn_engine.h"
+#include "edgessd/runtime/xnnpack_conv.h"
 
 namespace edgessd {
 
@@ -148,6 +149,27 @@ bool OneDnnEngine::build_depthwise(const Conv& c, Value& x, Value& out) {
   return true;
 }
 
+// Where XNNPACK is built in (AArch64: Debian's oneDNN has only a reference GEMM there),
+// every fp32 convolution: channels-last in and out, so that a chain of them needs no
+// reorder; the graph input and the heads' outputs are reordered as for oneDNN's layouts.
+bool OneDnnEngine::build_xnnpack(const Conv& c, Value& x, Value& out) {
+  if (!XnnpackConv::available() || c.quantize || c.n != 1) return false;
+  XnnpackConvShape s;
+  s.channels = c.ic, s.height = c.h, s.width = c.w, s.out_channels = c.oc, s.groups = c.group;
+  s.kernel_h = c.kh, s.kernel_w = c.kw, s.stride_h = c.win.strides[0], s.stride_w = c.win.strides[1];
+  s.pad_top = c.win.pads[0], s.pad_left = c.win.pads[1], s.pad_bottom = c.win.pads[2], s.pad_right = c.win.pads[3];
+  s.lo = c.act.lo, s.hi = c.act.hi;
+  if (!xnnpack_threads_) xnnpack_threads_ = make_xnnpack_threads(threads_);
+  auto conv = std::make_shared<XnnpackConv>(s, c.weight, c.bias, xnnpack_threads_);
+  auto src = conv_source(c, x, memory::desc(c.src_dims(), memory::data_type::f32, memory::format_tag::acdb));
+  auto dst = activation(memory::desc(c.dst_dims(), memory::data_type::f32, memory::format_tag::acdb));
+  add_step([conv, src, dst] {
+    conv->run(static_cast<const float*>(src->get_data_handle()), static_cast<float*>(dst->get_data_handle()));
+  }, {src, dst});
+  out.blocked = dst;
+  return true;
+}
+
 // Symmetric per-output-channel weights; activations (after ReLU, >= 0) as u8 with the
 // calibrated scale: dst = (acc * src_scale^-1 * w_scale^-1) * dst_scale, the bias added
 // to the int32 accumulator.
@@ -250,7 +272,7 @@ void OneDnnEngine::build_conv(const ConvFusion& fusion) {
   Value out;
   out.shape = {c.n, c.oc, c.win.out_h, c.win.out_w};
   out.producer = c.output;
-  if (!build_depthwise(c, x, out)) {
+  if (!build_xnnpack(c, x, out) && !build_depthwise(c, x, out)) {
     dnnl::primitive_attr attr = c.quantize ? quantized_attr(c) : dnnl::primitive_attr();
     attr.set_post_ops(activation_post_ops(c.act, c.activated, c.quantize, c.dst_scale));
     const auto pd = conv_primitive(c, attr);

@@ -3,7 +3,8 @@
 // interpreter for SSD graphs. Convolutions (with a following BatchNormalization folded in
 // and Relu/Clip fused as a post-op) run as oneDNN primitives in its blocked layouts
 // (Winograd for the large 3x3 heads), optionally in int8 from a calibration table; large
-// fp32 depthwise layers run our own kernel (depthwise_conv.h). All activations share one
+// fp32 depthwise layers run our own kernel (depthwise_conv.h); on AArch64 every fp32
+// convolution runs on XNNPACK (xnnpack_conv.h) in channels-last. All activations share one
 // arena, placed by lifetime (activation_arena.h). A head's transpose is folded into the
 // reorder out of oneDNN's layout; the few cheap ops after it (reshape, concat, softmax,
 // box decoding) run as plain loops. Shape arithmetic (Shape/Gather/Unsqueeze/Concat on
@@ -26,6 +27,8 @@
 #include "edgessd/runtime/onnx_tensors.h"
 
 namespace edgessd {
+
+struct XnnpackThreads;
 
 // A value of the graph while it is being planned.
 struct Value {
@@ -93,6 +96,7 @@ class OneDnnEngine : public InferenceEngine {
   Conv conv_of(const ConvFusion& fusion);
   void fold_batch_norm(const onnx::NodeProto& bn, Conv& c);
   bool build_depthwise(const Conv& c, Value& x, Value& out);
+  bool build_xnnpack(const Conv& c, Value& x, Value& out);
   dnnl::primitive_attr quantized_attr(Conv& c);
   dnnl::convolution_forward::primitive_desc conv_primitive(const Conv& c, const dnnl::primitive_attr& attr);
   std::shared_ptr<memory> conv_weights(const Conv& c, const dnnl::convolution_forward::primitive_desc& pd);
@@ -126,6 +130,7 @@ class OneDnnEngine : public InferenceEngine {
   bool int8_;
   Int8Calibration calibration_;
   int threads_ = 1;
+  std::shared_ptr<XnnpackThreads> xnnpack_threads_;  // AArch64: the pool its convolutions share
   int opset_ = 13;
   bool share_activations_ = true;
   std::map<std::string, Value> values_;
