@@ -33,11 +33,11 @@ std::vector<float> reference(const DepthwiseConv3x3& d, const std::vector<float>
 // rows shorter than one tile and rows with interior tiles, odd and even sizes; pad 2
 // stands for TensorFlow's asymmetric "same" padding: none before, one after.
 TEST(DepthwiseConv3x3, EqualsTheDirectDefinition) {
-  if (!DepthwiseConv3x3::available()) GTEST_SKIP() << "no AVX-512 on this x86 CPU: the engine uses oneDNN's kernel";
+  if (!DepthwiseConv3x3::available()) GTEST_SKIP() << "no AVX-512 on this CPU: the engine uses oneDNN's kernel";
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   int cases = 0;
-  for (int64_t channels : {1, 16, 21, 48, 512})  // 1 and 21: a partial last block at 16 lanes and at 4
+  for (int64_t channels : {1, 16, 21, 48, 512})
     for (int64_t size : {1, 2, 3, 7, 19, 38})
       for (int stride : {1, 2})
         for (int pad : {0, 1, 2}) {

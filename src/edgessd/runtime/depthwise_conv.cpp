@@ -7,61 +7,16 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define EDGESSD_DW_AVX512 1
-#define EDGESSD_DW_FN __attribute__((target("avx512f"))) inline
-#elif defined(__aarch64__)
-#include <arm_neon.h>
-#define EDGESSD_DW_NEON 1
-#define EDGESSD_DW_FN inline  // NEON is part of every AArch64 core
 #endif
 
 namespace edgessd {
 
 namespace {
 
-#if defined(EDGESSD_DW_AVX512)
-// One vector of channels. Tail: which of them are real (fewer in the last block of an odd
-// channel count), made once per block; only those are read and written.
-struct Lanes {
-  static constexpr int kCount = 16;
-  using Vec = __m512;
-  using Tail = __mmask16;
-  EDGESSD_DW_FN static Tail tail(int n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1); }
-  EDGESSD_DW_FN static Vec load(const float* p, Tail t) { return _mm512_maskz_loadu_ps(t, p); }
-  EDGESSD_DW_FN static Vec load_full(const float* p) { return _mm512_loadu_ps(p); }
-  EDGESSD_DW_FN static void store(float* p, Vec v, Tail t) { _mm512_mask_storeu_ps(p, t, v); }
-  EDGESSD_DW_FN static Vec zero() { return _mm512_setzero_ps(); }
-  EDGESSD_DW_FN static Vec set1(float v) { return _mm512_set1_ps(v); }
-  EDGESSD_DW_FN static Vec fma(Vec a, Vec b, Vec acc) { return _mm512_fmadd_ps(a, b, acc); }
-  EDGESSD_DW_FN static Vec clamp(Vec v, Vec lo, Vec hi) { return _mm512_min_ps(_mm512_max_ps(v, lo), hi); }
-};
-#elif defined(EDGESSD_DW_NEON)
-struct Lanes {
-  static constexpr int kCount = 4;
-  using Vec = float32x4_t;
-  using Tail = int;
-  EDGESSD_DW_FN static Tail tail(int n) { return n; }
-  EDGESSD_DW_FN static Vec load(const float* p, int n) {
-    if (n >= 4) return vld1q_f32(p);
-    float part[4] = {0, 0, 0, 0};
-    for (int i = 0; i < n; ++i) part[i] = p[i];
-    return vld1q_f32(part);
-  }
-  EDGESSD_DW_FN static Vec load_full(const float* p) { return vld1q_f32(p); }
-  EDGESSD_DW_FN static void store(float* p, Vec v, int n) {
-    if (n >= 4) return vst1q_f32(p, v);
-    float part[4];
-    vst1q_f32(part, v);
-    for (int i = 0; i < n; ++i) p[i] = part[i];
-  }
-  EDGESSD_DW_FN static Vec zero() { return vdupq_n_f32(0.0f); }
-  EDGESSD_DW_FN static Vec set1(float v) { return vdupq_n_f32(v); }
-  EDGESSD_DW_FN static Vec fma(Vec a, Vec b, Vec acc) { return vfmaq_f32(acc, a, b); }
-  EDGESSD_DW_FN static Vec clamp(Vec v, Vec lo, Vec hi) { return vminq_f32(vmaxq_f32(v, lo), hi); }
-};
-#endif
+constexpr int kLanes = 16;
 
-#if defined(EDGESSD_DW_AVX512) || defined(EDGESSD_DW_NEON)
-constexpr int kLanes = Lanes::kCount;
+#ifdef EDGESSD_DW_AVX512
+
 constexpr int kMaxRows = 2;  // output rows computed together, sharing the input rows between them
 
 // The pointers and sizes for R output rows.
@@ -70,33 +25,35 @@ struct Rows {
   float* out[kMaxRows];
   int64_t channels, width, out_width;
   int pad_left;
-  const float* weights;  // packed: [block][9][kLanes]
+  const float* weights;  // packed: [block][9][16]
   const float* bias;
   float lo, hi;
 };
 
-// U x R output pixels (U along the row from ow, R rows), one block of channels (`lanes`):
-// each input column is loaded once for all the pixels and taps that read it. Checked: the
-// window may leave the row (columns outside read as zero) and only the first n pixels are stored.
+#define EDGESSD_AVX512_FN __attribute__((target("avx512f"))) inline
+
+// U x R output pixels (U along the row from ow, R rows), one 16-channel block: each input
+// column is loaded once for all the pixels and taps that read it. Checked: the window may
+// leave the row (columns outside read as zero) and only the first n pixels are stored.
 template <int S, int U, int R, bool Checked>
-EDGESSD_DW_FN void depthwise_tile(const Rows& r, int64_t offset, Lanes::Tail lanes, int64_t ow, int n) {
-  using Vec = Lanes::Vec;
+EDGESSD_AVX512_FN void depthwise_tile(const Rows& r, int64_t offset, __mmask16 mask, int64_t ow, int n) {
   constexpr int kColumns = (U - 1) * S + 3;
   constexpr int kInputRows = (R - 1) * S + 3;
   const float* wp = r.weights + offset * 9;
-  const Vec bias = Lanes::load_full(r.bias + offset);
-  Vec acc[R][U];
+  const __m512 bias = _mm512_loadu_ps(r.bias + offset);
+  __m512 acc[R][U];
 #pragma GCC unroll 16
   for (int o = 0; o < R * U; ++o) acc[o / U][o % U] = bias;
   const int64_t iw0 = ow * S - r.pad_left;
 #pragma GCC unroll 8
   for (int i = 0; i < kInputRows; ++i) {
-    Vec col[kColumns];
+    __m512 col[kColumns];
     const float* row = r.in[i] + offset;
 #pragma GCC unroll 16
     for (int c = 0; c < kColumns; ++c) {
       const int64_t iw = iw0 + c;
-      col[c] = !Checked || (iw >= 0 && iw < r.width) ? Lanes::load(row + iw * r.channels, lanes) : Lanes::zero();
+      col[c] = !Checked || (iw >= 0 && iw < r.width) ? _mm512_maskz_loadu_ps(mask, row + iw * r.channels)
+                                                     : _mm512_setzero_ps();
     }
 #pragma GCC unroll 4
     for (int o = 0; o < R; ++o) {
@@ -104,48 +61,48 @@ EDGESSD_DW_FN void depthwise_tile(const Rows& r, int64_t offset, Lanes::Tail lan
       if (kh < 0 || kh > 2) continue;
 #pragma GCC unroll 3
       for (int kw = 0; kw < 3; ++kw) {
-        const Vec w = Lanes::load_full(wp + (kh * 3 + kw) * kLanes);
+        const __m512 w = _mm512_loadu_ps(wp + (kh * 3 + kw) * kLanes);
 #pragma GCC unroll 16
-        for (int u = 0; u < U; ++u) acc[o][u] = Lanes::fma(col[u * S + kw], w, acc[o][u]);
+        for (int u = 0; u < U; ++u) acc[o][u] = _mm512_fmadd_ps(col[u * S + kw], w, acc[o][u]);
       }
     }
   }
-  const Vec lo = Lanes::set1(r.lo), hi = Lanes::set1(r.hi);
+  const __m512 lo = _mm512_set1_ps(r.lo), hi = _mm512_set1_ps(r.hi);
 #pragma GCC unroll 4
   for (int o = 0; o < R; ++o)
 #pragma GCC unroll 16
     for (int u = 0; u < U; ++u)
-      if (!Checked || u < n) Lanes::store(r.out[o] + (ow + u) * r.channels + offset, Lanes::clamp(acc[o][u], lo, hi), lanes);
+      if (!Checked || u < n)
+        _mm512_mask_storeu_ps(r.out[o] + (ow + u) * r.channels + offset, mask,
+                              _mm512_min_ps(_mm512_max_ps(acc[o][u], lo), hi));
 }
 
 // R output rows: tiles of U pixels along them, all channel blocks of a tile before the
 // next, so that the reads of a tile's input columns stream through consecutive memory.
-// U: as many accumulators as the register file holds (32 vector registers on both ISAs).
 template <int S, int R>
-EDGESSD_DW_FN void depthwise_rows(const Rows& r) {
+EDGESSD_AVX512_FN void depthwise_rows(const Rows& r) {
   constexpr int U = S == 1 ? 4 : 3;
   const int64_t blocks = (r.channels + kLanes - 1) / kLanes;
+  const int tail = static_cast<int>(r.channels % kLanes);
+  const __mmask16 tail_mask = static_cast<__mmask16>(tail ? (1u << tail) - 1 : 0xFFFF);
   for (int64_t ow = 0; ow < r.out_width; ow += U) {
     const int n = static_cast<int>(std::min<int64_t>(U, r.out_width - ow));
     const bool inside = n == U && ow * S - r.pad_left >= 0 && (ow + U - 1) * S - r.pad_left + 2 < r.width;
     for (int64_t b = 0; b < blocks; ++b) {
-      const Lanes::Tail lanes = Lanes::tail(static_cast<int>(std::min<int64_t>(kLanes, r.channels - b * kLanes)));
-      if (inside) depthwise_tile<S, U, R, false>(r, b * kLanes, lanes, ow, n);
-      else depthwise_tile<S, U, R, true>(r, b * kLanes, lanes, ow, n);
+      const __mmask16 mask = b == blocks - 1 ? tail_mask : static_cast<__mmask16>(0xFFFF);
+      if (inside) depthwise_tile<S, U, R, false>(r, b * kLanes, mask, ow, n);
+      else depthwise_tile<S, U, R, true>(r, b * kLanes, mask, ow, n);
     }
   }
 }
-#else
-constexpr int kLanes = 1;
+
 #endif
 
 }  // namespace
 
 bool DepthwiseConv3x3::available() {
-#if defined(EDGESSD_DW_AVX512)
+#ifdef EDGESSD_DW_AVX512
   return __builtin_cpu_supports("avx512f");
-#elif defined(EDGESSD_DW_NEON)
-  return true;
 #else
   return false;
 #endif
@@ -172,7 +129,7 @@ void DepthwiseConv3x3::set_weights(const std::vector<float>& weights, const std:
 
 void DepthwiseConv3x3::run(const float* src, float* dst) const {
   if (zeros_.size() != static_cast<size_t>(width * channels)) throw Error("depthwise 3x3: run before set_weights");
-#if defined(EDGESSD_DW_AVX512) || defined(EDGESSD_DW_NEON)
+#ifdef EDGESSD_DW_AVX512
   const int64_t pairs = (out_height + kMaxRows - 1) / kMaxRows;
 #pragma omp parallel for schedule(static)
   for (int64_t pair = 0; pair < pairs; ++pair) {
@@ -192,7 +149,7 @@ void DepthwiseConv3x3::run(const float* src, float* dst) const {
   }
 #else
   (void)src, (void)dst;
-  throw Error("depthwise 3x3: this build has no AVX-512 or NEON kernel");
+  throw Error("depthwise 3x3: this build has no AVX-512 kernel");
 #endif
 }
 

@@ -2,10 +2,9 @@
 // clamp fused. It keeps each channel block's nine weights in registers and computes two
 // output rows per pass over their shared input rows, which pays on MobileNet's large
 // early layers, where the depthwise step is bound by memory traffic (README's measured
-// table has it against oneDNN's kernel per layer). One kernel, two vector widths: AVX-512
-// (16 channels) on x86-64 and NEON (4 channels) on AArch64, where Debian's oneDNN has no
-// kernel of its own but a scalar reference. Where `available()` is false (x86-64 without
-// AVX-512) the engine keeps oneDNN's kernel.
+// table has it against oneDNN's kernel per layer). x86-64 with AVX-512 only: where
+// `available()` is false the engine keeps oneDNN's kernel (on AArch64, XNNPACK's: a NEON
+// form of this one, tried there, executed no fewer instructions; README's measured table).
 #pragma once
 
 #include <cstdint>
@@ -31,7 +30,7 @@ struct DepthwiseConv3x3 {
                        const std::vector<int64_t>& pads);
 
  private:
-  std::vector<float> packed_;  // [channel block][9 taps][lanes], zero-padded
+  std::vector<float> packed_;  // [channel block][9 taps][16 lanes], zero-padded
   std::vector<float> bias_;    // padded to whole blocks
   std::vector<float> zeros_;   // one input row of zeros, read for rows in the padding
 };
