@@ -11,7 +11,7 @@
 #   test     the runtime tests under qemu-aarch64-static -cpu cortex-a72 -L SYSROOT (QEMU_CPU
 #            picks another core: cortex-a76, cortex-a57), then detections of the
 #            x86 build (build/) and the arm64 build compared on the same ONNX models and
-#            photos: fp32, int8 and the plate reader (bench/arm64_parity.py)
+#            photos: fp32, int8 and the plate reader (scripts/compare_detections.py)
 #   package  build-arm64/edgessd_VERSION_arm64.deb, its Depends read off the program's
 #            NEEDED libraries and the arm64 packages that hold them
 #
@@ -19,8 +19,7 @@
 # crossbuild-essential-arm64, qemu-user-static and mmdebstrap are installed if missing);
 # `test` needs the x86 build (scripts/setup.sh) to export the models it compares.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-REPO=$(pwd)
+REPO=$(cd "$(dirname "$0")/.." && pwd)
 WORKDIR=/var/tmp/edgessd-arm64
 STEP=all
 while [ $# -gt 0 ]; do
@@ -31,6 +30,8 @@ while [ $# -gt 0 ]; do
     *) echo "arm64.sh: error: unknown argument '$1' (steps: all sysroot build test package; --workdir DIR)" >&2; exit 1 ;;
   esac
 done
+WORKDIR=$(realpath -m "$WORKDIR")  # as given, from where the script was started
+cd "$REPO"
 SYSROOT=$WORKDIR/sysroot
 # The core qemu emulates: a board's (cmake/aarch64-linux-gnu.cmake says why not "max").
 export QEMU_CPU=${QEMU_CPU:-cortex-a72}
