@@ -44,10 +44,12 @@ giga() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1e9 }'; }
 
 printf '%-34s %-12s %12s %12s %10s\n' model engine "arm64 G/run" "x86 G/run" "insn/MAC"
 for model in "${MODELS[@]}"; do
-  macs=$(build/edgessd-bench --model "$model" --threads 1 --runs 1 | sed -n 's/.*, \([0-9.]*\) G multiply-adds/\1/p')
+  # One native run gives both: the multiply-adds (first line) and whether oneDNN runs it in int8 (last).
+  native=$(build/edgessd-bench --model "$model" --engine onednn --threads 1 --runs 1)
+  macs=$(sed -n 's/.*, \([0-9.]*\) G multiply-adds/\1/p' <<<"$native")
   read -r -a engines <<<"${ENGINES:-onednn opencv}"
   int8=0
-  grep -q int8 <<<"$(build/edgessd-bench --model "$model" --engine onednn --threads 1 --runs 1 | tail -1)" && int8=1 && engines=(onednn)
+  grep -q "engine=onednn-int8" <<<"$native" && int8=1 && engines=(onednn)
   for engine in "${engines[@]}"; do
     flags=(--model "$model" --engine "$engine" --threads 1)
     a=$(per_run "${arm[@]}" build-arm64/edgessd-bench "${flags[@]}")
