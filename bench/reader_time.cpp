@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "edgessd/common/error.h"
-#include "edgessd/runtime/plate_reader.h"
+#include "edgessd/deploy/plate_reader.h"
 
 int main(int argc, char** argv) {
   using namespace edgessd;

@@ -1,15 +1,15 @@
-# EDGESSD_DEPLOY_ONLY: what a board needs (scripts/arm64.sh): edgessd_core, edgessd_runtime
-# and edgessd-detect, the fuzz replays and benches that need no LibTorch, the tests of
+# EDGESSD_DEPLOY_ONLY: what a board needs (scripts/arm64.sh): edgessd_core, edgessd_runtime,
+# edgessd_deploy and edgessd-detect, the fuzz replays and benches that need no LibTorch, the tests of
 # those libraries, install and the .deb. Included from CMakeLists.txt after the runtime.
 foreach(target fuzz_onnx_model fuzz_voc_annotation fuzz_reader_text)
   add_executable(${target} fuzz/${target}.cpp fuzz/replay_main.cpp)
 endforeach()
-target_link_libraries(fuzz_onnx_model PRIVATE edgessd_runtime)
+target_link_libraries(fuzz_onnx_model PRIVATE edgessd_deploy)
 target_link_libraries(fuzz_voc_annotation PRIVATE edgessd_core)
 target_link_libraries(fuzz_reader_text PRIVATE edgessd_core)
 
 add_executable(reader_time bench/reader_time.cpp)
-target_link_libraries(reader_time PRIVATE edgessd_runtime)
+target_link_libraries(reader_time PRIVATE edgessd_deploy)
 add_executable(make_pan_video bench/make_pan_video.cpp)
 target_link_libraries(make_pan_video PRIVATE edgessd_core)
 find_library(XNNPACK_LIBRARY XNNPACK)

@@ -1,13 +1,13 @@
 # `cmake --install build --prefix P`: the programs, the libraries with their public headers,
 # an exported CMake package (find_package(edgessd): edgessd::core, edgessd::runtime,
-# edgessd::download, edgessd::edgessd), a pkg-config file, man pages, bash completion and
+# edgessd::deploy, edgessd::download, edgessd::edgessd), a pkg-config file, man pages, bash completion and
 # the face-api base model the demo starts from. `cpack -G DEB` packs the programs'
 # component as a .deb whose dependencies dpkg-shlibdeps reads off the programs.
 include(CMakePackageConfigHelpers)
 
-# A deploy-only build (EDGESSD_DEPLOY_ONLY) has edgessd-detect, edgessd-bench, core and runtime only.
+# A deploy-only build (EDGESSD_DEPLOY_ONLY) has edgessd-detect, edgessd-bench, core, runtime and deploy only.
 set(EDGESSD_PROGRAM_TARGETS edgessd_detect edgessd_bench)
-set(EDGESSD_LIBRARY_TARGETS edgessd_core edgessd_runtime)
+set(EDGESSD_LIBRARY_TARGETS edgessd_core edgessd_runtime edgessd_deploy)
 set(EDGESSD_WITH_DOWNLOAD OFF)
 if(TARGET edgessd_cli)
   list(PREPEND EDGESSD_PROGRAM_TARGETS edgessd_cli)
@@ -18,6 +18,7 @@ if(TARGET edgessd_cli)
 endif()
 set_target_properties(edgessd_core PROPERTIES EXPORT_NAME core)
 set_target_properties(edgessd_runtime PROPERTIES EXPORT_NAME runtime)
+set_target_properties(edgessd_deploy PROPERTIES EXPORT_NAME deploy)
 
 install(TARGETS ${EDGESSD_PROGRAM_TARGETS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT programs)
 install(TARGETS ${EDGESSD_LIBRARY_TARGETS} EXPORT edgessdTargets
@@ -31,8 +32,7 @@ if(NOT TARGET edgessd_cli)
 endif()
 install(DIRECTORY src/edgessd DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development
         FILES_MATCHING PATTERN "*.h" PATTERN "torch_pch.h" EXCLUDE
-        PATTERN "onednn_engine.h" EXCLUDE PATTERN "onnx_tensors.h" EXCLUDE
-        PATTERN "unpickler.h" EXCLUDE ${EDGESSD_ABSENT_HEADERS})
+        PATTERN "internal" EXCLUDE ${EDGESSD_ABSENT_HEADERS})  # a folder's internal/ headers are its own
 install(FILES ${CMAKE_BINARY_DIR}/generated/edgessd/common/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgessd/common COMPONENT development)
 

@@ -16,7 +16,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/runtime/engine.h"
-#include "edgessd/runtime/onnx_model.h"
+#include "edgessd/deploy/detector_model.h"
 
 namespace {
 
@@ -39,12 +39,12 @@ std::string model_path() {
   return std::string(g_dir) + "/model.onnx";
 }
 
-void run_once(edgessd::InferenceEngine& engine, const edgessd::OnnxModel& model) {
-  const int64_t pixels = int64_t{model.batch_size} * model.info.input_width * model.info.input_height;
+void run_once(edgessd::InferenceEngine& engine, const edgessd::OnnxGraph& graph) {
+  const int64_t pixels = int64_t{graph.batch_size} * graph.input_width * graph.input_height;
   if (pixels > 64 * 64) return;  // building is the point for big inputs; running would be slow
-  std::vector<float> input(3 * pixels, 0.5f), scores, boxes;
-  int64_t priors = 0;
-  engine.forward(input.data(), scores, boxes, priors);
+  std::vector<float> input(3 * pixels, 0.5f);
+  std::vector<edgessd::Tensor> outputs;
+  engine.forward(input.data(), outputs);
 }
 
 }  // namespace
@@ -55,11 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
   try {
-    const edgessd::OnnxModel model = edgessd::load_onnx_model(model_path());
+    const edgessd::DetectorModel model = edgessd::load_detector_model(model_path());
     for (auto* make : {&edgessd::create_onednn_engine, &edgessd::create_opencv_engine}) {
       try {
-        auto engine = (*make)(model, 1);
-        run_once(*engine, model);
+        auto engine = (*make)(model.graph, 1);
+        run_once(*engine, model.graph);
       } catch (const edgessd::Error&) {
       }
     }

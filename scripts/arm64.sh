@@ -6,7 +6,7 @@
 #
 #   sysroot  Debian 12 arm64 -dev packages unpacked into WORKDIR/sysroot (mmdebstrap
 #            --variant=extract: no arm64 code runs to make it), kept for reruns
-#   build    build-arm64/: edgessd_core, edgessd_runtime, edgessd-detect, the runtime's
+#   build    build-arm64/: edgessd_core, edgessd_runtime, edgessd_deploy, edgessd-detect, their
 #            tests and benches (EDGESSD_DEPLOY_ONLY: no LibTorch, so no training on the board)
 #   test     the runtime tests under qemu-aarch64-static -cpu cortex-a72 -L SYSROOT (QEMU_CPU
 #            picks another core: cortex-a76, cortex-a57), then detections of the

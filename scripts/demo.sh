@@ -7,5 +7,5 @@
 # report.md; a rerun reuses what is done. Extra arguments go to `edgessd demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh edgessd_cli  # the program the demo runs; the tests build with scripts/test.sh
 build/edgessd demo "$@"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything edgessd needs to build and test on Debian 12, then builds.
-# Safe to rerun: apt-get and npm ci skip what is already there, the build is incremental.
+# Installs everything edgessd needs to build and test on Debian 12, then builds: every
+# target, or only the targets given (scripts/demo.sh builds the edgessd program alone, not
+# the test binaries). Safe to rerun: apt-get and npm ci skip what is already there, the
+# build is incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +25,6 @@ APT_PACKAGES=(
   libtinyxml2-dev         # Pascal VOC annotation XML
   nlohmann-json3-dev      # model JSON, fixtures, --json output
   libgtest-dev libgmock-dev  # unit tests under CTest
-  libbenchmark-dev        # micro-benchmarks under bench/
   python3-torch python3-numpy  # test-only: Python's torch.load reads our .pth files back
   clang libclang-rt-14-dev  # libFuzzer for the checkpoint-reader fuzz target
 )
@@ -51,4 +52,8 @@ fi
 BUILD_TYPE=${BUILD_TYPE:-Release}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
-cmake --build build -j"$(nproc)"
+if [ $# -gt 0 ]; then
+  cmake --build build -j"$(nproc)" --target "$@"
+else
+  cmake --build build -j"$(nproc)"
+fi

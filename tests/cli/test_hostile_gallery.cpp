@@ -62,7 +62,7 @@ TEST(HostileGallery, Export) {
 
 TEST(HostileGallery, Eval) {
   const std::string model = "--trained-model {pth} --net mb1-ssd-relu6 --label-file {labels}";
-  const std::string data = "--dataset " + plates_dir();
+  const std::string data = "--dataset {data}";
   run_probes(cli(),
              bad_files("eval", "--trained-model", ".pth", "--net mb1-ssd-relu6 --label-file {labels} " + data +
                                                            " --eval-dir {out}/e") +
@@ -84,30 +84,30 @@ TEST(HostileGallery, Train) {
   const std::string rest = "--epochs 1 --batch-size 1 --workers 0 --model-dir {out}/m";
   std::vector<Probe> probes = bad_datasets("train", "--data", rest);
   for (const std::string& flag : {"--pretrained-ssd", "--resume", "--base-net"})
-    probes = probes + bad_files("train --data " + plates_dir(), flag, ".pth", rest);
+    probes = probes + bad_files("train --data {data}", flag, ".pth", rest);
   probes = probes + std::vector<Probe>{
-                        {"train --data " + plates_dir() + " --epochs 1 --model-dir {g}/page.txt/m", "{g}/page.txt"},
-                        {"train --data " + plates_dir() + " --pretrained-ssd {g}/json/model.pth " + rest,
+                        {"train --data {data} --epochs 1 --model-dir {g}/page.txt/m", "{g}/page.txt"},
+                        {"train --data {data} --pretrained-ssd {g}/json/model.pth " + rest,
                          "{g}/json/model.json"},
-                        {"train --data " + plates_dir() + " --milestones 10,x " + rest, "--milestones"},
-                        {"train --data " + plates_dir() + " --debug-steps -1 " + rest, "--debug-steps"},
-                        {"train --data " + plates_dir() + " --base-net-lr nan " + rest, "--base-net-lr"},
-                        {"train --data " + plates_dir() + " --extra-layers-lr -1 " + rest, "--extra-layers-lr"},
-                        {"train --data " + plates_dir() + " --nproc-per-node 0 " + rest, "--nproc-per-node"},
-                        {"train --data " + plates_dir() + " --nproc-per-node 1 --nnodes 2 --node-rank 2 --master-addr 127.0.0.1 " + rest,
+                        {"train --data {data} --milestones 10,x " + rest, "--milestones"},
+                        {"train --data {data} --debug-steps -1 " + rest, "--debug-steps"},
+                        {"train --data {data} --base-net-lr nan " + rest, "--base-net-lr"},
+                        {"train --data {data} --extra-layers-lr -1 " + rest, "--extra-layers-lr"},
+                        {"train --data {data} --nproc-per-node 0 " + rest, "--nproc-per-node"},
+                        {"train --data {data} --nproc-per-node 1 --nnodes 2 --node-rank 2 --master-addr 127.0.0.1 " + rest,
                          "--node-rank"},
-                        {"train --data " + plates_dir() + " --nproc-per-node 1 --master-port 70000 " + rest,
+                        {"train --data {data} --nproc-per-node 1 --master-port 70000 " + rest,
                          "--master-port"},
-                        {"train --data " + plates_dir() + " --dist-timeout 0 " + rest, "--dist-timeout"},
-                        {"train --data " + plates_dir() + " --master-port 29555 " + rest, "--master-port"},
-                        {"train --data " + plates_dir() + " --dist-backend mpi " + rest, "--dist-backend"}};
+                        {"train --data {data} --dist-timeout 0 " + rest, "--dist-timeout"},
+                        {"train --data {data} --master-port 29555 " + rest, "--master-port"},
+                        {"train --data {data} --dist-backend mpi " + rest, "--dist-backend"}};
   run_probes(cli(), probes);
 }
 
 // Both detect programs: bad models, labels, images and flags.
 std::vector<Probe> detect_probes(const std::string& command) {
   const std::string model = "--model {onnx} --labels {labels}";
-  const std::string image = plates_dir() + "/test/car12.jpg";
+  const std::string image = "{image}";
   return bad_files(command, "--model", ".onnx", "--labels {labels} --headless " + image + " {out}/a.jpg") +
          bad_files(command, "--network", ".onnx", "--labels {labels} --headless " + image + " {out}/a.jpg") +
          bad_files(command + " --model {onnx}", "--labels", ".txt", "--headless " + image + " {out}/a.jpg") +
@@ -151,7 +151,7 @@ TEST(HostileGallery, DetectNetProgram) {
 
 TEST(HostileGallery, BenchAndQuantize) {
   run_probes(cli(), bad_files("bench", "--model", ".onnx", "--runs 1") + bad_files("bench", "--model", ".pth", "--runs 1") +
-                        bad_files("quantize", "--model", ".onnx", "--calibration " + plates_dir() + "/test --output {out}/q.onnx") +
+                        bad_files("quantize", "--model", ".onnx", "--calibration {data}/test --output {out}/q.onnx") +
                         std::vector<Probe>{
                             {"bench --model {onnx} --runs 0", "--runs"},
                             {"bench --model {onnx} --engine libtorch", "{onnx}"},
@@ -159,9 +159,9 @@ TEST(HostileGallery, BenchAndQuantize) {
                              "{out}/q.onnx",
                              "{g}/html-images"},
                             {"quantize --model {onnx} --calibration {g}/no-images --output {out}/q.onnx", "{g}/no-images"},
-                            {"quantize --model {onnx} --calibration " + plates_dir() + "/test --images 0 --output {out}/q.onnx",
+                            {"quantize --model {onnx} --calibration {data}/test --images 0 --output {out}/q.onnx",
                              "--images"},
-                            {"quantize --model {onnx} --calibration " + plates_dir() + "/test --output {g}/page.txt/q.onnx",
+                            {"quantize --model {onnx} --calibration {data}/test --output {g}/page.txt/q.onnx",
                              "{g}/page.txt"}});
 }
 

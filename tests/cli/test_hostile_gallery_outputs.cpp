@@ -11,7 +11,7 @@ using namespace edgessd::testing::gallery;
 // output; models are written only under their own extension.
 TEST(HostileGallery, NoOutputDestroysAnInput) {
   const std::string det = "--model {g}/det/model.onnx --headless --tracking";
-  const std::string image = plates_dir() + "/test/car12.jpg";
+  const std::string image = "{image}";
   std::vector<Probe> probes = {
       {"export-reader --input {g}/reader/best.pth --output {g}/reader/best.pth", "{g}/reader/best.pth"},
       {"export-reader --input {g}/reader/best.pth --output {g}/reader/best.json", "{g}/reader/best.json"},
@@ -26,7 +26,7 @@ TEST(HostileGallery, NoOutputDestroysAnInput) {
       {"convert --input {pth} --net mb1-ssd-relu6 --labels {labels} --output ''", "--output: empty path"},
       {"quantize --model {g}/det/model.onnx --calibration {g}/oi-nan --output {g}/oi-nan/sub-test-annotations-bbox.csv",
        "--calibration {g}/oi-nan"},
-      {"quantize --model {g}/det/model.onnx --calibration " + plates_dir() + "/test --output {g}/det/model.onnx",
+      {"quantize --model {g}/det/model.onnx --calibration {data}/test --output {g}/det/model.onnx",
        "--model {g}/det/model.onnx"},
       {"detect " + det + " --events {g}/det/model.onnx {g}/video.avi", "--model {g}/det/model.onnx"},
       {"detect " + det + " --events {g}/video.avi {g}/video.avi", "input {g}/video.avi"},
@@ -46,7 +46,7 @@ TEST(HostileGallery, NoOutputDestroysAnInput) {
 
 // The commands added with the plate reader, and priors: bad data sets, files and flags.
 TEST(HostileGallery, PriorsAndTheReaderCommands) {
-  const std::string plates = plates_dir();
+  const std::string plates = "{data}";
   std::vector<Probe> probes =
       bad_files("train-reader --data " + plates + " --model-dir {out}/m", "--resume", ".pth", "") +
       bad_files("export-reader", "--input", ".pth", "--output {out}/r.onnx") +
@@ -78,7 +78,7 @@ TEST(HostileGallery, PriorsAndTheReaderCommands) {
 
 // Flags that were accepted silently, or refused with another tool's words.
 TEST(HostileGallery, FlagValuesAndCommandNames) {
-  const std::string plates = plates_dir();
+  const std::string plates = "{data}";
   const std::string rest = "--epochs 1 --batch-size 1 --workers 0 --model-dir {out}/m";
   run_probes(cli(), {{"nosuchcmd", "unknown command 'nosuchcmd'"},
                      {"train --data " + plates + " --batch-size 0 --model-dir {out}/m", "--batch-size: '0': expected"},
@@ -92,10 +92,10 @@ TEST(HostileGallery, FlagValuesAndCommandNames) {
                       "{g}/reader-json/model.json: a plate reader's model JSON"},
                      {"export --input {g}/s8/model.pth --net mb1-ssd-relu6 --output {out}/x.onnx",
                       "--net mb1-ssd-relu6: {g}/s8/model.pth is a mb1-ssd-relu6-s8"},
-                     {"detect --model {onnx} --labels {labels} --headless --roi 0,0,5000,10 " + plates + "/test/car12.jpg",
+                     {"detect --model {onnx} --labels {labels} --headless --roi 0,0,5000,10 {image}",
                       "--roi 0,0,5000,10: reaches beyond the"},
-                     {"detect --model {onnx} --labels {labels} --headless --tracking --events {g}/crops/events.jsonl " + plates +
-                          "/test/car12.jpg",
+                     {"detect --model {onnx} --labels {labels} --headless --tracking --events {g}/crops/events.jsonl "
+                          "{image}",
                       "{g}/crops/events-track-1.jpg (an earlier run's crop) is beside it"},
                      {"eval --trained-model {g}/s8/model.pth --net mb1-ssd-relu6 --dataset " + plates,
                       "--net mb1-ssd-relu6: {g}/s8/model.pth is a mb1-ssd-relu6-s8 (its model JSON)"},
@@ -111,6 +111,12 @@ TEST(HostileGallery, FlagValuesAndCommandNames) {
                      {"demo --workdir {out}/w --seed -1", "--seed"},
                      {"train --data " + plates + " " + rest, "RANK is set without WORLD_SIZE", "RANK=1"},
                      {"train --data " + plates + " " + rest, "LOCAL_WORLD_SIZE", "RANK=1 WORLD_SIZE=2 LOCAL_RANK=1"},
+                     // Ranks on two machines that would meet on their own loopback: refused, not a 30-minute wait.
+                     {"train --data " + plates + " --nproc-per-node 1 --nnodes 2 --master-addr 127.0.0.1 " + rest,
+                      "--master-addr 127.0.0.1: a loopback address"},
+                     {"train --data " + plates + " " + rest, "MASTER_ADDR is 127.0.0.1",
+                      "RANK=1 WORLD_SIZE=4 LOCAL_RANK=1 LOCAL_WORLD_SIZE=2"},
+                     {"eval-reader --dataset " + plates + " --model {g}/reader/best.pth --engine warp", "--engine"},
                      {"quantize --model {onnx} --calibration {g}/oi-nan --output {out}/q.onnx",
                       "--calibration {g}/oi-nan: a data set, not a folder of images"},
                      {"eval-reader --dataset " + plates + " --model {g}/reader/best.pth --plate-pattern "
@@ -119,12 +125,12 @@ TEST(HostileGallery, FlagValuesAndCommandNames) {
                      {"eval-reader --dataset " + plates + " --model {g}/reader/best.pth --plate-pattern " +
                           std::string(30, '9'),
                       "each format must have 1..16 positions"},
-                     {"detect --model {onnx} --headless --reader {g}/reader/best.pth --plate-pattern AAA99999999999999999 " +
-                          plates + "/test/car12.jpg",
+                     {"detect --model {onnx} --headless --reader {g}/reader/best.pth --plate-pattern AAA99999999999999999 "
+                          "{image}",
                       "--plate-pattern"},
-                     {"detect --model {onnx} --headless --tracker-overlap 0.5 " + plates + "/test/car12.jpg",
+                     {"detect --model {onnx} --headless --tracker-overlap 0.5 {image}",
                       "--tracker-overlap: needs --tracking"},
-                     {"detect --model {onnx} --headless --tracking --events '' " + plates + "/test/car12.jpg",
+                     {"detect --model {onnx} --headless --tracking --events '' {image}",
                       "--events: empty path"},
-                     {"detect --model {onnx} --headless --roi 0,0,99999999999,5 " + plates + "/test/car12.jpg", "--roi"}});
+                     {"detect --model {onnx} --headless --roi 0,0,99999999999,5 {image}", "--roi"}});
 }

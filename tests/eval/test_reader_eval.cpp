@@ -6,7 +6,8 @@
 #include "edgessd/common/csv.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
-#include "edgessd/data/plate_crops.h"
+#include "edgessd/data/plate_samples.h"
+#include "edgessd/plates/plate_crops.h"
 #include "edgessd/eval/reader_eval.h"
 #include "support/test_support.h"
 

@@ -13,7 +13,7 @@
 #include "edgessd/model/ssd.h"
 #include "edgessd/model/sync_batch_norm.h"
 #include "edgessd/runtime/engine.h"
-#include "edgessd/runtime/onnx_model.h"
+#include "edgessd/deploy/detector_model.h"
 #include "support/test_support.h"
 
 using namespace edgessd;
@@ -82,7 +82,7 @@ TEST(ExportVariants, EnginesEqualLibTorch) {
     scores = scores.contiguous(), boxes = boxes.contiguous();
     const int64_t priors = scores.size(1);
 
-    OnnxModel model = load_onnx_model(dir.file("m.onnx"));
+    DetectorModel model = load_detector_model(dir.file("m.onnx"));
     EXPECT_EQ(model.num_priors, priors);
     EXPECT_EQ(model.info.net, c.info.net);
     EXPECT_EQ(model.info.priors, c.info.priors);
@@ -93,11 +93,12 @@ TEST(ExportVariants, EnginesEqualLibTorch) {
       EngineOptions options;
       options.name = engine;
       options.threads = 1;
-      auto run = create_engine(model, options);
-      std::vector<float> s, b;
-      int64_t p = 0;
-      run->forward(x.data_ptr<float>(), s, b, p);
-      ASSERT_EQ(p, priors) << engine;
+      auto run = create_engine(model.graph, options);
+      std::vector<Tensor> out;
+      run->forward(x.data_ptr<float>(), out);
+      ASSERT_EQ(out.at(1).shape[1], priors) << engine;
+      const std::vector<float>& s = out[0].data;
+      const std::vector<float>& b = out[1].data;
       expect_close(s.data(), scores.data_ptr<float>(), s.size(), 1e-4, 1e-3, engine + " scores");
       expect_close(b.data(), boxes.data_ptr<float>(), b.size(), 1e-4, 1e-3, engine + " boxes");
     }
@@ -124,7 +125,7 @@ TEST(ExportVariants, OtherSizeKeepsPixelPriorsAndRecordsThem) {
   OnnxExportOptions options;
   options.width = options.height = 512;
   export_onnx(state_dict_of(*net), info, dir.file("m.onnx"), options);
-  const OnnxModel model = load_onnx_model(dir.file("m.onnx"));
+  const DetectorModel model = load_detector_model(dir.file("m.onnx"));
   ASSERT_EQ(model.info.prior_maps.size(), 6u);
   EXPECT_EQ(model.info.prior_maps[0].shrinkage, 16);   // pytorch-ssd's stride, kept
   EXPECT_EQ(model.info.prior_maps[0].min_box_size, 60);  // and its 60 px
@@ -149,7 +150,7 @@ TEST(ExportVariants, MetadataPriorsDisagreeingWithTheGraphAreAnError) {
   ASSERT_TRUE(proto.SerializeToString(&bytes));
   write_file_atomic(dir.file("bad.onnx"), bytes);
   try {
-    load_onnx_model(dir.file("bad.onnx"));
+    load_detector_model(dir.file("bad.onnx"));
     FAIL() << "accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.onnx: the metadata's priors give 3000"), std::string::npos) << e.what();

@@ -13,7 +13,7 @@
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/ssd.h"
 #include "edgessd/runtime/engine.h"
-#include "edgessd/runtime/onnx_model.h"
+#include "edgessd/deploy/detector_model.h"
 #include "support/reference_model.h"
 #include "support/test_support.h"
 
@@ -34,17 +34,17 @@ struct Outputs {
 };
 
 Outputs run_engine(const std::string& model_path, const std::string& labels = "", const std::string& name = "opencv") {
-  OnnxModel model = load_onnx_model(model_path, labels);
+  DetectorModel model = load_detector_model(model_path, labels);
   EngineOptions options;
   options.name = name;
   options.threads = 1;
-  auto engine = create_engine(model, options);
+  auto engine = create_engine(model.graph, options);
   std::vector<float> input = read_raw<float>(fixture("input.f32"));
-  Outputs out;
-  int64_t priors = 0;
-  engine->forward(input.data(), out.scores, out.boxes, priors);
-  EXPECT_EQ(priors, 3000);
-  return out;
+  std::vector<Tensor> outputs;
+  engine->forward(input.data(), outputs);
+  EXPECT_EQ(outputs.at(0).shape, (TensorShape{1, 3000, model.info.num_classes()}));
+  EXPECT_EQ(outputs.at(1).shape, (TensorShape{1, 3000, 4}));
+  return {outputs[0].data, outputs[1].data};
 }
 
 // LibTorch's test-mode outputs of a checkpoint on the fixture input.
@@ -90,7 +90,7 @@ TEST(OnnxExport, GraphIsWhatDetectNetReads) {
   for (const auto& p : proto.metadata_props()) meta[p.key()] = p.value();
   EXPECT_EQ(meta["labels"], "BACKGROUND\nplate\n");
   EXPECT_EQ(meta["net"], "mb1-ssd");
-  OnnxModel model = load_onnx_model(dir.file("m.onnx"));
+  DetectorModel model = load_detector_model(dir.file("m.onnx"));
   EXPECT_EQ(model.info.class_names, (std::vector<std::string>{"BACKGROUND", "plate"}));
   EXPECT_EQ(model.num_priors, 3000);
   EXPECT_EQ(model.info.input_width, 300);
@@ -192,20 +192,20 @@ TEST(OnnxExport, OtherSizesAndBatches) {
   options.batch_size = 2;
   export_onnx(read_state_dict(fixture("mb1-ssd-2class-random.pth")), random_fixture_info(), dir.file("m.onnx"),
               options);
-  OnnxModel model = load_onnx_model(dir.file("m.onnx"));
-  EXPECT_EQ(model.batch_size, 2);
+  DetectorModel model = load_detector_model(dir.file("m.onnx"));
+  EXPECT_EQ(model.graph.batch_size, 2);
   EXPECT_EQ(model.info.input_width, 320);
   EXPECT_EQ(model.info.input_height, 240);
   const auto maps = mobilenet_v1_ssd_feature_maps(320, 240);
   int64_t priors = 0;
   for (const auto& [w, h] : maps) priors += int64_t(w) * h * 6;
   EXPECT_EQ(model.num_priors, priors);
-  auto engine = create_engine(model, {});
-  std::vector<float> input(2 * 3 * 240 * 320, 0.1f), scores, boxes;
-  int64_t p = 0;
-  engine->forward(input.data(), scores, boxes, p);
-  EXPECT_EQ(p, priors);
-  EXPECT_EQ(scores.size(), size_t(2 * priors * 2));
+  auto engine = create_engine(model.graph, {});
+  std::vector<float> input(2 * 3 * 240 * 320, 0.1f);
+  std::vector<Tensor> outputs;
+  engine->forward(input.data(), outputs);
+  EXPECT_EQ(outputs.at(0).shape, (TensorShape{2, priors, 2}));
+  EXPECT_EQ(outputs.at(0).data.size(), size_t(2 * priors * 2));
 }
 
 TEST(OnnxExport, Errors) {

@@ -5,14 +5,16 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
-#include "edgessd/data/plate_crops.h"
+#include "edgessd/plates/plate_crops.h"
 #include "edgessd/export/onnx_export.h"
 #include "edgessd/export/reader_export.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/plate_reader_net.h"
 #include "edgessd/runtime/engine.h"
-#include "edgessd/runtime/int8_calibration.h"
-#include "edgessd/runtime/onnx_model.h"
+#include "edgessd/data/plate_samples.h"
+#include "edgessd/deploy/detector_model.h"
+#include "edgessd/deploy/plate_reader.h"
+#include "edgessd/deploy/quantize.h"
 #include "support/test_support.h"
 
 using namespace edgessd;
@@ -43,20 +45,21 @@ TEST(ReaderExport, LibTorchEqualsEveryEngine) {
   info.charset = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
   PlateReaderNet net = random_reader(info);
   export_reader_onnx(state_dict_of(*net), info, dir.file("reader.onnx"));
-  const OnnxModel model = load_onnx_reader(dir.file("reader.onnx"));
-  EXPECT_TRUE(model.is_reader);
-  EXPECT_EQ(model.reader.charset, info.charset);
-  EXPECT_EQ(model.num_priors, 24) << "columns";
+  const ReaderModel model = load_reader_model(dir.file("reader.onnx"));
+  EXPECT_EQ(model.info.charset, info.charset);
+  EXPECT_EQ(model.graph.outputs, (std::vector<std::string>{"chars"}));
+  EXPECT_EQ(model.graph.output_shapes[0][1], 24) << "columns";
   const torch::Tensor x = torch::randn({1, 3, 32, 96});
   const torch::Tensor expected = torch::softmax(net->forward(x), 1).transpose(1, 2).contiguous();
   ASSERT_EQ(expected.sizes(), (std::vector<int64_t>{1, 24, info.num_classes()}));
   for (const std::string engine : {"onednn", "opencv"}) {
-    auto e = create_engine(model, {engine, 1});
-    std::vector<float> probs, boxes;
-    int64_t columns = 0;
-    e->forward(x.data_ptr<float>(), probs, boxes, columns);
-    EXPECT_EQ(columns, 24) << engine;
-    EXPECT_TRUE(boxes.empty()) << engine;
+    auto e = create_engine(model.graph, {engine, 1});
+    std::vector<Tensor> out;
+    e->forward(x.data_ptr<float>(), out);
+    ASSERT_EQ(out.size(), 1u) << engine;
+    EXPECT_EQ(out[0].name, "chars") << engine;
+    EXPECT_EQ(out[0].shape, (TensorShape{1, 24, info.num_classes()})) << engine;
+    const std::vector<float>& probs = out[0].data;
     ASSERT_EQ(probs.size(), static_cast<size_t>(expected.numel())) << engine;
     expect_close(probs.data(), expected.data_ptr<float>(), probs.size(), 1e-4, 1e-3, engine);
   }
@@ -76,7 +79,7 @@ TEST(ReaderExport, EachLoaderRefusesTheOtherKindNamingTheFile) {
   ReaderInfo info;
   export_reader_onnx(state_dict_of(*random_reader(info)), info, dir.file("reader.onnx"));
   try {
-    load_onnx_model(dir.file("reader.onnx"));
+    load_detector_model(dir.file("reader.onnx"));
     FAIL() << "a reader loaded as a detector";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("is a plate reader"), std::string::npos) << e.what();
@@ -84,7 +87,7 @@ TEST(ReaderExport, EachLoaderRefusesTheOtherKindNamingTheFile) {
   const std::string detector = fixture("mb1-ssd-2class-random.onnx");
   if (std::filesystem::exists(detector)) {
     try {
-      load_onnx_reader(detector);
+      load_reader_model(detector);
       FAIL() << "a detector loaded as a reader";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(detector + ": not a plate reader"), std::string::npos) << e.what();
@@ -111,16 +114,18 @@ TEST(ReaderExport, Int8CalibrationOnPlateCrops) {
   std::vector<PlateSample> plates;
   for (int i = 0; i < 4; ++i) plates.push_back({dir.file("a.png"), {0.1f * i, 0.2f, 0.1f * i + 0.5f, 0.4f}, "AB12"});
   EXPECT_EQ(quantize_reader_onnx(dir.file("reader.onnx"), plates, dir.file("int8.onnx")), 8u) << "the 8 ReLU outputs";
-  const OnnxModel fp32 = load_onnx_reader(dir.file("reader.onnx")), int8 = load_onnx_reader(dir.file("int8.onnx"));
-  EXPECT_EQ(int8.int8.scales.size(), 8u);
-  auto e32 = create_engine(fp32, {"onednn", 1});
-  auto e8 = create_engine(int8, {"onednn", 1});
+  const ReaderModel fp32 = load_reader_model(dir.file("reader.onnx")), int8 = load_reader_model(dir.file("int8.onnx"));
+  EXPECT_EQ(int8.graph.int8.scales.size(), 8u);
+  auto e32 = create_engine(fp32.graph, {"onednn", 1});
+  auto e8 = create_engine(int8.graph, {"onednn", 1});
   EXPECT_EQ(e8->name(), "onednn-int8");
-  std::vector<float> input(3 * 32 * 96), p32, p8, none;
+  std::vector<float> input(3 * 32 * 96);
   reader_input(crop_plate(image, {40, 60, 200, 110}, info), info, input.data());
-  int64_t columns = 0;
-  e32->forward(input.data(), p32, none, columns);
-  e8->forward(input.data(), p8, none, columns);
+  std::vector<Tensor> o32, o8;
+  e32->forward(input.data(), o32);
+  e8->forward(input.data(), o8);
+  const std::vector<float>& p32 = o32.at(0).data;
+  const std::vector<float>& p8 = o8.at(0).data;
   ASSERT_EQ(p8.size(), p32.size());
   expect_close(p8, p32, 0.1, 0.0, "int8 against fp32 probabilities");
 }

@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "edgessd/runtime/depthwise_conv.h"
+#include "edgessd/runtime/internal/depthwise_conv.h"
 
 using edgessd::DepthwiseConv3x3;
 

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "edgessd/runtime/activation_arena.h"
+#include "edgessd/runtime/internal/activation_arena.h"
 #include "edgessd/runtime/engine.h"
-#include "edgessd/runtime/onnx_tensors.h"
+#include "edgessd/runtime/internal/onnx_tensors.h"
 
 using namespace edgessd;
 
@@ -95,11 +95,10 @@ TEST(Engines, AutoPicksTheFastestPathForThisCpu) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("edgessd-auto-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::filesystem::copy_file(std::string(EDGESSD_SOURCE_DIR) + "/fuzz/corpus-onnx/seed-branchy-32.onnx", dir / "m.onnx");
-  std::ofstream(dir / "labels.txt") << "BACKGROUND\na\nb\n";
-  const OnnxModel model = load_onnx_model((dir / "m.onnx").string());
+  const OnnxGraph model = load_onnx_graph((dir / "m.onnx").string());
   EXPECT_EQ(available_engines(), (std::vector<std::string>{"onednn", "opencv"}));
   EXPECT_EQ(create_engine(model, {"auto", 1})->name(), "onednn");
-  OnnxModel int8 = model;
+  OnnxGraph int8 = model;
   int8.int8.scales = {{"any", 1.0f}};  // present: the engine reads scales by tensor, 1 where absent
 #if defined(__aarch64__)
   EXPECT_EQ(create_engine(int8, {"auto", 1})->name(), "onednn");

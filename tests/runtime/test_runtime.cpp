@@ -10,12 +10,13 @@
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/data/dataset.h"
 #include "edgessd/eval/evaluate.h"
-#include "edgessd/runtime/detector.h"
+#include "edgessd/deploy/detector.h"
 #include "edgessd/runtime/engine.h"
-#include "edgessd/runtime/onnx_model.h"
-#include "edgessd/runtime/overlay.h"
-#include "edgessd/runtime/video_output.h"
-#include "edgessd/runtime/video_source.h"
+#include "edgessd/deploy/detector_model.h"
+#include "edgessd/deploy/quantize.h"
+#include "edgessd/deploy/overlay.h"
+#include "edgessd/deploy/video_output.h"
+#include "edgessd/deploy/video_source.h"
 #include "support/reference_model.h"
 #include "support/test_support.h"
 
@@ -58,39 +59,39 @@ void rewrite(const std::string& from, const std::string& to, const std::function
 
 }  // namespace
 
-TEST(OnnxModel, UnknownOperatorNamesTheNode) {
+TEST(OnnxGraph, UnknownOperatorNamesTheNode) {
   EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
   TempDir dir;
   rewrite(exported_fixture(), dir.file("bad.onnx"), [](onnx::ModelProto& m) {
     m.mutable_graph()->mutable_node(5)->set_op_type("FancyConv");
     m.mutable_graph()->mutable_node(5)->set_name("the_bad_node");
   });
-  const std::string e = error_of([&] { load_onnx_model(dir.file("bad.onnx")); });
+  const std::string e = error_of([&] { load_detector_model(dir.file("bad.onnx")); });
   EXPECT_NE(e.find("the_bad_node"), std::string::npos) << e;
   EXPECT_NE(e.find("FancyConv"), std::string::npos) << e;
 }
 
-TEST(OnnxModel, WrongInputShapeAndLabels) {
+TEST(DetectorModel, WrongInputShapeAndLabels) {
   EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
   TempDir dir;
   rewrite(exported_fixture(), dir.file("gray.onnx"), [](onnx::ModelProto& m) {
     m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(1);
   });
-  std::string e = error_of([&] { load_onnx_model(dir.file("gray.onnx")); });
+  std::string e = error_of([&] { load_detector_model(dir.file("gray.onnx")); });
   EXPECT_NE(e.find("3 channels"), std::string::npos) << e;
   EXPECT_NE(e.find("input_0"), std::string::npos) << e;
 
   write_labels(dir.file("three.txt"), {"BACKGROUND", "plate", "car"});
-  e = error_of([&] { load_onnx_model(exported_fixture(), dir.file("three.txt")); });
+  e = error_of([&] { load_detector_model(exported_fixture(), dir.file("three.txt")); });
   EXPECT_NE(e.find("3 classes"), std::string::npos) << e;
   EXPECT_NE(e.find("outputs 2"), std::string::npos) << e;
 
   write_file_atomic(dir.file("junk.onnx"), std::string("not a model at all"));
-  e = error_of([&] { load_onnx_model(dir.file("junk.onnx")); });
+  e = error_of([&] { load_detector_model(dir.file("junk.onnx")); });
   EXPECT_NE(e.find("junk.onnx"), std::string::npos) << e;
 
   // pytorch-ssd's export carries no labels: without --labels or labels.txt it is an error.
-  e = error_of([&] { load_onnx_model(fixture("mb1-ssd-2class-random.onnx")); });
+  e = error_of([&] { load_detector_model(fixture("mb1-ssd-2class-random.onnx")); });
   EXPECT_NE(e.find("--labels"), std::string::npos) << e;
 }
 
@@ -101,7 +102,7 @@ TEST(Detector, FindsPlatesWithTheTrainedModel) {
   export_reference_onnx(dir.file("ref.onnx"));
   PostprocessOptions post;
   post.probability_threshold = 0.3f;
-  Detector detector(load_onnx_model(dir.file("ref.onnx")), {}, post);
+  Detector detector(load_detector_model(dir.file("ref.onnx")), {}, post);
   EXPECT_EQ(detector.engine_name(), "onednn");
   const std::vector<std::string> images = list_images(plates_dir() + "/test");
   ASSERT_FALSE(images.empty());
@@ -238,7 +239,7 @@ TEST(Int8, CalibratedModelKeepsMeanAveragePrecision) {
   options.class_names = info.class_names;
   const DetectionDataset test = read_open_images(plates_dir(), "test", options);
   auto map_of = [&](const std::string& path, const std::string& expected_engine) {
-    Detector detector(load_onnx_model(path), {"onednn", 2});
+    Detector detector(load_detector_model(path), {"onednn", 2});
     EXPECT_EQ(detector.engine_name(), expected_engine);
     return evaluate(test, [&](const cv::Mat& rgb) { return detector.detect_rgb(rgb); }, {}).mean_average_precision;
   };
@@ -247,14 +248,14 @@ TEST(Int8, CalibratedModelKeepsMeanAveragePrecision) {
   EXPECT_NEAR(fp32, 0.22753, 0.002);
   EXPECT_GE(int8, fp32 - 0.01) << "fp32 " << fp32 << ", int8 " << int8;
   // Other runtimes see the unchanged fp32 graph.
-  Detector opencv(load_onnx_model(dir.file("int8.onnx")), {"opencv", 2});
+  Detector opencv(load_detector_model(dir.file("int8.onnx")), {"opencv", 2});
   EXPECT_NEAR(evaluate(test, [&](const cv::Mat& rgb) { return opencv.detect_rgb(rgb); }, {}).mean_average_precision, fp32,
               0.002);
 }
 
 TEST(Engines, AutoPicksOneDnn) {
   EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
-  Detector detector(load_onnx_model(exported_fixture()), {});
+  Detector detector(load_detector_model(exported_fixture()), {});
   EXPECT_EQ(detector.engine_name(), "onednn");
 }
 
@@ -280,7 +281,7 @@ TEST(Engines, MultiplyAddsAreTheConvolutionsOwn) {
   for (int i = 0; i < 6; ++i)  // 6 boxes a cell: 2 class scores and 4 offsets each, 3x3 even on the 1x1 map
     for (int outputs : {6 * 2, 6 * 4}) conv(maps[i], head_in[i], outputs, 3, 1, 1);
   EXPECT_EQ(maps, (std::vector<int>{19, 10, 5, 3, 2, 1}));
-  EXPECT_DOUBLE_EQ(multiply_adds(load_onnx_model(exported_fixture())), expected);
+  EXPECT_DOUBLE_EQ(multiply_adds(load_detector_model(exported_fixture()).graph), expected);
   EXPECT_NEAR(expected / 1e9, 1.2155, 1e-4);
 }
 
@@ -292,7 +293,7 @@ TEST(Engines, OneDnnRunsOtherGraphsAsPytorchDoes) {
   const CommandResult made = run_command(debian_python() + " '" + std::string(EDGESSD_SOURCE_DIR) +
                                          "/tests/runtime/branchy_ssd.py' '" + dir.path() + "'");
   if (made.exit_code != 0) GTEST_SKIP() << "making the graph needs Debian's python3-torch: " << made.output;
-  const OnnxModel model = load_onnx_model(dir.file("branchy.onnx"));
+  const DetectorModel model = load_detector_model(dir.file("branchy.onnx"));
   const std::vector<float> input = read_raw<float>(dir.file("input.f32"));
   const std::vector<float> expected_scores = read_raw<float>(dir.file("scores.f32"));
   const std::vector<float> expected_boxes = read_raw<float>(dir.file("boxes.f32"));
@@ -303,11 +304,12 @@ TEST(Engines, OneDnnRunsOtherGraphsAsPytorchDoes) {
     return w;
   };
   for (int threads : {1, 2}) {
-    auto engine = create_onednn_engine(model, threads);
-    std::vector<float> scores, boxes;
-    int64_t priors = 0;
-    engine->forward(input.data(), scores, boxes, priors);
-    EXPECT_EQ(priors, 3840);
+    auto engine = create_onednn_engine(model.graph, threads);
+    std::vector<Tensor> out;
+    engine->forward(input.data(), out);
+    EXPECT_EQ(out.at(1).shape, (TensorShape{1, 3840, 4}));
+    const std::vector<float>& scores = out[0].data;
+    const std::vector<float>& boxes = out[1].data;
     EXPECT_LE(worst(scores, expected_scores), 1e-4) << threads << " thread(s)";
     EXPECT_LE(worst(boxes, expected_boxes), 1e-4) << threads << " thread(s)";
   }
@@ -323,14 +325,13 @@ onnx::NodeProto* first_node(onnx::ModelProto& m, const std::string& op) {
 
 // Runs `model` on one fixed input through an engine.
 std::pair<std::vector<float>, std::vector<float>> outputs_of(const std::string& model, const std::string& engine) {
-  const OnnxModel m = load_onnx_model(model);
+  const DetectorModel m = load_detector_model(model);
   std::vector<float> input(3 * 300 * 300);
   for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>((i * 7919) % 255) / 127.5f - 1.0f;
-  auto e = engine == "opencv" ? create_opencv_engine(m, 2) : create_onednn_engine(m, 2);
-  std::vector<float> scores, boxes;
-  int64_t priors = 0;
-  e->forward(input.data(), scores, boxes, priors);
-  return {scores, boxes};
+  auto e = engine == "opencv" ? create_opencv_engine(m.graph, 2) : create_onednn_engine(m.graph, 2);
+  std::vector<Tensor> out;
+  e->forward(input.data(), out);
+  return {out.at(0).data, out.at(1).data};
 }
 
 double worst_difference(const std::vector<float>& a, const std::vector<float>& b) {
@@ -346,7 +347,7 @@ double worst_difference(const std::vector<float>& a, const std::vector<float>& b
 // Malformed attributes and tensors are errors naming the node or tensor before any engine
 // sees them (strides 0 divided by zero in oneDNN, group 0 in OpenCV DNN; a short
 // raw_data was read past its end).
-TEST(OnnxModel, MalformedAttributesAndTensorsAreErrors) {
+TEST(OnnxGraph, MalformedAttributesAndTensorsAreErrors) {
   EDGESSD_REQUIRE_FILE(fixture("mb1-ssd-2class-random.pth"));
   TempDir dir;
   const std::vector<std::pair<std::string, std::function<void(onnx::ModelProto&)>>> cases = {
@@ -369,7 +370,7 @@ TEST(OnnxModel, MalformedAttributesAndTensorsAreErrors) {
   };
   for (const auto& [message, edit] : cases) {
     rewrite(exported_fixture(), dir.file("bad.onnx"), edit);
-    const std::string e = error_of([&] { load_onnx_model(dir.file("bad.onnx")); });
+    const std::string e = error_of([&] { load_detector_model(dir.file("bad.onnx")); });
     EXPECT_NE(e.find(message), std::string::npos) << e;
     EXPECT_NE(e.find("bad.onnx"), std::string::npos) << e;
   }
@@ -444,7 +445,7 @@ TEST(Int8, ClipBoundsFromInputsAsFromAttributes) {
 // runs it: the seed, and what libFuzzer found (a Transpose whose perm is no permutation;
 // a Conv reading an initializer that is not there, which crashed OpenCV DNN's importer; a
 // Concat of shapes that do not concatenate, which the oneDNN engine copied past its end).
-TEST(OnnxModel, FuzzTargetSurvivesMutatedSeeds) {
+TEST(OnnxGraph, FuzzTargetSurvivesMutatedSeeds) {
   const std::string corpus = std::string(EDGESSD_SOURCE_DIR) + "/fuzz/corpus-onnx/";
   CommandResult r = run_command(std::string(EDGESSD_FUZZ_ONNX_REPLAY) + " --mutate 150 " + corpus +
                                 "seed-branchy-32.onnx " + corpus + "crash-transpose-perm.onnx " + corpus +

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <random>
 
-#include "edgessd/runtime/xnnpack_conv.h"
+#include "edgessd/runtime/internal/xnnpack_conv.h"
 
 using edgessd::XnnpackConv;
 using edgessd::XnnpackConvShape;

@@ -99,35 +99,62 @@ TEST(Distributed, SyncBatchNormOverTwoRanksIsBatchNormOfTheWholeBatch) {
   });
 }
 
-// Buckets of several parameters, reduced from the gradient hooks: the averaged gradients
-// equal the one-process gradient of the whole batch; a second step reuses the buckets.
+namespace {
+
+// A net with a layer that the loss never reaches (its hook never fires: its bucket is
+// reduced in finish(), with zeros for it).
+struct TwoHeadsImpl : torch::nn::Module {
+  TwoHeadsImpl()
+      : trunk(register_module("trunk", torch::nn::Linear(4, 300))), head(register_module("head", torch::nn::Linear(300, 3000))),
+        unused(register_module("unused", torch::nn::Linear(300, 7))), out(register_module("out", torch::nn::Linear(3000, 2))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return out(head(torch::relu(trunk(x)))); }
+  torch::nn::Linear trunk, head, unused, out;
+};
+TORCH_MODULE(TwoHeads);
+
+// The one-process gradients of the whole batch at step `step`; zeros where none flows.
+std::vector<torch::Tensor> whole_batch_gradients(TwoHeads& model, const torch::Tensor& inputs, int step) {
+  model->zero_grad();
+  (model->forward(inputs * (step + 1)).square().sum() / 8).backward();
+  std::vector<torch::Tensor> grads;
+  for (auto& p : model->parameters()) grads.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+  return grads;
+}
+
+}  // namespace
+
+// The averaged gradients equal the one-process gradient of the whole batch, two steps in a
+// row (the buckets reused), with every parameter in one bucket and with buckets of 16 kB:
+// four, in backward's order [out], [unused, head.bias] (its hook for `unused` never fires,
+// so finish() reduces it with zeros there), [head.weight] (one parameter over the size),
+// [trunk] (the last one, short of the size, closed at the end).
 TEST(Distributed, GradientReducerAveragesEveryParameterEveryStep) {
   torch::manual_seed(5);
-  torch::nn::Sequential model(torch::nn::Linear(40, 300), torch::nn::ReLU(), torch::nn::Linear(300, 3000),
-                              torch::nn::Linear(3000, 2));
-  const auto inputs = torch::randn({8, 40});
-  auto expected_of = [&](int step) {
-    model->zero_grad();
-    (model->forward(inputs * (step + 1)).square().sum() / 8).backward();
-    std::vector<torch::Tensor> grads;
-    for (auto& p : model->parameters()) grads.push_back(p.grad().clone());
-    return grads;
-  };
-  const auto step0 = expected_of(0), step1 = expected_of(1);
-  on_two_ranks([&](ProcessGroup& g) {
-    auto replica = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone());
-    GradientReducer reducer(g, replica->parameters());
-    for (int step = 0; step < 2; ++step) {
-      replica->zero_grad();
-      const auto half = inputs.slice(0, 4 * g.rank(), 4 * g.rank() + 4) * (step + 1);
-      (replica->forward(half).square().sum() / 8 * 2).backward();  // rank's share of the sum, x world size
-      reducer.finish();
-      const auto& expected = step == 0 ? step0 : step1;
-      const auto params = replica->parameters();
-      for (size_t i = 0; i < params.size(); ++i)
-        EXPECT_TRUE(torch::allclose(params[i].grad(), expected[i], 1e-4, 1e-5)) << "parameter " << i << ", step " << step;
-    }
-  });
+  TwoHeads model;
+  const auto inputs = torch::randn({8, 4});
+  const std::vector<std::vector<torch::Tensor>> expected = {whole_batch_gradients(model, inputs, 0),
+                                                            whole_batch_gradients(model, inputs, 1)};
+  for (const size_t bucket_bytes : {size_t{64} << 20, size_t{16} << 10}) {
+    on_two_ranks([&](ProcessGroup& g) {
+      TwoHeads replica;
+      {
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < model->parameters().size(); ++i) replica->parameters()[i].copy_(model->parameters()[i]);
+      }
+      GradientReducer reducer(g, replica->parameters(), bucket_bytes);
+      EXPECT_EQ(reducer.bucket_count(), bucket_bytes > (size_t{4} << 20) ? 1u : 4u);
+      for (int step = 0; step < 2; ++step) {
+        replica->zero_grad();
+        const auto half = inputs.slice(0, 4 * g.rank(), 4 * g.rank() + 4) * (step + 1);
+        (replica->forward(half).square().sum() / 8 * 2).backward();  // rank's share of the sum, x world size
+        reducer.finish();
+        const auto params = replica->parameters();
+        for (size_t i = 0; i < params.size(); ++i)
+          EXPECT_TRUE(torch::allclose(params[i].grad(), expected[step][i], 1e-4, 1e-5))
+              << "parameter " << i << ", step " << step << ", buckets of " << bucket_bytes << " bytes";
+      }
+    });
+  }
 }
 
 TEST(Distributed, BackendsAndEnvironmentErrorsNameTheirSource) {
@@ -184,6 +211,12 @@ TEST(Distributed, EnvStartLocalPairAndSlurmVariables) {
                         "neither for one rank per machine");
   setenv("LOCAL_WORLD_SIZE", "2", 1);
   EXPECT_EQ(rank_environment().local_rank, 1);
+  setenv("MASTER_ADDR", "localhost", 1);
+  setenv("WORLD_SIZE", "4", 1);
+  EXPECT_NE(error_of().find("MASTER_ADDR is localhost, which the others cannot reach"), std::string::npos) << error_of();
+  setenv("WORLD_SIZE", "2", 1);
+  EXPECT_EQ(rank_environment().local_world_size, 2) << "all ranks on this machine: loopback is right";
+  setenv("MASTER_ADDR", "10.1.2.3", 1);
   unsetenv("LOCAL_RANK");
   EXPECT_NE(error_of().find("LOCAL_WORLD_SIZE='2' is set without LOCAL_RANK"), std::string::npos) << error_of();
   clear();
@@ -196,6 +229,10 @@ TEST(Distributed, EnvStartLocalPairAndSlurmVariables) {
   setenv("SLURM_NODEID", "2", 1);
   setenv("SLURM_LOCALID", "0", 1);
   setenv("SLURM_STEP_TASKS_PER_NODE", "2(x2),1", 1);
+  // Three machines meeting on the default 127.0.0.1: refused at once, not a join timeout.
+  EXPECT_NE(error_of().find("WORLD_SIZE 5 spans machines (1 rank(s) on this one) but MASTER_ADDR is 127.0.0.1"),
+            std::string::npos) << error_of();
+  setenv("MASTER_ADDR", "node0", 1);
   env = rank_environment();
   EXPECT_EQ(env.rank, 4);
   EXPECT_EQ(env.world_size, 5);

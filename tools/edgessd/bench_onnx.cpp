@@ -2,17 +2,13 @@
 
 #include <cstdio>
 
-#include "cli_checks.h"
+#include "cli_flags.h"
 #include "edgessd/common/parallel.h"
-#include "edgessd/runtime/benchmark.h"
+#include "edgessd/deploy/model_bench.h"
 #include "edgessd/runtime/engine.h"
 
 void add_onnx_bench_options(CLI::App& cmd, OnnxBenchArgs& a, const std::vector<std::string>& more_engines) {
-  std::vector<std::string> engines = {"auto"};
-  engines.insert(engines.end(), more_engines.begin(), more_engines.end());
-  for (const auto& e : edgessd::available_engines()) engines.push_back(e);
-  cmd.add_option("--engine", a.engine, "Engine")->check(CLI::IsMember(engines))->capture_default_str();
-  cmd.add_option("--threads", a.threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  edgessd::cli::add_engine_flags(cmd, a.engine, a.threads, "Engine", more_engines);
   cmd.add_option("--runs", a.runs, "Timed runs after 5 warm-up runs")
       ->check(edgessd::cli::whole_number(1, 1000000))
       ->capture_default_str();

@@ -1,7 +1,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli_checks.h"
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"

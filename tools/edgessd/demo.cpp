@@ -1,4 +1,4 @@
-#include "cli_checks.h"
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/demo/demo.h"
@@ -11,7 +11,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Training batch size")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed for data and training")->check(edgessd::cli::whole_number(0))->capture_default_str();
-  cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  edgessd::cli::add_threads_flag(*cmd, a->threads);
   cmd->add_option("--precision", a->precision, "auto, fp32 or bf16")->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--threshold", a->threshold, "Confidence for the annotated images")->capture_default_str();

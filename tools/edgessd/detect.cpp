@@ -1,9 +1,10 @@
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
-#include "edgessd/runtime/detect_run.h"
+#include "edgessd/deploy/detect_run.h"
 #include "edgessd/runtime/engine.h"
-#include "edgessd/runtime/stream_pipelines.h"
+#include "edgessd/deploy/stream_pipelines.h"
 
 namespace {
 
@@ -40,8 +41,6 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   auto a = std::make_shared<edgessd::DetectRunOptions>();
   auto network = std::make_shared<std::string>();
   auto camera = std::make_shared<std::string>();
-  std::vector<std::string> engines = {"auto"};
-  for (const auto& e : edgessd::available_engines()) engines.push_back(e);
   const std::string codecs = std::string("(") + edgessd::stream_codecs() + ")";
   cmd.add_option("--model", a->model, "ONNX model (edgessd export or pytorch-ssd's onnx_export.py)");
   cmd.add_option("--network", *network, "detectNet's flag: an ONNX file here (the same as --model)");
@@ -71,8 +70,7 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--output-codec", a->output_options.codec, "Codec of a video or rtp:// output " + codecs);
   cmd.add_option("--bitrate", a->output_options.bitrate, "Bits per second of an rtp:// output")->capture_default_str();
   cmd.add_option("--max-frames", a->max_frames, "Stop after this many frames (0 = all)")->capture_default_str();
-  cmd.add_option("--engine", a->engine.name, "Inference engine")->check(CLI::IsMember(engines))->capture_default_str();
-  cmd.add_option("--threads", a->engine.threads, std::string("Engine threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  edgessd::cli::add_engine_flags(cmd, a->engine.name, a->engine.threads, "Inference engine");
   cmd.add_flag("--tracking", a->follow.tracking, "Track objects across frames (detectNet's IOU tracker): an id per object");
   cmd.add_option("--tracker-min-frames", a->follow.tracker.min_frames,
                  "Re-identified frames before a track is reported (with --tracking)")->capture_default_str();

@@ -1,6 +1,6 @@
 #include <sstream>
 
-#include "cli_checks.h"
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/download/open_images_downloader.h"
 

@@ -1,17 +1,17 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/output_guard.h"
 #include "edgessd/eval/evaluate.h"
-#include "edgessd/model/ssd_predictor.h"
-#include "edgessd/model/model_open.h"
+#include "edgessd/model/scoring_open.h"
 // A trainer-only build (EDGESSD_TRAINER_ONLY) has no deploy runtime: checkpoints only.
 #ifndef EDGESSD_TRAINER_ONLY
-#include "edgessd/runtime/detector.h"
+#include "edgessd/deploy/scoring_open.h"
 #endif
 
 namespace {
@@ -35,8 +35,6 @@ struct EvalArgs {
   bool json = false;
 };
 
-bool truthy(const std::string& s) { return s == "true" || s == "True" || s == "1"; }
-
 void run_eval(const EvalArgs& a) {
   using namespace edgessd;
   if (a.trained_model.empty() == a.model.empty()) throw Error("give exactly one of --trained-model X.pth and --model X.onnx");
@@ -49,40 +47,30 @@ void run_eval(const EvalArgs& a) {
 #endif
   PostprocessOptions post;
   post.soft_nms = a.nms_method == "soft";
-  ModelInfo info;
-  DetectFunction detect;
-  std::string what;
+  OpenedDetector opened;
   if (!a.model.empty()) {
 #ifdef EDGESSD_TRAINER_ONLY
     throw Error("--model: this edgessd-train build has no ONNX runtime; use edgessd eval");
 #else
-    OnnxModel model = load_onnx_model(a.model, a.label_file);
-    check_input_size(model, a.resolution);
-    auto detector = std::make_shared<Detector>(std::move(model), a.engine, post);
-    info = detector->info();
-    what = a.model + " (ONNX, engine " + detector->engine_name() + ")";
-    detect = [detector](const cv::Mat& rgb) { return detector->detect_rgb(rgb); };
+    opened = open_onnx_detector(a.model, a.label_file, a.resolution, a.engine, post);
 #endif
   } else {
-    OpenedCheckpoint opened = open_checkpoint(a.trained_model, {a.net, a.label_file, "--label-file", a.resolution});
-    info = opened.info;
-    auto predictor = std::make_shared<SsdPredictor>(opened.net, info, post);
-    what = a.trained_model + " (" + info.net + ")";
-    detect = [predictor](const cv::Mat& rgb) { return predictor->predict(rgb); };
+    opened = open_checkpoint_detector(a.trained_model, {a.net, a.label_file, "--label-file", a.resolution}, post);
   }
+  const ModelInfo& info = opened.info;
   const DatasetType type = parse_dataset_type(a.dataset_type);
   const std::string split = !a.split.empty() ? a.split : "test";
   DatasetOptions options;
   options.class_names = info.class_names;
   options.keep_difficult = true;
   DetectionDataset dataset = read_dataset(type, a.dataset, split, options);
-  log_info("Evaluating " + what + " on " + dataset.description + ": " + std::to_string(dataset.images.size()) +
+  log_info("Evaluating " + opened.what + " on " + dataset.description + ": " + std::to_string(dataset.images.size()) +
            " images");
   EvalOptions eval_options;
   eval_options.iou_threshold = a.iou_threshold;
-  eval_options.use_2007_metric = truthy(a.use_2007_metric);
+  eval_options.use_2007_metric = cli::truthy(a.use_2007_metric);
   eval_options.eval_dir = a.eval_dir;
-  EvalResult result = evaluate(dataset, detect, eval_options);
+  EvalResult result = evaluate(dataset, opened.detect, eval_options);
   std::fputs((a.json ? eval_report_json(result) : format_eval_report(result)).c_str(), stdout);
   std::fflush(stdout);
   log_info("Detections and the precision-recall curve are in " + a.eval_dir + " (" +
@@ -94,16 +82,13 @@ void run_eval(const EvalArgs& a) {
 void add_eval_command(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand("eval", "Per-class Average Precision and mAP on a test split (eval_ssd.py)");
-  cmd->add_option("--dataset-type,--dataset_type", a->dataset_type, "open_images or voc")
-      ->check(CLI::IsMember({"open_images", "voc"}))
-      ->capture_default_str();
+  edgessd::cli::add_dataset_type_flag(*cmd, a->dataset_type);
   cmd->add_option("--dataset", a->dataset, "Dataset folder")->required();
   cmd->add_option("--split", a->split, "Split to evaluate (default: test)");
   cmd->add_option("--trained-model,--trained_model", a->trained_model, "Checkpoint (.pth)");
   cmd->add_option("--model", a->model, "Exported ONNX model, run through the deploy runtime");
 #ifndef EDGESSD_TRAINER_ONLY
-  cmd->add_option("--engine", a->engine.name, "Runtime engine for --model")->capture_default_str();
-  cmd->add_option("--threads", a->engine.threads, std::string("Runtime threads for --model (") + edgessd::threads_rule() + ")");
+  edgessd::cli::add_engine_flags(*cmd, a->engine.name, a->engine.threads, "Runtime engine for --model");
 #endif
   cmd->add_option("--net", a->net, edgessd::known_net_names_text() + " (default: from the model JSON)")
       ->check(CLI::IsMember(edgessd::known_net_names()));
@@ -111,10 +96,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--resolution", a->resolution,
                   "Network input, W or WxH (default: the model's; an ONNX model's is fixed at export)");
   cmd->add_option("--iou-threshold,--iou_threshold", a->iou_threshold, "IoU for a true positive")->capture_default_str();
-  cmd->add_option("--use-2007-metric,--use_2007_metric", a->use_2007_metric,
-                  "VOC2007 11-point AP (true) or area under the curve (false)")
-      ->check(CLI::IsMember({"true", "false", "True", "False", "1", "0"}))
-      ->capture_default_str();
+  edgessd::cli::add_boolean_option(*cmd, "--use-2007-metric,--use_2007_metric", a->use_2007_metric,
+                                   "VOC2007 11-point AP (true) or area under the curve (false)");
   cmd->add_option("--eval-dir,--eval_dir", a->eval_dir, "Where det_test_<class>.txt and pr_curve.png go")
       ->capture_default_str();
   cmd->add_option("--nms-method,--nms_method", a->nms_method, "hard or soft")

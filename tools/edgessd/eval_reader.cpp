@@ -1,13 +1,32 @@
 #include <cstdio>
 
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/error.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
-#include "edgessd/eval/plate_pattern.h"
-#include "edgessd/model/model_runners.h"
+#include "edgessd/common/files.h"
+#include "edgessd/deploy/scoring_open.h"
+#include "edgessd/model/scoring_open.h"
+#include "edgessd/plates/plate_pattern.h"
 
 namespace {
+
+bool is_onnx(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0; }
+
+// eval-reader takes either kind for either model: .onnx on the engines, else a checkpoint.
+edgessd::OpenedDetector open_detector(const std::string& path, const edgessd::EngineOptions& engine,
+                                      const edgessd::PostprocessOptions& post) {
+  using namespace edgessd;
+  if (is_onnx(path)) return open_onnx_detector(path, "", "", engine, post);
+  // No --net or --labels here: the classes come with the checkpoint.
+  check_readable_file(path);
+  ModelInfo info;
+  if (!load_model_info(path, info))
+    throw Error(path + ": no model JSON beside it (" + model_info_path(path) +
+                "); give a checkpoint that train wrote, or an ONNX export of this one");
+  return open_checkpoint_detector(path, {}, post);
+}
 
 struct EvalReaderArgs {
   std::string dataset, split = "test", model, detector, plate_pattern;
@@ -25,15 +44,16 @@ void run_eval_reader(const EvalReaderArgs& a) {
   DatasetOptions options;
   options.keep_difficult = true;
   const DetectionDataset dataset = read_open_images(a.dataset, a.split, options);
-  std::string reader_what, detector_what;
-  DetectFunction detect;
+  std::string reader_what;
+  OpenedDetector detector;
   PostprocessOptions post;
   post.probability_threshold = a.threshold;
-  if (!a.detector.empty()) detect = open_detect_function(a.detector, a.engine, post, detector_what);
-  const ReadFunction read = open_read_function(a.model, a.engine, a.plate_pattern, reader_what);
+  if (!a.detector.empty()) detector = open_detector(a.detector, a.engine, post);
+  const ReadFunction read = is_onnx(a.model) ? open_onnx_reader(a.model, a.engine, a.plate_pattern, reader_what)
+                                             : open_checkpoint_reader(a.model, a.plate_pattern, reader_what);
   log_info("Reading plates of " + dataset.description + " with " + reader_what +
-           (detect ? "; detector " + detector_what : std::string()));
-  const ReaderEvalResult r = evaluate_reader(dataset, read, detect);
+           (detector.detect ? "; detector " + detector.what : std::string()));
+  const ReaderEvalResult r = evaluate_reader(dataset, read, detector.detect);
   if (r.crops.plates == 0) throw Error(a.dataset + " (" + a.split + "): no box has a PlateText to score against");
   if (a.json) std::printf("%s\n", reader_result_json(r).c_str());
   else print_reader_result(r, dataset.description);
@@ -50,8 +70,7 @@ void add_eval_reader_command(CLI::App& app) {
   cmd->add_option("--detector", a->detector, "A detector (.pth or .onnx) for the end-to-end score");
   cmd->add_option("--threshold", a->threshold, "The detector's minimum confidence")->capture_default_str();
   cmd->add_option("--plate-pattern", a->plate_pattern, "Plate formats the reads must fit ('A' letter, '9' digit, '?' any, '|')");
-  cmd->add_option("--engine", a->engine.name, "Inference engine for .onnx models")->capture_default_str();
-  cmd->add_option("--threads", a->engine.threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  edgessd::cli::add_engine_flags(*cmd, a->engine.name, a->engine.threads, "Inference engine for .onnx models");
   cmd->add_flag("--json", a->json, "One JSON object (scores and every plate's read) instead of the text");
   cmd->callback([a] { run_eval_reader(*a); });
 }

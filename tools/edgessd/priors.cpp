@@ -3,6 +3,7 @@
 #include <tuple>
 #include <filesystem>
 
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/defaults.h"
 #include "edgessd/common/error.h"
@@ -100,9 +101,7 @@ void add_priors_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "priors", "How well the SSD priors fit a data set's boxes: best possible recall, median best IoU, box sizes");
   cmd->add_option("--data", a->data, "Dataset folder(s)")->required();
-  cmd->add_option("--dataset-type,--dataset_type", a->dataset_type, "open_images or voc")
-      ->check(CLI::IsMember({"open_images", "voc"}))
-      ->capture_default_str();
+  edgessd::cli::add_dataset_type_flag(*cmd, a->dataset_type);
   cmd->add_option("--resolution", a->resolution,
                   "Network input, W or WxH (the priors keep their pixel sizes); default: train's")
       ->capture_default_str();

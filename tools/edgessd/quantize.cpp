@@ -5,8 +5,10 @@
 #include "edgessd/common/files.h"
 #include "edgessd/common/output_guard.h"
 #include "edgessd/common/logging.h"
-#include "edgessd/runtime/int8_calibration.h"
-#include "edgessd/runtime/onnx_model.h"
+#include "edgessd/data/plate_samples.h"
+#include "edgessd/deploy/detector_model.h"
+#include "edgessd/deploy/plate_reader.h"
+#include "edgessd/deploy/quantize.h"
 
 namespace {
 
@@ -22,12 +24,8 @@ struct QuantizeArgs {
 void quantize_reader(const QuantizeArgs& a) {
   using namespace edgessd;
   const DetectionDataset set = read_open_images(a.calibration, "train");
-  std::vector<PlateSample> plates = plate_samples(set, load_onnx_reader(a.model).reader.charset).samples;
-  if (static_cast<int>(plates.size()) > a.images) {
-    std::vector<PlateSample> picked;
-    for (int i = 0; i < a.images; ++i) picked.push_back(plates[i * plates.size() / a.images]);
-    plates = picked;
-  }
+  const std::vector<PlateSample> plates =
+      even_spread(plate_samples(set, load_reader_model(a.model).info.charset).samples, static_cast<size_t>(a.images));
   log_info("Calibrating the plate reader " + a.model + " on " + std::to_string(plates.size()) + " plates of " +
            set.description);
   const size_t tensors = quantize_reader_onnx(a.model, plates, a.output);
@@ -49,12 +47,7 @@ void run_quantize(const QuantizeArgs& a) {
                 "images (e.g. " + a.calibration + "/train), and " + a.model +
                 " carries no plate-reader metadata (export-reader writes it)");
   if (images.empty()) throw Error("--calibration " + a.calibration + ": no images");
-  // An even spread over the folder, not its first files.
-  if (static_cast<int>(images.size()) > a.images) {
-    std::vector<std::string> picked;
-    for (int i = 0; i < a.images; ++i) picked.push_back(images[i * images.size() / a.images]);
-    images = picked;
-  }
+  images = even_spread(images, static_cast<size_t>(a.images));
   log_info("Calibrating " + a.model + " on " + std::to_string(images.size()) + " images from " + a.calibration);
   const size_t tensors = quantize_onnx_model(a.model, a.labels, images, a.output);
   log_info("Wrote " + a.output + ": int8 scales for " + std::to_string(tensors) +

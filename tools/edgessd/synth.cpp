@@ -1,4 +1,4 @@
-#include "cli_checks.h"
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
@@ -10,7 +10,7 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--out", a->out, "Output folder")->required();
   cmd->add_option("--count", a->count, "Images over all splits")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed (same seed, same data set)")->check(edgessd::cli::whole_number(0))->capture_default_str();
-  cmd->add_option("--threads", a->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  edgessd::cli::add_threads_flag(*cmd, a->threads);
   cmd->add_option("--photos", a->photo_dirs, "Folders of background photos (default: face-api demo photos and "
                                              "Debian wallpapers, where present)");
   cmd->callback([a] {

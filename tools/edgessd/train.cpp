@@ -1,4 +1,4 @@
-#include "cli_checks.h"
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/defaults.h"
 #include "edgessd/common/parallel.h"
@@ -86,9 +86,7 @@ void add_train_command(CLI::App& app) {
   auto extra_layers_lr = std::make_shared<double>(0);
   auto use_cuda = std::make_shared<std::string>("true");
   CLI::App* cmd = app.add_subcommand("train", "Re-train SSD-MobileNet on your classes (pytorch-ssd's train_ssd.py)");
-  cmd->add_option("--dataset-type,--dataset_type", *dataset_type, "open_images or voc")
-      ->check(CLI::IsMember({"open_images", "voc"}))
-      ->capture_default_str();
+  edgessd::cli::add_dataset_type_flag(*cmd, *dataset_type);
   cmd->add_option("--data,--datasets", o->data, "Dataset folder(s); several train together")->required();
   cmd->add_flag("--balance-data,--balance_data", o->balance_data, "Balance classes by sampling (open_images)");
   cmd->add_option("--net", o->net, edgessd::known_net_names_text() + " (default: --resume's, else the --pretrained-ssd/--base-net net with the stride-8 head, "
@@ -127,9 +125,7 @@ void add_train_command(CLI::App& app) {
       ->check(edgessd::cli::whole_number(1))->capture_default_str();
   cmd->add_option("--debug-steps,--debug_steps", o->debug_steps, "Log every N steps (when not on a terminal; 0: never)")
       ->check(edgessd::cli::whole_number(0))->capture_default_str();
-  cmd->add_option("--use-cuda,--use_cuda", *use_cuda, "Use CUDA when LibTorch has it (true/false)")
-      ->check(CLI::IsMember({"true", "false", "True", "False", "1", "0"}))
-      ->capture_default_str();
+  edgessd::cli::add_boolean_option(*cmd, "--use-cuda,--use_cuda", *use_cuda, "Use CUDA when LibTorch has it (true/false)");
   cmd->add_option("--model-dir,--checkpoint-folder,--checkpoint_folder", o->model_dir, "Output folder")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of shuffling and augmentation")
@@ -137,7 +133,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "auto, fp32 or bf16 (CPU autocast where the CPU has bf16)")
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, std::string("LibTorch threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  edgessd::cli::add_threads_flag(*cmd, o->threads, "LibTorch threads");
   add_stability_options(cmd, *o);
   add_distributed_options(cmd, *o, *launch);
   cmd->callback([=] {
@@ -145,7 +141,7 @@ void add_train_command(CLI::App& app) {
     check_train_paths(*o);
     o->base_net_lr = *base_net_lr;
     if (extra->count()) o->extra_layers_lr = *extra_layers_lr;
-    o->use_cuda = *use_cuda == "true" || *use_cuda == "True" || *use_cuda == "1";
+    o->use_cuda = edgessd::cli::truthy(*use_cuda);
     check_launcher_flags(*cmd, *launch);
     if (cmd->count("--nproc-per-node") && !edgessd::launched_as_rank()) {
       edgessd::launch_ranks(*launch);

@@ -1,4 +1,4 @@
-#include "cli_checks.h"
+#include "cli_flags.h"
 #include "commands.h"
 #include "edgessd/common/output_guard.h"
 #include "edgessd/common/parallel.h"
@@ -24,7 +24,7 @@ void add_train_reader_command(CLI::App& app) {
   cmd->add_option("--weight-decay,--weight_decay", o->weight_decay, "Weight decay")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed (initial weights, order, augmentation)")
       ->check(edgessd::cli::whole_number(0))->capture_default_str();
-  cmd->add_option("--threads", o->threads, std::string("Threads (") + edgessd::threads_rule() + ")")->capture_default_str();
+  edgessd::cli::add_threads_flag(*cmd, o->threads);
   cmd->add_option("--resume", o->resume, "Continue from this checkpoint (its JSON gives the epoch)");
   cmd->callback([o] {
     using edgessd::NamedPath;

@@ -14,7 +14,7 @@
 #include "edgessd/common/logging.h"
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/random.h"
-#include "edgessd/data/plate_render.h"
+#include "edgessd/plates/plate_render.h"
 
 namespace edgessd {
 

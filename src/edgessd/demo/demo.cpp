@@ -21,10 +21,10 @@
 #include "edgessd/common/model_info.h"
 #include "edgessd/model/model_open.h"
 #include "edgessd/model/ssd.h"
-#include "edgessd/runtime/detector.h"
-#include "edgessd/runtime/overlay.h"
-#include "edgessd/runtime/video_output.h"
-#include "edgessd/runtime/video_source.h"
+#include "edgessd/deploy/detector.h"
+#include "edgessd/deploy/overlay.h"
+#include "edgessd/deploy/video_output.h"
+#include "edgessd/deploy/video_source.h"
 #include "edgessd/train/trainer.h"
 
 namespace edgessd {
@@ -165,7 +165,7 @@ DetectionStage detection(const std::string& onnx, const std::string& images, con
   times.begin("detection");
   PostprocessOptions post;
   post.probability_threshold = threshold;
-  Detector detector(load_onnx_model(onnx), {}, post);
+  Detector detector(load_detector_model(onnx), {}, post);
   auto source = VideoSource::open(images);
   auto output = VideoOutput::open(out_dir, source->is_sequence(), 0);
   DetectionStage d;

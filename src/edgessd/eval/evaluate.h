@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 
 #include "edgessd/common/detection.h"
+#include "edgessd/common/model_info.h"
 #include "edgessd/data/dataset.h"
 
 namespace edgessd {
@@ -13,6 +14,14 @@ namespace edgessd {
 // Anything that turns an RGB image into detections in its pixels: a LibTorch net, an
 // ONNX engine.
 using DetectFunction = std::function<std::vector<Detection>(const cv::Mat& rgb)>;
+
+// A model opened for scoring, whichever kind it is: how it detects, its classes and input,
+// and what it is for the printout ("X.onnx (ONNX, engine onednn)").
+struct OpenedDetector {
+  DetectFunction detect;
+  ModelInfo info;
+  std::string what;
+};
 
 struct EvalOptions {
   float iou_threshold = 0.5f;

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "edgessd/common/image.h"
-#include "edgessd/common/reader_info.h"
-#include "edgessd/data/plate_crops.h"
+#include "edgessd/plates/reader_info.h"
+#include "edgessd/plates/plate_crops.h"
 
 namespace edgessd {
 

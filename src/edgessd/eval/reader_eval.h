@@ -11,7 +11,7 @@
 
 #include "edgessd/data/dataset.h"
 #include "edgessd/eval/evaluate.h"
-#include "edgessd/eval/plate_text.h"
+#include "edgessd/plates/plate_text.h"
 
 namespace edgessd {
 

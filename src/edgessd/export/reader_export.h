@@ -6,7 +6,7 @@
 // The reader JSON rides in the metadata ("edgessd-reader").
 #include <string>
 
-#include "edgessd/common/reader_info.h"
+#include "edgessd/plates/reader_info.h"
 #include "edgessd/model/checkpoint.h"
 
 namespace edgessd {

@@ -4,7 +4,7 @@
 #include <unordered_map>
 
 #include "edgessd/common/error.h"
-#include "edgessd/model/unpickler.h"
+#include "edgessd/model/internal/unpickler.h"
 
 namespace edgessd {
 

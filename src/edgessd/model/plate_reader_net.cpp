@@ -5,7 +5,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/model_info.h"
-#include "edgessd/data/plate_crops.h"
+#include "edgessd/plates/plate_crops.h"
 #include "edgessd/model/checkpoint.h"
 
 namespace edgessd {

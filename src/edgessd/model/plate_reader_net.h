@@ -15,9 +15,9 @@
 #include <torch/nn/modules/dropout.h>
 
 #include "edgessd/common/boxes.h"
-#include "edgessd/common/reader_info.h"
-#include "edgessd/eval/plate_pattern.h"
-#include "edgessd/eval/plate_text.h"
+#include "edgessd/plates/reader_info.h"
+#include "edgessd/plates/plate_pattern.h"
+#include "edgessd/plates/plate_text.h"
 
 namespace edgessd {
 

@@ -1,4 +1,4 @@
-#include "edgessd/model/unpickler.h"
+#include "edgessd/model/internal/unpickler.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "edgessd/runtime/activation_arena.h"
+#include "edgessd/runtime/internal/activation_arena.h"
 
 #include <algorithm>
 #include <utility>

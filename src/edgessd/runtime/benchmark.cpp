@@ -10,7 +10,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/progress.h"
-#include "edgessd/runtime/onnx_model.h"
+#include "edgessd/runtime/onnx_graph.h"
 
 namespace edgessd {
 
@@ -50,27 +50,6 @@ std::vector<float> fixed_bench_input(size_t n) {
   std::vector<float> input(n);
   for (auto& v : input) v = unit(random);
   return input;
-}
-
-std::string bench_onnx_model(const std::string& path, const EngineOptions& options, int runs,
-                             const std::string& resolution) {
-  OnnxModel model = load_onnx_model(path);
-  check_input_size(model, resolution);
-  char macs[64] = ", multiply-adds not counted (OpenCV DNN cannot load it)\n";
-  try {
-    std::snprintf(macs, sizeof macs, ", %.3f G multiply-adds\n", multiply_adds(model) / 1e9);
-  } catch (const Error&) {  // oneDNN may run what OpenCV cannot load: the timing still counts
-  }
-  const std::string size = path + ": " + std::to_string(model.info.input_width) + "x" +
-                           std::to_string(model.info.input_height) + " input, " + std::to_string(model.num_priors) +
-                           " priors" + macs;
-  auto engine = create_engine(model, options);
-  std::vector<float> input = fixed_bench_input(static_cast<size_t>(model.batch_size) * 3 * model.info.input_width *
-                                               model.info.input_height);
-  std::vector<float> scores, boxes;
-  int64_t priors = 0;
-  const BenchResult r = time_forward([&] { engine->forward(input.data(), scores, boxes, priors); }, runs);
-  return size + format_bench_line(engine->name(), options.threads, r);
 }
 
 }  // namespace edgessd

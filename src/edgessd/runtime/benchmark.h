@@ -27,11 +27,4 @@ double peak_rss_mb();
 // network's range (-1..1).
 std::vector<float> fixed_bench_input(size_t n);
 
-// `edgessd bench` and `edgessd-bench` on an ONNX model: loads it (at `resolution` if one
-// is given, else its own), times the engine's forward alone on fixed_bench_input, and
-// returns the printout: "<model>: WxH input, P priors, M G multiply-adds", then
-// format_bench_line.
-std::string bench_onnx_model(const std::string& path, const EngineOptions& options, int runs,
-                             const std::string& resolution);
-
 }  // namespace edgessd

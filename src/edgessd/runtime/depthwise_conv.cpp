@@ -1,4 +1,4 @@
-#include "edgessd/runtime/depthwise_conv.h"
+#include "edgessd/runtime/internal/depthwise_conv.h"
 
 #include <algorithm>
 

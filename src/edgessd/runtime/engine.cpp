@@ -14,12 +14,12 @@ namespace {
 // NEON kernels, but Debian's oneDNN has only reference int8 kernels there (counted under
 // qemu's Cortex-A72, bench/arm64_cost.sh: 9.35 G guest instructions a forward in int8
 // against 0.42 G in fp32): an int8 model runs in fp32 unless --engine onednn asks for int8.
-OnnxModel model_for_auto(const OnnxModel& model) {
+OnnxGraph model_for_auto(const OnnxGraph& model) {
 #if defined(__aarch64__)
   if (!model.int8.scales.empty()) {
     log_info(model.path + ": its int8 table is for the oneDNN engine's int8 kernels, which are reference code on "
              "this CPU: running it in fp32, the faster here (--engine onednn runs int8)");
-    OnnxModel fp32 = model;
+    OnnxGraph fp32 = model;
     fp32.int8 = {};
     return fp32;
   }
@@ -29,7 +29,7 @@ OnnxModel model_for_auto(const OnnxModel& model) {
 
 }  // namespace
 
-std::unique_ptr<InferenceEngine> create_engine(const OnnxModel& model, const EngineOptions& options) {
+std::unique_ptr<InferenceEngine> create_engine(const OnnxGraph& model, const EngineOptions& options) {
   resolve_threads(options.threads);  // a bad count is the user's error, not a reason to fall back
   if (!model.bytes) throw Error(model.path + ": its bytes went to an earlier engine; load the model again");
   if (options.name == "onednn") return create_onednn_engine(model, options.threads);

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "edgessd/runtime/depthwise_conv.h"
-#include "edgessd/runtime/onednn_engine.h"
-#include "edgessd/runtime/xnnpack_conv.h"
+#include "edgessd/runtime/internal/depthwise_conv.h"
+#include "edgessd/runtime/internal/onednn_engine.h"
+#include "edgessd/runtime/internal/xnnpack_conv.h"
 
 namespace edgessd {
 

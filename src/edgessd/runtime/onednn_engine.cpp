@@ -1,5 +1,5 @@
 // The oneDNN engine's graph walk and run-time plan; see onednn_engine.h for the design.
-#include "edgessd/runtime/onednn_engine.h"
+#include "edgessd/runtime/internal/onednn_engine.h"
 
 #include <omp.h>
 
@@ -10,7 +10,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/parallel.h"
-#include "edgessd/runtime/activation_arena.h"
+#include "edgessd/runtime/internal/activation_arena.h"
 
 namespace edgessd {
 
@@ -27,7 +27,7 @@ Value constant_value(const onnx::TensorProto& t, const std::string& what) {
   return v;
 }
 
-OneDnnEngine::OneDnnEngine(const OnnxModel& model, int threads, const Int8Calibration* int8, bool share_activations)
+OneDnnEngine::OneDnnEngine(const OnnxGraph& model, int threads, const Int8Calibration* int8, bool share_activations)
     : model_(model), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), int8_(int8 != nullptr),
       share_activations_(share_activations) {
   threads_ = resolve_threads(threads);
@@ -45,16 +45,17 @@ OneDnnEngine::OneDnnEngine(const OnnxModel& model, int threads, const Int8Calibr
   }
 }
 
-void OneDnnEngine::forward(const float* input, std::vector<float>& scores, std::vector<float>& boxes,
-                           int64_t& num_priors) {
+void OneDnnEngine::forward(const float* input, std::vector<Tensor>& outputs) {
   omp_set_num_threads(threads_);
   std::memcpy(input_->data(), input, input_->size() * sizeof(float));
   for (auto& step : steps_) step();
   stream_.wait();
-  scores.assign(scores_->begin(), scores_->end());
-  if (boxes_) boxes.assign(boxes_->begin(), boxes_->end());
-  else boxes.clear();
-  num_priors = num_priors_;
+  outputs.resize(outputs_.size());
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    outputs[i].name = model_.outputs[i];
+    outputs[i].shape.assign(outputs_[i].shape.begin(), outputs_[i].shape.end());
+    outputs[i].data.assign(outputs_[i].data->begin(), outputs_[i].data->end());
+  }
 }
 
 void OneDnnEngine::build() {
@@ -77,7 +78,7 @@ void OneDnnEngine::read_initializers(const onnx::GraphProto& graph) {
   for (const auto& t : graph.initializer())
     values_[t.name()] = constant_value(t, model_.path + " initializer '" + t.name() + "'");
   Value input;
-  input.shape = {model_.batch_size, 3, model_.info.input_height, model_.info.input_width};
+  input.shape = {model_.batch_size, 3, model_.input_height, model_.input_width};
   input.plain = std::make_shared<std::vector<float>>(numel(input.shape));
   input_ = input.plain;
   values_[model_.input_name] = input;
@@ -126,24 +127,13 @@ void OneDnnEngine::build_nodes(const onnx::GraphProto& graph) {
 }
 
 void OneDnnEngine::bind_outputs() {
-  auto output = [&](const std::string& name) {
+  onnx::NodeProto none;
+  for (const std::string& name : model_.outputs) {
     auto it = values_.find(name);
     if (it == values_.end()) throw Error(model_.path + ": no output '" + name + "'");
-    onnx::NodeProto none;
     none.set_name(name);
-    return plain(it->second, none);
-  };
-  scores_ = output(model_.scores_name);
-  if (model_.boxes_name.empty()) {  // a plate reader: (N, T, C) column scores only
-    const Shape& shape = values_[model_.scores_name].shape;
-    if (shape.size() != 3) throw Error(model_.path + ": '" + model_.scores_name + "' is not (N,T,C)");
-    num_priors_ = shape[1];
-    return;
+    outputs_.push_back({plain(it->second, none), it->second.shape});
   }
-  boxes_ = output(model_.boxes_name);
-  const Shape& box_shape = values_[model_.boxes_name].shape;
-  if (box_shape.size() != 3 || box_shape[2] != 4) throw Error(model_.path + ": 'boxes' is not (N,P,4)");
-  num_priors_ = box_shape[1];
 }
 
 Value& OneDnnEngine::value(const std::string& name, const onnx::NodeProto& node) {
@@ -229,7 +219,7 @@ std::shared_ptr<memory> OneDnnEngine::reordered(const std::shared_ptr<memory>& f
   return nullptr;
 }
 
-std::unique_ptr<InferenceEngine> create_onednn_engine(const OnnxModel& model, int threads) {
+std::unique_ptr<InferenceEngine> create_onednn_engine(const OnnxGraph& model, int threads) {
   const Int8Calibration* table = model.int8.scales.empty() ? nullptr : &model.int8;
   return std::make_unique<OneDnnEngine>(model, threads, table);
 }

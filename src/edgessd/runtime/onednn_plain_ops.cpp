@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "edgessd/runtime/onednn_engine.h"
+#include "edgessd/runtime/internal/onednn_engine.h"
 
 namespace edgessd {
 

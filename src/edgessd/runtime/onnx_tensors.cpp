@@ -1,4 +1,4 @@
-#include "edgessd/runtime/onnx_tensors.h"
+#include "edgessd/runtime/internal/onnx_tensors.h"
 
 #include <algorithm>
 #include <cstring>

@@ -23,7 +23,7 @@ std::string first_line(const std::string& text) {
 // OpenCV DNN: always there with OpenCV, so every model that loads anywhere loads here.
 class OpenCvEngine : public InferenceEngine {
  public:
-  OpenCvEngine(const OnnxModel& model, int threads) : model_(model) {
+  OpenCvEngine(const OnnxGraph& model, int threads) : model_(model) {
     threads = resolve_threads(threads);
     cv::setNumThreads(threads);
     model_.bytes.reset();  // read once below; the engine keeps OpenCV's net only
@@ -35,59 +35,46 @@ class OpenCvEngine : public InferenceEngine {
     }
     net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    output_names_ = {model.scores_name};
-    if (!model.boxes_name.empty()) output_names_.push_back(model.boxes_name);
   }
 
   std::string name() const override { return "opencv"; }
 
-  void forward(const float* input, std::vector<float>& scores, std::vector<float>& boxes,
-               int64_t& num_priors) override {
-    const int dims[4] = {model_.batch_size, 3, model_.info.input_height, model_.info.input_width};
+  void forward(const float* input, std::vector<Tensor>& outputs) override {
+    const int dims[4] = {model_.batch_size, 3, model_.input_height, model_.input_width};
     cv::Mat blob(4, dims, CV_32F, const_cast<float*>(input));
-    std::vector<cv::Mat> outputs;
+    std::vector<cv::Mat> mats;
     try {
       net_.setInput(blob, model_.input_name);
-      net_.forward(outputs, output_names_);
+      net_.forward(mats, model_.outputs);
     } catch (const cv::Exception& e) {
       throw Error(model_.path + ": OpenCV DNN failed to run it: " + first_line(e.what()));
     }
-    const cv::Mat& s = outputs[0];
-    if (outputs.size() == 1) {  // a plate reader: (N, T, C) column scores only
-      if (s.dims != 3) throw Error(model_.path + ": output is not (N,T,C) column scores");
-      num_priors = s.size[1];
-      const cv::Mat sc = s.isContinuous() ? s : s.clone();
-      scores.assign(sc.ptr<float>(), sc.ptr<float>() + sc.total());
-      boxes.clear();
-      return;
+    outputs.resize(mats.size());
+    for (size_t i = 0; i < mats.size(); ++i) {
+      const cv::Mat m = mats[i].isContinuous() ? mats[i] : mats[i].clone();
+      outputs[i].name = model_.outputs[i];
+      outputs[i].shape.assign(m.size.p, m.size.p + m.dims);
+      outputs[i].data.assign(m.ptr<float>(), m.ptr<float>() + m.total());
     }
-    const cv::Mat& b = outputs[1];
-    if (s.dims != 3 || b.dims != 3 || b.size[2] != 4 || s.size[1] != b.size[1])
-      throw Error(model_.path + ": outputs are not (N,P,C) scores and (N,P,4) boxes");
-    num_priors = b.size[1];
-    const cv::Mat sc = s.isContinuous() ? s : s.clone(), bc = b.isContinuous() ? b : b.clone();
-    scores.assign(sc.ptr<float>(), sc.ptr<float>() + sc.total());
-    boxes.assign(bc.ptr<float>(), bc.ptr<float>() + bc.total());
   }
 
  private:
-  OnnxModel model_;
+  OnnxGraph model_;
   cv::dnn::Net net_;
-  std::vector<std::string> output_names_;
 };
 
 }  // namespace
 
-std::unique_ptr<InferenceEngine> create_opencv_engine(const OnnxModel& model, int threads) {
+std::unique_ptr<InferenceEngine> create_opencv_engine(const OnnxGraph& model, int threads) {
   return std::make_unique<OpenCvEngine>(model, threads);
 }
 
-double multiply_adds(const OnnxModel& model) {
+double multiply_adds(const OnnxGraph& model) {
   if (!model.bytes) throw Error(model.path + ": the model's bytes were released before counting its operations");
   const std::string bytes = onnx_for_opencv(*model.bytes, model.path);
   try {
     cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
-    const cv::dnn::MatShape input = {model.batch_size, 3, model.info.input_height, model.info.input_width};
+    const cv::dnn::MatShape input = {model.batch_size, 3, model.input_height, model.input_width};
     std::vector<int> ids;
     std::vector<std::vector<cv::dnn::MatShape>> in_shapes, out_shapes;
     net.getLayersShapes(input, ids, in_shapes, out_shapes);

@@ -1,4 +1,4 @@
-#include "edgessd/runtime/xnnpack_conv.h"
+#include "edgessd/runtime/internal/xnnpack_conv.h"
 
 #include <string>
 

@@ -1,6 +1,7 @@
 #include "edgessd/train/distributed.h"
 
 #include <c10/util/Exception.h>
+#include <torch/torch.h>
 #include <torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -8,6 +9,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 #ifdef USE_C10D_NCCL
+#include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -64,8 +66,6 @@ std::string rank_list(const std::vector<int>& ranks) {
   if (ranks.size() > 8) text += ", ... (" + std::to_string(ranks.size()) + " in all)";
   return text;
 }
-
-bool is_loopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0; }
 
 c10::intrusive_ptr<c10d::TCPStore> connect_store(const RankEnvironment& env, bool server,
                                                  std::chrono::milliseconds timeout) {
@@ -147,6 +147,13 @@ RankEnvironment rank_environment() {
   RankEnvironment env = slurm ? slurm_environment() : torchrun_environment();
   if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr) env.master_addr = addr;
   env.master_port = env_int("MASTER_PORT", env.master_port, 1, 65535);
+  // Ranks on other machines (this one's count given, and short of the world) would wait
+  // out the join timeout for a rendezvous on their own loopback.
+  const bool local_count_given = slurm || first_set({"LOCAL_WORLD_SIZE"});
+  if (local_count_given && env.world_size > env.local_world_size && is_loopback_address(env.master_addr))
+    throw Error("WORLD_SIZE " + std::to_string(env.world_size) + " spans machines (" +
+                std::to_string(env.local_world_size) + " rank(s) on this one) but MASTER_ADDR is " + env.master_addr +
+                ", which the others cannot reach: set MASTER_ADDR to node 0's address");
   return env;
 }
 
@@ -293,6 +300,9 @@ void ProcessGroup::Impl::create_group() {
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("edgessd/" + backend, store);
 #ifdef USE_C10D_NCCL
   if (backend == "nccl") {
+    // NCCL binds a rank to the current device: without this every rank of a machine
+    // would share GPU 0 (torchrun's workers call torch.cuda.set_device(LOCAL_RANK)).
+    c10::cuda::set_device(static_cast<c10::DeviceIndex>(env.local_rank));
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = timeout;
     group = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, env.rank, env.world_size, options);
@@ -305,7 +315,7 @@ void ProcessGroup::Impl::create_group() {
   auto options = c10d::ProcessGroupGloo::Options::create(timeout);
   if (const char* iface = std::getenv("GLOO_SOCKET_IFNAME"); iface && *iface)
     options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(iface));
-  else if (is_loopback(env.master_addr))
+  else if (is_loopback_address(env.master_addr))
     options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
   else
     options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
@@ -416,6 +426,29 @@ void ProcessGroup::barrier() {
   } catch (const std::exception& e) {
     fail("a barrier", e);
   }
+}
+
+bool is_loopback_address(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0; }
+
+void check_ranks_agree(ProcessGroup& group, const std::vector<int64_t>& values, const std::vector<std::string>& names,
+                       const std::string& what) {
+  at::Tensor mine = torch::tensor(values, torch::kInt64);
+  at::Tensor first = mine.clone();
+  group.broadcast(first, 0);
+  at::Tensor differs = torch::zeros({group.size()}, torch::kInt64);
+  differs[group.rank()] = torch::equal(mine, first) ? 0 : 1;
+  group.all_reduce_sum(differs);
+  std::string ranks;
+  for (int r = 0; r < group.size(); ++r)
+    if (differs[r].item<int64_t>()) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  if (ranks.empty()) return;
+  std::string detail;
+  for (size_t i = 0; i < values.size() && detail.empty(); ++i)
+    if (values[i] != first[static_cast<int64_t>(i)].item<int64_t>())
+      detail = "; here " + names[i] + " " + std::to_string(values[i]) + ", rank 0's " +
+               std::to_string(first[static_cast<int64_t>(i)].item<int64_t>());
+  throw Error("rank " + ranks + " hold" + (ranks.find(',') == std::string::npos ? "s" : "") + " other " + what +
+              " than rank 0" + detail + ": every machine needs the same --data (and readable images)");
 }
 
 }  // namespace edgessd

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace edgessd {
 
@@ -23,6 +24,9 @@ struct RankEnvironment {
 };
 // From the process environment; a malformed or out-of-range variable is an Error naming it.
 RankEnvironment rank_environment();
+
+// localhost or 127.x.x.x: an address the other machines of a run cannot reach.
+bool is_loopback_address(const std::string& host);
 
 // "auto" is NCCL for CUDA ranks and Gloo otherwise; an Error when this LibTorch lacks it.
 std::string resolve_dist_backend(const std::string& requested, bool cuda);
@@ -57,5 +61,11 @@ class ProcessGroup {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Every rank holds rank 0's `values` (`names` says what each is; `what` what they
+// describe): otherwise an Error on every rank naming the ranks that differ and, on those,
+// the first value that does, rather than a run whose ranks train on different shards.
+void check_ranks_agree(ProcessGroup& group, const std::vector<int64_t>& values, const std::vector<std::string>& names,
+                       const std::string& what);
 
 }  // namespace edgessd

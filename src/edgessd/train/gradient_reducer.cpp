@@ -6,7 +6,7 @@
 
 namespace edgessd {
 
-GradientReducer::GradientReducer(ProcessGroup& group, const std::vector<at::Tensor>& parameters)
+GradientReducer::GradientReducer(ProcessGroup& group, const std::vector<at::Tensor>& parameters, size_t bucket_bytes)
     : group_(group), parameters_(parameters), where_(parameters.size()) {
   Bucket bucket;
   int64_t elements = 0;
@@ -23,7 +23,7 @@ GradientReducer::GradientReducer(ProcessGroup& group, const std::vector<at::Tens
     bucket.members.push_back(i);
     bucket.offsets.push_back(elements);
     elements += parameters_[i].numel();
-    if (elements * 4 >= static_cast<int64_t>(kBucketBytes)) close();
+    if (elements * 4 >= static_cast<int64_t>(bucket_bytes)) close();
   }
   close();
   for (size_t i = 0; i < parameters_.size(); ++i)

@@ -15,8 +15,10 @@ namespace edgessd {
 class GradientReducer {
  public:
   static constexpr size_t kBucketBytes = 4 << 20;
-  // `parameters`: those the optimizer updates (requires_grad), the same list on every rank.
-  GradientReducer(ProcessGroup& group, const std::vector<at::Tensor>& parameters);
+  // `parameters`: those the optimizer updates (requires_grad), the same list on every rank;
+  // a bucket closes once it holds `bucket_bytes` of float32 gradients.
+  GradientReducer(ProcessGroup& group, const std::vector<at::Tensor>& parameters, size_t bucket_bytes = kBucketBytes);
+  size_t bucket_count() const { return buckets_.size(); }
   // After backward: waits for every bucket and writes the group's mean gradient into each
   // parameter's .grad. A bucket whose hooks did not all fire is reduced here (zeros for the
   // missing gradients), the same on every rank, so no rank waits for a sum never started.

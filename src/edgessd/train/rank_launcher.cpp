@@ -20,6 +20,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/parallel.h"
+#include "edgessd/train/distributed.h"
 
 namespace edgessd {
 
@@ -198,6 +199,10 @@ bool launched_as_rank() { return std::getenv(kLaunchedRankVariable) != nullptr; 
 void launch_ranks(const LaunchOptions& o) {
   if (o.node_rank >= o.nnodes)
     throw Error("--node-rank " + std::to_string(o.node_rank) + ": must be below --nnodes " + std::to_string(o.nnodes));
+  if (o.nnodes > 1 && is_loopback_address(o.master_addr))
+    throw Error("--master-addr " + o.master_addr + ": a loopback address, which the other " +
+                std::to_string(o.nnodes - 1) + " machine(s) of --nnodes " + std::to_string(o.nnodes) +
+                " cannot reach; give node 0's address on their network");
   if (o.nproc_per_node > hardware_threads())
     throw Error("--nproc-per-node " + std::to_string(o.nproc_per_node) + ": more ranks than this machine's " +
                 std::to_string(hardware_threads()) + " cores (a rank needs one at least)");

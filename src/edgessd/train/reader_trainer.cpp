@@ -19,12 +19,13 @@
 #include "edgessd/common/parallel.h"
 #include "edgessd/common/progress.h"
 #include "edgessd/common/random.h"
-#include "edgessd/data/plate_crops.h"
-#include "edgessd/data/plate_render.h"
+#include "edgessd/data/plate_samples.h"
+#include "edgessd/plates/plate_crops.h"
+#include "edgessd/plates/plate_render.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/plate_reader_net.h"
 #include "edgessd/model/ssd.h"
-#include "edgessd/train/loss_plot.h"
+#include "edgessd/train/training_run.h"
 #include "edgessd/train/optimizer_state.h"
 #include "edgessd/train/run_files.h"
 
@@ -218,10 +219,11 @@ std::vector<size_t> epoch_order(const ReaderData& d, bool balance, size_t extra,
   return order;
 }
 
-double cosine_lr(double base, size_t step, size_t total) {
+// A linear warm-up over the first steps (at most 200), then the cosine over the rest.
+double reader_lr(double base, size_t step, size_t total) {
   const size_t warmup = std::min<size_t>(200, total / 10);
   if (step < warmup) return base * (step + 1) / warmup;
-  return 0.5 * base * (1 + std::cos(M_PI * double(step - warmup) / double(std::max<size_t>(1, total - warmup))));
+  return cosine_lr(base, double(step - warmup), double(std::max<size_t>(1, total - warmup)));
 }
 
 void set_adam_lr(torch::optim::Adam& adam, double lr) {
@@ -259,7 +261,7 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
     const size_t begin = step * o.batch_size, end = std::min(order.size(), begin + o.batch_size);
     const uint64_t seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), step);
     const Batch b = make_batch(plates, order, begin, end, info, &seed, threads);
-    m.lr = cosine_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
+    m.lr = reader_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
     set_adam_lr(adam, m.lr);
     adam.zero_grad();
     const torch::Tensor loss = ctc_loss_of(net->forward(b.images), b);
@@ -303,35 +305,24 @@ void validate(PlateReaderNet& net, const std::vector<CachedPlate>& plates, const
   m.val_character = score.character_accuracy();
 }
 
-void append_reader_metrics(const std::string& path, const ReaderEpoch& m) {
-  std::error_code ec;
-  std::string text = std::filesystem::exists(path, ec)
-                         ? read_file(path)
-                         : "epoch,train_loss,val_loss,val_exact,val_character,lr,crops_per_second,seconds\n";
+constexpr const char* kReaderMetricsHeader = "epoch,train_loss,val_loss,val_exact,val_character,lr,crops_per_second,seconds";
+
+std::string reader_metrics_row(const ReaderEpoch& m) {
   std::ostringstream row;
   row.precision(6);
   row << m.epoch << "," << m.train_loss << ",";
   if (m.val_loss >= 0) row << m.val_loss << "," << m.val_exact << "," << m.val_character;
   else row << ",,";
-  row << "," << m.lr << "," << m.crops_per_second << "," << m.seconds << "\n";
-  write_file_atomic(path, text + row.str());
+  row << "," << m.lr << "," << m.crops_per_second << "," << m.seconds;
+  return row.str();
 }
 
-std::string save_reader_checkpoint(const ReaderTrainOptions& o, const ReaderInfo& info, PlateReaderNet& net,
-                                   const torch::optim::Adam& adam, const ReaderEpoch& m, bool best) {
+void save_reader_checkpoint(const std::string& path, const ReaderInfo& info, PlateReaderNet& net,
+                            const torch::optim::Adam& adam, const ReaderEpoch& m) {
   const double loss = m.val_loss >= 0 ? m.val_loss : m.train_loss;
-  const std::string path = join_path(o.model_dir, checkpoint_file_name(kReaderNetName, m.epoch, loss));
-  const StateDict state = state_dict_of(*net);
-  write_state_dict(path, state);
+  write_state_dict(path, state_dict_of(*net));
   save_adam_state(adam, optimizer_path(path));
   save_reader_info(path, info, m.epoch, loss, m.val_exact, m.val_character);
-  log_info("Saved model " + path);
-  if (best) {
-    const std::string best_path = join_path(o.model_dir, kBestCheckpoint);
-    write_state_dict(best_path, state);
-    save_reader_info(best_path, info, m.epoch, loss, m.val_exact, m.val_character);
-  }
-  return path;
 }
 
 }  // namespace
@@ -342,15 +333,6 @@ namespace {
 // epoch at 0% early on) broken by character accuracy; without validation, -training loss.
 double selection_score(double val_exact, double val_character, double train_loss, bool validated) {
   return validated ? val_exact + 1e-3 * std::max(0.0, val_character) : -train_loss;
-}
-
-// The best score so far when resuming into the same folder: best.json's, else none.
-double best_so_far(const std::string& model_dir, int start_epoch, bool validated) {
-  const std::string best = join_path(model_dir, kBestCheckpoint);
-  std::error_code ec;
-  if (start_epoch == 0 || !std::filesystem::exists(model_info_path(best), ec)) return -1e300;
-  const ReaderTrainingState s = load_reader_training_state(best);
-  return selection_score(s.val_exact, s.val_character, s.val_loss, validated);
 }
 
 std::string epoch_line(const ReaderEpoch& m) {
@@ -407,24 +389,27 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
     log_info("Resume from the model " + o.resume + " at epoch " + std::to_string(start_epoch));
   }
   const bool validated = !data.validation.empty();
-  double best = best_so_far(o.model_dir, start_epoch, validated);
+  TrainingRun run(o.model_dir, kReaderNetName, kReaderMetricsHeader, -1e300,
+                  validated ? "validation exact plates (characters break ties)" : "negated training loss");
+  run.prepare(start_epoch, [&](const std::string& best) {
+    const ReaderTrainingState s = load_reader_training_state(best);
+    return selection_score(s.val_exact, s.val_character, s.val_loss, validated);
+  });
   ReaderTrainResult result;
-  for (int epoch = start_epoch; epoch < o.epochs; ++epoch) {
+  run.run(start_epoch, o.epochs, [&](int epoch) {
     ReaderEpoch m;
     m.epoch = epoch;
     train_epoch(net, adam, data, info, o, epoch, threads, m);
     validate(net, data.validation, info, threads, m);
     log_info(epoch_line(m));
     const double score = selection_score(m.val_exact, m.val_character, m.train_loss, validated);
-    const bool improved = score > best;
-    if (improved) best = score;
-    if (improved && validated) result.best_val_exact = m.val_exact;
-    save_reader_checkpoint(o, info, net, adam, m, improved);
-    append_reader_metrics(join_path(o.model_dir, "metrics.csv"), m);
-    draw_loss_curve_or_warn(join_path(o.model_dir, "metrics.csv"), join_path(o.model_dir, "loss.png"));
+    if (score > run.best_score() && validated) result.best_val_exact = m.val_exact;
+    run.checkpoint(epoch, m.val_loss >= 0 ? m.val_loss : m.train_loss, score,
+                   [&](const std::string& path) { save_reader_checkpoint(path, info, net, adam, m); });
     ++result.epochs_run;
-  }
-  result.best_checkpoint = join_path(o.model_dir, kBestCheckpoint);
+    return reader_metrics_row(m);
+  });
+  result.best_checkpoint = run.best_path();
   return result;
 }
 

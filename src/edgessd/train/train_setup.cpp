@@ -18,6 +18,7 @@
 #include "edgessd/common/priors.h"
 #include "edgessd/data/prior_coverage.h"
 #include "edgessd/data/prior_fit.h"
+#include "edgessd/train/training_run.h"
 
 namespace edgessd {
 
@@ -79,7 +80,7 @@ void check_numbers(const TrainOptions& o) {
 }  // namespace
 
 double scheduled_lr(const TrainOptions& options, double base, int epoch) {
-  if (options.scheduler == "cosine") return base * (1 + std::cos(M_PI * epoch / options.t_max)) / 2;
+  if (options.scheduler == "cosine") return cosine_lr(base, epoch, options.t_max);
   if (options.scheduler == "multi-step") {
     double lr = base;
     for (int m : parse_milestones(options.milestones))
@@ -212,6 +213,54 @@ void log_data(const DetectionDataset& train_set, const DetectionDataset& val_set
            " classes");
   log_info("Validation: " + std::to_string(val_set.images.size()) + " images, " +
            std::to_string(val_set.box_count()) + " boxes");
+}
+
+namespace {
+
+// FNV-1a, 64 bits: enough to tell two data sets apart, the same on every machine.
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void add(const void* data, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
+  }
+  void add(const std::string& s) { add(s.data(), s.size() + 1); }
+  void add(double v) { add(std::to_string(std::lround(v * 1e5))); }  // rounding, not the bits
+};
+
+void add_set(Fnv& hash, const DetectionDataset& set) {
+  for (const std::string& name : set.class_names) hash.add(name);
+  for (const AnnotatedImage& image : set.images) {
+    hash.add(std::filesystem::path(image.image_path).filename().string());  // not the machine's folder
+    for (size_t b = 0; b < image.boxes.size(); ++b) {
+      const CornerBox& box = image.boxes[b];
+      for (double v : {double(box.x1), double(box.y1), double(box.x2), double(box.y2), double(image.labels[b])})
+        hash.add(v);
+    }
+  }
+}
+
+int64_t box_count(const DetectionDataset& set) {
+  int64_t n = 0;
+  for (const AnnotatedImage& image : set.images) n += static_cast<int64_t>(image.boxes.size());
+  return n;
+}
+
+}  // namespace
+
+RunFingerprint run_fingerprint(const DetectionDataset& train_set, const DetectionDataset& val_set, const ModelInfo& info) {
+  Fnv hash;
+  add_set(hash, train_set);
+  add_set(hash, val_set);
+  const PriorBoxes priors = priors_of(info);
+  for (const CenterBox& p : priors.center_form())
+    for (double v : {double(p.cx), double(p.cy), double(p.w), double(p.h)}) hash.add(v);
+  RunFingerprint f;
+  f.values = {static_cast<int64_t>(train_set.images.size()), box_count(train_set),
+              static_cast<int64_t>(val_set.images.size()), box_count(val_set), static_cast<int64_t>(priors.size()),
+              static_cast<int64_t>(hash.h)};
+  f.names = {"training images", "training boxes", "validation images", "validation boxes", "priors",
+             "hash of the images' names, boxes and priors"};
+  return f;
 }
 
 }  // namespace edgessd

@@ -40,4 +40,13 @@ Compute choose_compute(const TrainOptions& options, int input_width, int input_h
 void log_data(const DetectionDataset& train_set, const DetectionDataset& val_set);
 void log_prior_coverage(const DetectionDataset& train_set, const ModelInfo& info);
 
+// What every rank of a data-parallel run must hold alike: its training and validation
+// sets (image file names, boxes, labels) and the priors fitted to them, as counts and a
+// 64-bit hash, each named (an image unreadable on one machine changes them).
+struct RunFingerprint {
+  std::vector<int64_t> values;
+  std::vector<std::string> names;
+};
+RunFingerprint run_fingerprint(const DetectionDataset& train_set, const DetectionDataset& val_set, const ModelInfo& info);
+
 }  // namespace edgessd

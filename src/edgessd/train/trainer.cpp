@@ -24,12 +24,12 @@
 #include "edgessd/model/cpu_autocast.h"
 #include "edgessd/common/model_info.h"
 #include "edgessd/model/ssd.h"
-#include "edgessd/train/loss_plot.h"
 #include "edgessd/train/multibox_loss.h"
 #include "edgessd/train/train_setup.h"
 #include "edgessd/train/distributed.h"
 #include "edgessd/train/gradient_reducer.h"
 #include "edgessd/train/run_files.h"
+#include "edgessd/train/training_run.h"
 #include "edgessd/train/weight_average.h"
 #include "edgessd/model/sync_batch_norm.h"
 
@@ -410,15 +410,29 @@ int threads_for_rank(int threads, const RankEnvironment& env) {
   return std::max(1, hardware_threads() / env.local_world_size);
 }
 
-// The model dir before the first epoch (the writing rank only): labels, and a fresh run's
-// leftovers of an earlier one (metrics.csv, best.pth) removed.
-void prepare_model_dir(const TrainOptions& options, const std::vector<std::string>& class_names, int start_epoch) {
-  make_folder(options.model_dir, "--model-dir");  // only once the data and the start are known good
-  write_labels(join_path(options.model_dir, "labels.txt"), class_names);
-  if (start_epoch != 0) return;
-  std::filesystem::remove(join_path(options.model_dir, "metrics.csv"));
-  std::filesystem::remove(join_path(options.model_dir, kBestCheckpoint));
-  std::filesystem::remove(model_info_path(join_path(options.model_dir, kBestCheckpoint)));
+// One epoch: its learning rates, a pass over the training data and, on a checkpoint
+// epoch, validation (of the --ema average, which is also what is saved) and the checkpoint.
+EpochMetrics run_epoch(const TrainOptions& options, int epoch, Training& training, Sgd& sgd, StartNet& start,
+                       TrainingRun& run) {
+  const auto epoch_start = std::chrono::steady_clock::now();
+  EpochMetrics metrics;
+  metrics.epoch = epoch;
+  for (size_t g = 0; g < sgd.base_lrs.size(); ++g) {
+    metrics.learning_rates.push_back(scheduled_lr(options, sgd.base_lrs[g], epoch));
+    set_lr(*sgd.optimizer, g, metrics.learning_rates.back());
+  }
+  const std::string last_good = run.last_checkpoint().empty() ? options.resume : run.last_checkpoint();
+  training.train_epoch(metrics, last_good);
+  if (epoch % options.validation_epochs == 0 || epoch == options.epochs - 1) {
+    const AveragedWeights averaged(training.average());
+    training.validate(metrics, last_good);
+    run.checkpoint(epoch, metrics.validated ? metrics.val_loss : metrics.train_loss, metrics.val_map,
+                   [&](const std::string& path) {
+                     save_checkpoint(path, options, start.info, start.net, *sgd.optimizer, metrics);
+                   });
+  }
+  metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+  return metrics;
 }
 
 }  // namespace
@@ -438,46 +452,30 @@ TrainResult train(const TrainOptions& options) {
   StartNet start = start_net(options, info, compute);
   Sgd sgd = make_sgd(options, start.net);
   const std::unique_ptr<ProcessGroup> group = join_group(options, env, compute, start.net);
+  if (group) {
+    const RunFingerprint fingerprint = run_fingerprint(train_set, val_set, start.info);
+    check_ranks_agree(*group, fingerprint.values, fingerprint.names, "training data or priors");
+  }
   const bool writer = env.rank == 0;  // rank 0 alone writes the model dir
   const NewFolderGuard made(writer ? options.model_dir : "");
-  if (writer) prepare_model_dir(options, train_set.class_names, start.start_epoch);
+  // No validation mAP is -1, so a run without validation data keeps no best.pth.
+  TrainingRun run(options.model_dir, start.info.net, metrics_header(sgd.base_lrs.size()), -1, "validation mAP", writer);
+  if (writer) {
+    make_folder(options.model_dir, "--model-dir");  // only once the data and the start are known good
+    write_labels(join_path(options.model_dir, "labels.txt"), train_set.class_names);
+  }
+  run.prepare(start.start_epoch, [](const std::string& best) { return load_training_state(best).val_map; });
   Training training(options, compute, start, sgd, train_set, val_set, group.get());
 
   TrainResult result;
-  const std::string metrics_path = join_path(options.model_dir, "metrics.csv");
   if (start.start_epoch >= options.epochs)
     log_warning("already trained " + std::to_string(start.start_epoch) + " epochs; nothing to do for --epochs " +
                 std::to_string(options.epochs));
-  std::string last_good = options.resume;
-  double best_map = best_map_so_far(options, start.start_epoch);
-  for (int epoch = start.start_epoch; epoch < options.epochs; ++epoch) {
-    const auto epoch_start = std::chrono::steady_clock::now();
-    EpochMetrics metrics;
-    metrics.epoch = epoch;
-    for (size_t g = 0; g < sgd.base_lrs.size(); ++g) {
-      metrics.learning_rates.push_back(scheduled_lr(options, sgd.base_lrs[g], epoch));
-      set_lr(*sgd.optimizer, g, metrics.learning_rates.back());
-    }
-    training.train_epoch(metrics, last_good);
-    const bool checkpoint_epoch = epoch % options.validation_epochs == 0 || epoch == options.epochs - 1;
-    if (checkpoint_epoch) {
-      const AveragedWeights averaged(training.average());  // --ema: validated and saved
-      training.validate(metrics, last_good);
-      const bool best = metrics.val_map > best_map;
-      if (best) best_map = metrics.val_map;
-      if (writer)
-        last_good = result.last_checkpoint =
-            save_checkpoint(options, start.info, start.net, *sgd.optimizer, metrics, best);
-      if (best) log_info("Best validation mAP so far (" + std::to_string(best_map) + "): kept as " +
-                         join_path(options.model_dir, kBestCheckpoint));
-    }
-    metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    if (writer) {
-      append_metrics(metrics_path, metrics, sgd.base_lrs.size());
-      draw_loss_curve_or_warn(metrics_path, join_path(options.model_dir, "loss.png"));
-    }
-    result.epochs.push_back(metrics);
-  }
+  run.run(start.start_epoch, options.epochs, [&](int epoch) {
+    result.epochs.push_back(run_epoch(options, epoch, training, sgd, start, run));
+    return metrics_row(result.epochs.back());
+  });
+  result.last_checkpoint = run.last_checkpoint();
   if (group) group->barrier();  // the others wait for rank 0's last files
   return result;
 }

@@ -5,12 +5,12 @@
 #include <cstdio>
 
 #include "edgessd/common/error.h"
-#include "edgessd/runtime/detector.h"
+#include "edgessd/deploy/detector.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) return std::fprintf(stderr, "usage: consumer MODEL.onnx IMAGE\n"), 2;
   try {
-    edgessd::Detector detector(edgessd::load_onnx_model(argv[1]), {});
+    edgessd::Detector detector(edgessd::load_detector_model(argv[1]), {});
     const cv::Mat image = cv::imread(argv[2]);
     if (image.empty()) throw edgessd::Error(std::string(argv[2]) + ": not an image");
     for (const edgessd::Detection& d : detector.detect_bgr(image))

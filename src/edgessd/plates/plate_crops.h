@@ -1,0 +1,28 @@
+#pragma once
+// Plate crops for the reader: how a box becomes the reader's input (the same crop for
+// training, eval and the runtime, so a model never sees a framing at deployment that it
+// did not train on).
+#include <opencv2/core.hpp>
+
+#include "edgessd/common/boxes.h"
+#include "edgessd/plates/reader_info.h"
+
+namespace edgessd {
+
+class Random;
+
+// A normalised box (as data sets hold them) in the pixels of `image`.
+CornerBox in_pixels(const CornerBox& normalised, const cv::Mat& image);
+
+// The pixel rectangle the reader sees for a box (pixels): grown by info.crop_margin of its
+// size on each side and clipped to the image; at least 1x1.
+cv::Rect plate_crop_rect(const CornerBox& pixels, const ReaderInfo& info, int image_width, int image_height);
+// That rectangle of `rgb`, resized to the reader's input (area when shrinking).
+cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info);
+// For training: each side of the box moved by up to 8% of the box's size, then gain,
+// contrast, colour cast, blur, noise and sometimes grey, drawn from `random`.
+cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& random);
+// (x - mean) / std, HWC -> CHW: 3 x input_height x input_width floats into `out`.
+void reader_input(const cv::Mat& crop_rgb, const ReaderInfo& info, float* out);
+
+}  // namespace edgessd

@@ -1,0 +1,144 @@
+#include "edgessd/plates/plate_pattern.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+#include "edgessd/common/error.h"
+
+namespace edgessd {
+
+namespace {
+
+// The formats between '|'s ("" for an empty one).
+std::vector<std::string> formats_of(const std::string& text) {
+  std::vector<std::string> formats;
+  for (size_t start = 0; start <= text.size();) {
+    const size_t end = std::min(text.find('|', start), text.size());
+    formats.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return formats;
+}
+
+}  // namespace
+
+void check_plate_pattern_syntax(const std::string& text, const std::string& flag) {
+  for (const std::string& format : formats_of(text)) {
+    // Plates have at most ~10 characters; a longer format only ever matched nothing.
+    if (format.empty() || format.size() > kMaxPatternPositions)
+      throw Error(flag + " " + text + ": each format must have 1.." + std::to_string(kMaxPatternPositions) +
+                  " positions ('A' letter, '9' digit, '?' any)");
+    for (char p : format)
+      if (static_cast<unsigned char>(p) >= 0x80 || !std::isgraph(static_cast<unsigned char>(p)))
+        throw Error(flag + " " + text + ": only ASCII letters and digits, 'A', '9', '?' and '|' make a pattern");
+  }
+}
+
+PlatePattern::PlatePattern(const std::string& text, const std::string& charset, const std::string& flag)
+    : charset_(charset) {
+  check_plate_pattern_syntax(text, flag);
+  for (const std::string& format : formats_of(text)) {
+    std::vector<std::vector<int>> positions;
+    for (char p : format) {
+      std::vector<int> allowed;
+      for (size_t c = 0; c < charset.size(); ++c) {
+        const unsigned char ch = static_cast<unsigned char>(charset[c]);
+        const bool ok = p == '?' || (p == 'A' && std::isalpha(ch)) || (p == '9' && std::isdigit(ch)) ||
+                        (p != 'A' && p != '9' && p != '?' && ch == static_cast<unsigned char>(std::toupper(p)));
+        if (ok) allowed.push_back(static_cast<int>(c) + 1);
+      }
+      if (allowed.empty())
+        throw Error(flag + " " + text + ": '" + std::string(1, p) + "' matches no character the reader knows (" +
+                    charset + ")");
+      positions.push_back(std::move(allowed));
+    }
+    formats_.push_back(std::move(positions));
+  }
+}
+
+PlateReading PlatePattern::decode(const float* probs, size_t columns) const {
+  PlateReading best;
+  double best_score = -std::numeric_limits<double>::infinity();
+  for (const auto& format : formats_) {
+    double score = 0;
+    PlateReading r = decode_format(format, probs, columns, score);
+    if (!r.text.empty() && score > best_score) best = r, best_score = score;
+  }
+  return best;
+}
+
+// States: blank before position k (2k), or position k holding allowed class j. A path
+// moves from a character to the next position directly only when the classes differ
+// (CTC would merge equal neighbours), else through a blank.
+PlateReading PlatePattern::decode_format(const std::vector<std::vector<int>>& format, const float* probs,
+                                         size_t columns, double& log_score) const {
+  const size_t classes = charset_.size() + 1, L = format.size();
+  const double none = -std::numeric_limits<double>::infinity();
+  auto lp = [&](size_t t, int c) { return std::log(std::max(probs[t * classes + c], 1e-30f)); };
+  // State index: blanks 0..L (blank after k-1 characters), characters after them.
+  std::vector<size_t> char_base(L + 1, L + 1);
+  for (size_t k = 0; k < L; ++k) char_base[k + 1] = char_base[k] + format[k].size();
+  const size_t states = char_base[L];
+  std::vector<double> score(states, none), next(states);
+  std::vector<std::vector<int>> from(columns, std::vector<int>(states, -1));
+  auto char_state = [&](size_t k, size_t j) { return char_base[k] + j; };
+  auto relax = [&](size_t t, size_t to, size_t f, double add) {
+    if (score[f] + add > next[to]) next[to] = score[f] + add, from[t][to] = static_cast<int>(f);
+  };
+  for (size_t t = 0; t < columns; ++t) {
+    std::fill(next.begin(), next.end(), none);
+    for (size_t k = 0; k <= L; ++k) {  // blank after k characters
+      const double add = lp(t, 0);
+      if (t == 0) { if (k == 0) next[0] = add; continue; }
+      relax(t, k, k, add);
+      if (k > 0) for (size_t j = 0; j < format[k - 1].size(); ++j) relax(t, k, char_state(k - 1, j), add);
+    }
+    for (size_t k = 0; k < L; ++k)
+      for (size_t j = 0; j < format[k].size(); ++j) {
+        const size_t s = char_state(k, j);
+        const double add = lp(t, format[k][j]);
+        if (t == 0) { if (k == 0) next[s] = add; continue; }
+        relax(t, s, s, add);
+        relax(t, s, k, add);
+        if (k > 0)
+          for (size_t i = 0; i < format[k - 1].size(); ++i)
+            if (format[k - 1][i] != format[k][j]) relax(t, s, char_state(k - 1, i), add);
+      }
+    score.swap(next);
+  }
+  size_t end = L;
+  for (size_t j = 0; j < format[L - 1].size(); ++j)
+    if (score[char_state(L - 1, j)] > score[end]) end = char_state(L - 1, j);
+  log_score = columns ? score[end] : none;
+  if (!std::isfinite(log_score)) return {};
+  // Back along the path: the class of each column, then the greedy reading of that path.
+  std::vector<int> path(columns);
+  for (size_t t = columns; t-- > 0;) {
+    if (end <= L) path[t] = 0;
+    else {
+      size_t k = L - 1;
+      while (end < char_base[k]) --k;
+      path[t] = format[k][end - char_base[k]];
+    }
+    if (t > 0) end = static_cast<size_t>(from[t][end]);
+  }
+  // The text and confidence along that path, as ctc_greedy_read computes them.
+  PlateReading r;
+  r.confidence = 1;
+  for (size_t t = 0; t < columns;) {
+    size_t end_run = t;
+    float peak = 0;
+    for (; end_run < columns && path[end_run] == path[t]; ++end_run) peak = std::max(peak, probs[end_run * classes + path[t]]);
+    if (path[t] != 0) {
+      r.text += charset_[path[t] - 1];
+      r.confidence = std::min(r.confidence, peak);
+    }
+    t = end_run;
+  }
+  if (r.text.empty()) r.confidence = 0;
+  return r;
+}
+
+}  // namespace edgessd

@@ -1,0 +1,39 @@
+#pragma once
+// --plate-pattern: plate formats that constrain what the reader may read, for places
+// whose plates follow a known layout. A format is a string of position classes: 'A' any
+// letter, '9' any digit, '?' any character of the reader's set, anything else that
+// character itself; several formats are separated by '|' ("AAA9999|9AAA999").
+#include <string>
+#include <vector>
+
+#include "edgessd/plates/plate_text.h"
+
+namespace edgessd {
+
+constexpr size_t kMaxPatternPositions = 16;
+
+// What needs no reader: every format 1..kMaxPatternPositions printable ASCII characters.
+// An Error naming `flag` otherwise, before any model loads.
+void check_plate_pattern_syntax(const std::string& text, const std::string& flag = "--plate-pattern");
+
+class PlatePattern {
+ public:
+  PlatePattern() = default;
+  // An Error naming `flag` when the syntax check fails, or a format asks for a character
+  // the reader's set lacks.
+  PlatePattern(const std::string& text, const std::string& charset, const std::string& flag = "--plate-pattern");
+  bool empty() const { return formats_.empty(); }
+  // The most probable CTC path (Viterbi, log probabilities) whose text fits a format, with
+  // ctc_greedy_read's confidence along it. Text "" (confidence 0) when no format fits
+  // in the columns there are.
+  PlateReading decode(const float* probs, size_t columns) const;
+
+ private:
+  // Per format, per position, the classes (1-based CTC indices) allowed there.
+  std::vector<std::vector<std::vector<int>>> formats_;
+  std::string charset_;
+  PlateReading decode_format(const std::vector<std::vector<int>>& format, const float* probs, size_t columns,
+                             double& log_score) const;
+};
+
+}  // namespace edgessd
