@@ -1,4 +1,5 @@
-// The nets beyond pytorch-ssd's: the stride-8 head, other input sizes, fitted priors.
+// Every net, and the ones beyond pytorch-ssd's: the stride-8 head, other input sizes,
+// fitted priors.
 // LibTorch's test-mode outputs equal the exported ONNX in every engine, and the priors
 // the model JSON records come back from the ONNX.
 #include <onnx/onnx_pb.h>
@@ -63,7 +64,15 @@ std::vector<Case> cases() {
   wide.net = "mb1-ssd-s8";
   wide.input_width = 384, wide.input_height = 288;
   wide.prior_maps = {};
-  return {{"stride8_auto_300", s8}, {"mb1_ssd_512", large}, {"stride8_384x288", wide}};
+  ModelInfo mb2_half = plate_model("mb2-ssd-lite");
+  mb2_half.width_mult = 0.5;
+  mb2_half.input_width = 320, mb2_half.input_height = 256;
+  return {{"stride8_auto_300", s8},
+          {"mb1_ssd_512", large},
+          {"stride8_384x288", wide},
+          {"mb1_ssd_lite", plate_model("mb1-ssd-lite")},
+          {"mb2_ssd_lite", plate_model("mb2-ssd-lite")},
+          {"mb2_ssd_lite_half_320x256", mb2_half}};
 }
 
 }  // namespace
@@ -85,6 +94,7 @@ TEST(ExportVariants, EnginesEqualLibTorch) {
     DetectorModel model = load_detector_model(dir.file("m.onnx"));
     EXPECT_EQ(model.num_priors, priors);
     EXPECT_EQ(model.info.net, c.info.net);
+    EXPECT_EQ(model.info.width_mult, c.info.width_mult);
     EXPECT_EQ(model.info.priors, c.info.priors);
     EXPECT_EQ(priors_of(model.info).size(), static_cast<size_t>(priors));  // the metadata's priors
     ASSERT_EQ(model.info.prior_maps.size(), prior_maps_of(c.info).size());

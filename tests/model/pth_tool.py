@@ -3,6 +3,7 @@
   compare A B          torch.load both; same keys in the same order, dtypes, shapes, values
   resave IN OUT [legacy]   torch.load IN, torch.save OUT (legacy = pre-1.6 format)
   seed OUT [legacy]    a tiny state_dict for the fuzz corpus
+  keys A               torch.load A; one "key shape" line a tensor (shape as 2x3x1x1), in order
 """
 import collections
 import sys
@@ -42,6 +43,11 @@ def seed(dst, legacy):
     print("OK")
 
 
+def keys(path):
+    for key, t in load(path).items():
+        print(key + " " + "x".join(str(d) for d in t.shape))
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     legacy = len(sys.argv) > 4 and sys.argv[4] == "legacy" or (command == "seed" and sys.argv[-1] == "legacy")
@@ -49,6 +55,8 @@ if __name__ == "__main__":
         compare(sys.argv[2], sys.argv[3])
     elif command == "resave":
         resave(sys.argv[2], sys.argv[3], legacy)
+    elif command == "keys":
+        keys(sys.argv[2])
     elif command == "seed":
         seed(sys.argv[2], legacy)
     else:

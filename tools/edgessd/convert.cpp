@@ -85,7 +85,7 @@ void add_convert_command(CLI::App& app) {
                   "Input .pth, or for face-api the folder holding ssd_mobilenetv1_model-weights_manifest.json "
                   "(default: the pinned npm package)");
   cmd->add_option("--output", args->output, "Output .pth")->required();
-  cmd->add_option("--net", args->net, "Net of a pth input: " + edgessd::known_net_names_text() + " (default: from its JSON, else mb1-ssd)");
+  cmd->add_option("--net", args->net, "Net of a pth input: " + edgessd::known_net_names_text() + " (default: from its JSON, else what its keys tell)");
   cmd->add_option("--labels", args->labels, "labels.txt with the class names of a pth input");
   cmd->add_option("--calibration", args->calibration,
                   "face-api: folder of images to re-estimate BatchNorm statistics on (default: face-api's demo photos)");

@@ -83,6 +83,7 @@ void add_train_command(CLI::App& app) {
   auto launch = std::make_shared<edgessd::LaunchOptions>();
   auto dataset_type = std::make_shared<std::string>("open_images");
   auto base_net_lr = std::make_shared<double>(0.001);
+  auto width_mult = std::make_shared<double>(1.0);
   auto extra_layers_lr = std::make_shared<double>(0);
   auto use_cuda = std::make_shared<std::string>("true");
   CLI::App* cmd = app.add_subcommand("train", "Re-train SSD-MobileNet on your classes (pytorch-ssd's train_ssd.py)");
@@ -92,6 +93,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--net", o->net, edgessd::known_net_names_text() + " (default: --resume's, else the --pretrained-ssd/--base-net net with the stride-8 head, "
                   "else mb1-ssd-s8)")
       ->check(CLI::IsMember(edgessd::known_net_names()));
+  auto* width = cmd->add_option("--mb2-width-mult,--mb2_width_mult", *width_mult,
+                  "mb2-ssd-lite's width multiplier (default: --resume's, else 1.0)")
+      ->check(CLI::Range(0.05, 4.0));
   cmd->add_option("--resolution", o->resolution,
                   std::string("Network input, W or WxH (default: --resume's, else ") + edgessd::kDefaultResolution +
                       "); feature maps follow it");
@@ -141,6 +145,7 @@ void add_train_command(CLI::App& app) {
     check_train_paths(*o);
     o->base_net_lr = *base_net_lr;
     if (extra->count()) o->extra_layers_lr = *extra_layers_lr;
+    if (width->count()) o->width_mult = *width_mult;
     o->use_cuda = edgessd::cli::truthy(*use_cuda);
     check_launcher_flags(*cmd, *launch);
     if (cmd->count("--nproc-per-node") && !edgessd::launched_as_rank()) {

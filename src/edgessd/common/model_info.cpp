@@ -15,7 +15,8 @@
 namespace edgessd {
 
 const std::vector<std::string>& known_net_names() {
-  static const std::vector<std::string> names = {"mb1-ssd", "mb1-ssd-relu6", "mb1-ssd-s8", "mb1-ssd-relu6-s8"};
+  static const std::vector<std::string> names = {"mb1-ssd",          "mb1-ssd-relu6", "mb1-ssd-s8",
+                                                 "mb1-ssd-relu6-s8", "mb1-ssd-lite",  "mb2-ssd-lite"};
   return names;
 }
 
@@ -24,6 +25,11 @@ bool net_has_stride8_head(const std::string& net) {
 }
 
 int head_count(const std::string& net) { return net_has_stride8_head(net) ? 7 : 6; }
+
+std::string stride8_twin_of(const std::string& net) {
+  const auto& names = known_net_names();
+  return std::find(names.begin(), names.end(), net + "-s8") != names.end() ? net + "-s8" : "";
+}
 
 std::pair<int, int> parse_resolution(const std::string& text, const std::string& flag) {
   int w = 0, h = 0;
@@ -135,6 +141,7 @@ void read_priors(const nlohmann::json& j, ModelInfo& info) {
 std::string model_info_to_json(const ModelInfo& info) {
   nlohmann::ordered_json j;
   j["net"] = info.net;
+  if (info.net == "mb2-ssd-lite") j["width_mult"] = info.width_mult;
   j["num_classes"] = info.num_classes();
   j["class_names"] = info.class_names;
   j["input_size"] = {info.input_width, info.input_height};
@@ -154,6 +161,11 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
     if (j.is_object() && j.value("kind", std::string()) == "plate-reader")
       throw Error("a plate reader's model JSON (train-reader's); this needs a detector's (train's)");
     info.net = j.at("net").get<std::string>();
+    info.width_mult = j.value("width_mult", 1.0);
+    if (!(info.width_mult > 0 && info.width_mult <= 4))
+      throw Error("width_mult must be within (0, 4]");
+    if (info.width_mult != 1.0 && info.net != "mb2-ssd-lite")
+      throw Error("width_mult is for mb2-ssd-lite, not " + info.net.substr(0, 32));
     info.class_names = j.at("class_names").get<std::vector<std::string>>();
     if (j.contains("input_size")) {
       auto size = j["input_size"].get<std::vector<int>>();

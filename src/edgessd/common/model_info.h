@@ -12,6 +12,7 @@ namespace edgessd {
 // checkpoint (X.pth -> X.json) so later commands need not be told again.
 struct ModelInfo {
   std::string net = "mb1-ssd";
+  double width_mult = 1.0;  // mb2-ssd-lite's channel scale (pytorch-ssd's --mb2-width-mult)
   std::vector<std::string> class_names;  // BACKGROUND first
   int input_width = 300;
   int input_height = 300;
@@ -30,11 +31,14 @@ struct ModelInfo {
 };
 
 // The nets a checkpoint can hold (pytorch-ssd's names, and ours with a stride-8 head:
-// "-s8"), for flags and errors; the text form is "mb1-ssd, ... or mb1-ssd-relu6-s8".
+// "-s8"), for flags and errors; the text form is "mb1-ssd, ... or mb2-ssd-lite".
 const std::vector<std::string>& known_net_names();
 std::string known_net_names_text();
 bool net_has_stride8_head(const std::string& net);
 int head_count(const std::string& net);  // 6, or 7 with the stride-8 head
+// The net with a stride-8 head that shares `net`'s other layers ("mb1-ssd" -> "mb1-ssd-s8");
+// empty when there is none (a -s8 net itself, the lite nets).
+std::string stride8_twin_of(const std::string& net);
 
 // "W" or "WxH", each within 32..4096; an Error naming `flag` otherwise.
 std::pair<int, int> parse_resolution(const std::string& text, const std::string& flag = "--resolution");

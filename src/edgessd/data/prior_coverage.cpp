@@ -70,7 +70,7 @@ std::string prior_coverage_warning(const PriorCoverage& c, const ModelInfo& mode
   std::vector<std::string> fixes = {"a larger input (--resolution, now " + std::to_string(model.input_width) + "x" +
                                     std::to_string(model.input_height) + ")"};
   if (model.priors != "auto") fixes.push_back("priors fitted to the data (--priors auto)");
-  if (!net_has_stride8_head(model.net)) fixes.push_back("a stride-8 head (--net " + model.net + "-s8)");
+  if (!stride8_twin_of(model.net).empty()) fixes.push_back("a stride-8 head (--net " + stride8_twin_of(model.net) + ")");
   std::string remedies = fixes[0];
   for (size_t i = 1; i < fixes.size(); ++i) remedies += (i + 1 == fixes.size() ? " or " : ", ") + fixes[i];
   char text[1024];

@@ -294,7 +294,10 @@ void load_state_dict(torch::nn::Module& module, const StateDict& state, LoadMode
     used.insert(source_key);
     if (it->second->sizes() != tensor.sizes()) {
       std::string hint;
-      if (key == "classification_headers.0.weight" && it->second->dim() == 4 && tensor.size(0) % 6 == 0)
+      // A head's class-scoring convolution (any net's: the lite nets' are pointwise).
+      if (mismatched.empty() && starts_with(key, "classification_headers.") && it->second->dim() == 4 &&
+          tensor.dim() == 4 && it->second->size(0) != tensor.size(0) && tensor.size(0) % 6 == 0 &&
+          it->second->size(0) % 6 == 0)
         hint = " (the file has " + std::to_string(it->second->size(0) / 6) + " classes, the model " +
                std::to_string(tensor.size(0) / 6) + ")";
       mismatched.push_back(key + " " + shape_string(it->second->sizes()) + " in file, " +

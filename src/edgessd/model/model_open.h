@@ -21,12 +21,18 @@ struct ModelFlags {
 // Without a JSON or labels: an Error, or names "class1".. (convert keeps the weights).
 enum class MissingNames { Error, Numbered };
 
-// classification_headers.0.weight rows / 6 (six priors a cell in every pytorch-ssd net);
+// A plain classification head's rows / 6 (six priors a cell in every pytorch-ssd net);
 // an Error naming `path` when the state_dict is not an SSD's.
 int num_classes_of(const StateDict& state, const std::string& path);
+// The net a checkpoint without a model JSON holds, told by its keys (pytorch-ssd's files).
+std::string net_of_keys(const StateDict& state);
+// An mb2-ssd-lite's width multiplier, told by its channel counts (the values pytorch-ssd's
+// users pass); an Error naming `path` otherwise.
+double width_mult_of(const StateDict& state, const std::string& path);
 
-// --net over the JSON's net; --labels over the JSON's names; --resolution over its input
-// size; the class count checked against the heads, naming both files.
+// --net over the JSON's net (without either, the net the keys tell); --labels over the
+// JSON's names; --resolution over its input size; the class count checked against the
+// heads, naming both files.
 ModelInfo resolve_model_info(const std::string& checkpoint, const StateDict& state, const ModelFlags& flags,
                              MissingNames missing = MissingNames::Error);
 

@@ -12,21 +12,32 @@
 
 namespace edgessd {
 
-// The nets edgessd builds: pytorch-ssd's create_mobilenetv1_ssd graph; relu6 clips every
-// activation at 6 like TensorFlow's ssd_mobilenet_v1. The -s8 variants add a seventh
-// head, first, on the base net's stride-8 map (layer 5's 256 channels, 38x38 at 300):
-// pytorch-ssd cannot load them.
-enum class NetKind { Mb1Ssd, Mb1SsdRelu6, Mb1SsdS8, Mb1SsdRelu6S8 };
-NetKind parse_net_kind(const std::string& name);  // "mb1-ssd" | "mb1-ssd-relu6" | ... "-s8"
+// The nets edgessd builds: pytorch-ssd's create_mobilenetv1_ssd, create_mobilenetv1_ssd_lite
+// and create_mobilenetv2_ssd_lite graphs; relu6 clips every activation of mb1-ssd at 6
+// like TensorFlow's ssd_mobilenet_v1. The -s8 variants add a seventh head, first, on the
+// base net's stride-8 map (layer 5's 256 channels, 38x38 at 300): pytorch-ssd cannot load
+// them.
+enum class NetKind { Mb1Ssd, Mb1SsdRelu6, Mb1SsdS8, Mb1SsdRelu6S8, Mb1SsdLite, Mb2SsdLite };
+NetKind parse_net_kind(const std::string& name);  // "mb1-ssd" | ... "-s8" | "mb1-ssd-lite" | "mb2-ssd-lite"
 std::string net_kind_name(NetKind kind);
 bool uses_relu6(NetKind kind);
 bool has_stride8_head(NetKind kind);
+// Whether two nets' state_dicts have the same keys and shapes (relu6 changes activations only).
+bool same_weight_layout(NetKind a, NetKind b);
 
-// SSD-MobileNet-v1 with pytorch-ssd's module tree, so that parameter and buffer names
-// are its state_dict keys (base_net.0.0.weight, extras.0.2.bias, ...).
+// Where a head reads the base net: after base_net[end_layer - 1] (pytorch-ssd's source
+// layer index), or, with sublayer >= 0, inside block end_layer's conv after `sublayer`
+// modules (its GraphPath(end_layer, 'conv', sublayer)).
+struct SourceTap {
+  int end_layer;
+  int sublayer = -1;
+};
+
+// An SSD with pytorch-ssd's module tree, so that parameter and buffer names are its
+// state_dict keys (base_net.0.0.weight, extras.0.2.bias, base_net.1.conv.0.weight, ...).
 struct SsdImpl : torch::nn::Module {
-  // pytorch-ssd's priors for the net at 300x300.
-  SsdImpl(NetKind kind, int num_classes);
+  // pytorch-ssd's priors for the net at 300x300; width_mult: mb2-ssd-lite's channel scale.
+  SsdImpl(NetKind kind, int num_classes, double width_mult = 1.0);
   // The model's net, class count and priors (at its input size, from its JSON).
   explicit SsdImpl(const ModelInfo& info);
 
@@ -51,21 +62,20 @@ struct SsdImpl : torch::nn::Module {
   torch::nn::ModuleList regression_headers{nullptr};
 
  private:
-  SsdImpl(NetKind kind, int num_classes, const PriorBoxes& priors, float center_variance, float size_variance);
-  std::vector<int> source_layers() const;
+  SsdImpl(NetKind kind, int num_classes, double width_mult, const PriorBoxes& priors, float center_variance,
+          float size_variance);
+  void head(size_t index, torch::Tensor features, std::vector<torch::Tensor>& confidences,
+            std::vector<torch::Tensor>& locations);
 
   NetKind kind_;
   int num_classes_;
   float center_variance_, size_variance_;
   torch::Tensor priors_;  // centre form, (P, 4); not a buffer: not in the state_dict
+  std::vector<SourceTap> taps_;  // where the heads before the extras read the base net
 };
 TORCH_MODULE(Ssd);
 
-// Base-net indices where the heads before the extras read their feature maps (the -s8
-// nets add 6 in front).
-constexpr int kSourceLayers[2] = {12, 14};
-constexpr int kStride8SourceLayer = 6;
-constexpr int kBaseNetLayers = 14;
+constexpr int kBaseNetLayers = 14;  // MobileNetV1's: conv_bn and 13 conv_dw
 
 // LibTorch's intra-op thread count; Debian's build starts with one. 0 = every core.
 void set_torch_threads(int threads = 0);

@@ -113,6 +113,9 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net, co
   info.net = net;
   info.class_names = train_set.class_names;
   info.source = "edgessd train";
+  if (options.width_mult && *options.width_mult != 1.0 && net != "mb2-ssd-lite")
+    throw Error("--mb2-width-mult is for --net mb2-ssd-lite, not " + net);
+  info.width_mult = options.width_mult.value_or(1.0);
   ModelInfo resumed;
   if (!options.resume.empty() && load_model_info(options.resume, resumed)) {
     const std::string size = std::to_string(resumed.input_width) + "x" + std::to_string(resumed.input_height);
@@ -120,6 +123,9 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net, co
       throw Error("--resolution " + options.resolution + ": " + options.resume + " was trained at " + size);
     if (!options.priors.empty() && options.priors != resumed.priors)
       throw Error("--priors " + options.priors + ": " + options.resume + " has " + resumed.priors + " priors");
+    if (options.width_mult && *options.width_mult != resumed.width_mult)
+      throw Error("--mb2-width-mult: " + options.resume + " was trained with " + std::to_string(resumed.width_mult));
+    info.width_mult = resumed.width_mult;
     info.input_width = resumed.input_width, info.input_height = resumed.input_height;
     info.priors = resumed.priors;
     info.prior_maps = prior_maps_of(resumed);

@@ -18,6 +18,7 @@
 #include "edgessd/eval/evaluate.h"
 #include "edgessd/model/ssd_predictor.h"
 #include "edgessd/model/checkpoint.h"
+#include "edgessd/model/model_open.h"
 #include "edgessd/common/checkpoint_name.h"
 #include "edgessd/common/defaults.h"
 #include "edgessd/train/optimizer_state.h"
@@ -77,8 +78,8 @@ struct StartNet {
   int start_epoch = 0;
 };
 
-// The net's kind: --net, else --resume's, else the starting checkpoint's with the stride-8
-// head, else mb1-ssd-s8.
+// The net's kind: --net, else --resume's, else the starting checkpoint's (its JSON's, or
+// what its keys tell) with the stride-8 head where it has such a twin, else mb1-ssd-s8.
 std::string net_name_of(const TrainOptions& options) {
   const std::string start_file =
       !options.resume.empty() ? options.resume : options.pretrained_ssd + options.base_net;  // at most one of the two
@@ -86,11 +87,15 @@ std::string net_name_of(const TrainOptions& options) {
   const bool has_start_info = !start_file.empty() && load_model_info(start_file, start_info);
   // A stride-8 net starts from its plain twin: they share every layer but the heads.
   if (options.net.empty()) {
-    if (!has_start_info) return kDefaultNet;
-    if (!options.resume.empty() || net_has_stride8_head(start_info.net)) return start_info.net;
-    return start_info.net + "-s8";
+    if (!has_start_info && options.pretrained_ssd.empty()) return kDefaultNet;
+    if (!has_start_info) {  // a pytorch-ssd checkpoint: its keys tell its net
+      const std::string net = net_of_keys(read_state_dict(options.pretrained_ssd));
+      return stride8_twin_of(net).empty() ? net : stride8_twin_of(net);
+    }
+    if (!options.resume.empty() || stride8_twin_of(start_info.net).empty()) return start_info.net;
+    return stride8_twin_of(start_info.net);
   }
-  const bool twin = options.resume.empty() && options.net == start_info.net + "-s8";
+  const bool twin = options.resume.empty() && options.net == stride8_twin_of(start_info.net);
   if (has_start_info && start_info.net != options.net && !twin)
     throw Error("--net " + options.net + ": " + start_file + " holds an " + start_info.net + " (see its JSON)");
   return options.net;

@@ -18,6 +18,7 @@ struct TrainOptions {
   std::string net;         // empty: --resume's; else the start's net with the stride-8 head (mb1-ssd-s8 without one)
   std::string resolution;  // "W" or "WxH"; empty: --resume's, else kDefaultResolution
   std::string priors;      // ssd | auto; empty: --resume's, else auto
+  std::optional<double> width_mult;  // mb2-ssd-lite's channel scale; empty: --resume's, else 1
   std::string pretrained_ssd;  // everything but the heads
   std::string base_net;        // base net only
   std::string resume;          // everything, plus optimizer, scheduler and epoch
