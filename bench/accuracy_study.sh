@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Small objects, measured: each configuration (input size, priors, head) trained SEEDS
-# times for EPOCHS epochs from the face-api base, scored on the data set's test split:
-# mAP (mean, min, max over the seeds), AP by object size, recall, the training boxes' best
-# possible recall, training images/s; then, on a quiet machine, the network's ms per frame
-# at 2 threads (oneDNN engine, fp32, min over RUNS runs) of each configuration's first seed.
+# Small objects and nets, measured: each configuration (input size, priors, head, net)
+# trained SEEDS times for EPOCHS epochs from the face-api base (its base net only for
+# mb1-ssd-lite; from scratch for the nets without an offline start), scored on the data
+# set's test split: mAP (mean, min, max over the seeds), AP by object size, recall, the
+# training boxes' best possible recall, training images/s, and the cross-domain set's mAP
+# (CROSS, never trained on); then, on a quiet machine, the network's ms per frame at 2
+# threads (oneDNN engine, fp32, min over RUNS runs) of each configuration's first seed.
 #
 # usage: bench/accuracy_study.sh [CONFIG ...]     (default: all of them, in this order)
 #   CONFIG is a name below, or NAME='flags' for one of your own.
-# env: CLI (build/edgessd), DATA (plates-us), BASE (face-api base .pth; made when absent),
+# env: CLI (build/edgessd), DATA (plates-us), CROSS (plates-eu; skipped when absent),
+#      BASE (face-api base .pth; made when absent),
 #      OUT (study), SEEDS ("1 2 3"), EPOCHS (30), PARALLEL (2 runs side by side, 1 thread
 #      each: the images/s column is then per thread), RUNS (30)
 # Each run's logs, checkpoints and eval stay under OUT/NAME/seedS; a run already scored
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 CLI=${CLI:-build/edgessd}
 DATA=${DATA:-$SHARED/datasets/plates-us}
+CROSS=${CROSS:-$SHARED/datasets/plates-eu}
 OUT=${OUT:-study}
 BASE=${BASE:-$OUT/base.pth}
 SEEDS=${SEEDS:-1 2 3}
@@ -34,6 +38,15 @@ declare -A FLAGS=(
   [384-s8-ema]="--net mb1-ssd-relu6-s8 --resolution 384 --priors auto --ema 0.99"
   [512-auto]="--net mb1-ssd-relu6 --resolution 512 --priors auto"
   [default]=""
+  [mb1-ssd-lite]="--net mb1-ssd-lite"
+  [mb2-ssd-lite]="--net mb2-ssd-lite"
+  [vgg16-ssd]="--net vgg16-ssd"
+)
+# Where a configuration starts: the face-api SSD (all but the heads), else as named here.
+declare -A START=(
+  [mb1-ssd-lite]="--base-net"  # the same MobileNetV1 base; its extras and heads differ
+  [mb2-ssd-lite]="scratch"
+  [vgg16-ssd]="scratch"
 )
 ORDER=(300-ssd 300-auto 300-s8 384-auto 384-s8 512-auto default)
 if [ $# -gt 0 ]; then
@@ -62,15 +75,24 @@ run_one() {
   local name=$1 seed=$2 dir="$OUT/$1/seed$2"
   [ -f "$dir/result" ] && return 0
   mkdir -p "$dir"
+  local start=(--pretrained-ssd "$BASE")
+  case "${START[$name]:-}" in
+    scratch) start=() ;;
+    --base-net) start=(--base-net "$BASE") ;;
+  esac
   # shellcheck disable=SC2086
-  if ! $CLI train --data "$DATA" --pretrained-ssd "$BASE" ${FLAGS[$name]} --seed "$seed" --threads 1 \
+  if ! $CLI train --data "$DATA" "${start[@]}" ${FLAGS[$name]} --seed "$seed" --threads 1 \
       --epochs "$EPOCHS" --model-dir "$dir" >"$dir/train.log" 2>&1; then
     echo "$name seed $seed: training failed, see $dir/train.log" >&2
     return 1
   fi
   $CLI eval --dataset "$DATA" --trained-model "$(checkpoint_of "$dir")" --eval-dir "$dir/eval" >"$dir/eval.txt" 2>/dev/null
-  local map bpr ips small medium large recall
+  local map bpr ips small medium large recall cross=-
   map=$(sed -n 's/^Average Precision Across All Classes:\(.*\)/\1/p' "$dir/eval.txt")
+  if [ -d "$CROSS" ]; then
+    $CLI eval --dataset "$CROSS" --trained-model "$(checkpoint_of "$dir")" --eval-dir "$dir/eval-cross" >"$dir/eval-cross.txt" 2>/dev/null
+    cross=$(sed -n 's/^Average Precision Across All Classes:\(.*\)/\1/p' "$dir/eval-cross.txt")
+  fi
   small=$(sed -n 's/^small ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
   medium=$(sed -n 's/^medium ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
   large=$(sed -n 's/^large ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
@@ -78,8 +100,8 @@ run_one() {
   bpr=$(sed -n 's/.*Priors vs training boxes: .*best possible recall \([0-9.]*\).*/\1/p' "$dir/train.log" | head -1)
   ips=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "images_per_second") c = i; next }
                  NR > 2 { s += $c; n++ } END { if (n) printf "%.1f", s / n; else print "-" }' "$dir/metrics.csv")
-  echo "$name $seed $map $small $medium $large $recall $bpr $ips" >"$dir/result"
-  echo "$name seed $seed: mAP $map (small $small, medium $medium, large $large), recall $recall, BPR $bpr, $ips images/s" >&2
+  echo "$name $seed $map $small $medium $large $recall $bpr $ips $cross" >"$dir/result"
+  echo "$name seed $seed: mAP $map (small $small, medium $medium, large $large), recall $recall, BPR $bpr, $ips images/s, cross-domain mAP $cross" >&2
 }
 
 for name in "${ORDER[@]}"; do
@@ -104,15 +126,18 @@ for name in "${ORDER[@]}"; do
   fi
 done
 
-printf '\n| configuration | flags | mAP mean (min-max), %s seeds | AP small / medium / large | recall | best possible recall | train images/s | ms/frame, 2 threads |\n' "$(wc -w <<<"$SEEDS")"
-printf '|---|---|---|---|---|---|---|---|\n'
+printf '\n| configuration | flags | mAP mean (min-max), %s seeds | AP small / medium / large | recall | best possible recall | train images/s | ms/frame, 2 threads | cross-domain mAP mean (min-max) |\n' "$(wc -w <<<"$SEEDS")"
+printf '|---|---|---|---|---|---|---|---|---|\n'
 for name in "${ORDER[@]}"; do
   cat "$OUT/$name"/seed*/result 2>/dev/null | awk -v name="$name" -v flags="${FLAGS[$name]:-(defaults)}" \
       -v speed="$(cat "$OUT/$name/seed${SEEDS%% *}/speed" 2>/dev/null || echo -)" '
     function avg(col,   s, k, i) { s = 0; k = 0; for (i = 1; i <= n; ++i) if (v[i, col] != "-") { s += v[i, col]; k++ }
                                     return k ? sprintf("%.3f", s / k) : "-" }
-    { n++; for (i = 3; i <= 9; ++i) v[n, i] = $i; if (n == 1 || $3 < lo) lo = $3; if (n == 1 || $3 > hi) hi = $3 }
+    { n++; for (i = 3; i <= 10; ++i) v[n, i] = ($i == "" ? "-" : $i)
+      if (n == 1 || $3 < lo) lo = $3; if (n == 1 || $3 > hi) hi = $3
+      if ($10 != "-" && $10 != "") { if (!c || $10 < clo) clo = $10; if (!c || $10 > chi) chi = $10; c++ } }
     END { if (!n) exit
-          printf "| %s | `%s` | %s (%.3f-%.3f) | %s / %s / %s | %s | %s | %s | %s |\n", name, flags == "" ? "(defaults)" : flags,
-                 avg(3), lo, hi, avg(4), avg(5), avg(6), avg(7), avg(8), avg(9), speed }'
+          printf "| %s | `%s` | %s (%.3f-%.3f) | %s / %s / %s | %s | %s | %s | %s | %s |\n", name, flags == "" ? "(defaults)" : flags,
+                 avg(3), lo, hi, avg(4), avg(5), avg(6), avg(7), avg(8), avg(9), speed,
+                 c ? sprintf("%s (%.3f-%.3f)", avg(10), clo, chi) : "-" }'
 done

@@ -100,6 +100,19 @@ TEST_F(TrainCli, BadFlagsAndDataAreClearErrors) {
     EXPECT_NE(r.output.find(message), std::string::npos) << flags << ": " << r.output;
     EXPECT_FALSE(std::filesystem::exists(dir_->file("never"))) << flags;
   }
+  // --base-net takes the base net only: another net of the same base (mb1-ssd-lite) may
+  // start from it, one of another base may not; vgg16-ssd's extras need 268 px a side.
+  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--base-net " + dir_->file("base.pth") + " --net mb2-ssd-lite",
+            "--net mb2-ssd-lite: " + dir_->file("base.pth") + " holds an mb1-ssd-relu6"},
+           {"--net vgg16-ssd --resolution 256",
+            "--resolution 256: vgg16-ssd needs an input of at least 268x268 (its last two extras take 2 cells each); "
+            "256x256 is too small"}}) {
+    r = edgessd_cli("train --data " + dir_->file("data") + " " + flags + " --model-dir " + dir_->file("never"));
+    EXPECT_EQ(r.exit_code, 1) << flags;
+    EXPECT_NE(r.output.find(message), std::string::npos) << flags << ": " << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir_->file("never"))) << flags;
+  }
 }
 
 // --clip-grad-norm bounds each step's update by lr x the norm, --warmup-epochs scales the

@@ -109,3 +109,37 @@ TEST(TestTransform, ResizesAndNormalises) {
   EXPECT_NEAR(out.image[2 * 300 * 300], -127 / 128.0f, 1e-6);
   EXPECT_EQ(out.boxes.size(), 1u);
 }
+
+// vgg16-ssd's pixels: a mean per channel (R, G, B) and std 1, in both transforms; the
+// zoomed-out canvas is filled with that mean, so it is 0 in every channel.
+TEST(TestTransform, PerChannelMean) {
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(200, 100, 50));
+  NetworkInputSpec vgg;
+  vgg.mean = {123, 117, 104};
+  vgg.std = 1;
+  AugmentedSample out;
+  test_transform(img, {{0.1f, 0.2f, 0.3f, 0.4f}}, {1}, vgg, out);
+  EXPECT_EQ(out.image[0], 200 - 123);
+  EXPECT_EQ(out.image[300 * 300], 100 - 117);
+  EXPECT_EQ(out.image[2 * 300 * 300], 50 - 104);
+  TrainAugmentation augment(vgg, /*photometric=*/false);
+  Random random(5);
+  bool saw_canvas = false;
+  for (int i = 0; i < 40 && !saw_canvas; ++i) {
+    augment.apply(img, {{0.4f, 0.4f, 0.6f, 0.6f}}, {1}, random, out);
+    for (size_t p = 0; p < 300 * 300; ++p) {
+      if (out.image[p] != 0 || out.image[300 * 300 + p] != 0 || out.image[2 * 300 * 300 + p] != 0) continue;
+      saw_canvas = true;  // a canvas pixel: the mean in all three channels
+      break;
+    }
+    for (size_t p = 0; p < 300 * 300; ++p) {
+      const float r = out.image[p], g = out.image[300 * 300 + p], b = out.image[2 * 300 * 300 + p];
+      const bool photo = r == 77 && g == -17 && b == -54, canvas = r == 0 && g == 0 && b == 0;
+      if (!photo && !canvas) {  // a resampled edge between the two
+        EXPECT_GE(r, 0) << p;
+        EXPECT_LE(r, 77) << p;
+      }
+    }
+  }
+  EXPECT_TRUE(saw_canvas);
+}

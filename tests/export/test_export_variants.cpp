@@ -42,6 +42,7 @@ Ssd random_net(const ModelInfo& info) {
 ModelInfo plate_model(const std::string& net) {
   ModelInfo info;
   info.net = net;
+  use_net_normalisation(info);
   info.class_names = {"BACKGROUND", "plate"};
   return info;
 }
@@ -67,12 +68,16 @@ std::vector<Case> cases() {
   ModelInfo mb2_half = plate_model("mb2-ssd-lite");
   mb2_half.width_mult = 0.5;
   mb2_half.input_width = 320, mb2_half.input_height = 256;
+  ModelInfo vgg_wide = plate_model("vgg16-ssd");
+  vgg_wide.input_width = 384, vgg_wide.input_height = 320;
   return {{"stride8_auto_300", s8},
           {"mb1_ssd_512", large},
           {"stride8_384x288", wide},
           {"mb1_ssd_lite", plate_model("mb1-ssd-lite")},
           {"mb2_ssd_lite", plate_model("mb2-ssd-lite")},
-          {"mb2_ssd_lite_half_320x256", mb2_half}};
+          {"mb2_ssd_lite_half_320x256", mb2_half},
+          {"vgg16_ssd", plate_model("vgg16-ssd")},
+          {"vgg16_ssd_384x320", vgg_wide}};
 }
 
 }  // namespace
@@ -96,6 +101,7 @@ TEST(ExportVariants, EnginesEqualLibTorch) {
     EXPECT_EQ(model.info.net, c.info.net);
     EXPECT_EQ(model.info.width_mult, c.info.width_mult);
     EXPECT_EQ(model.info.priors, c.info.priors);
+    EXPECT_EQ(model.info.image_mean, c.info.image_mean);
     EXPECT_EQ(priors_of(model.info).size(), static_cast<size_t>(priors));  // the metadata's priors
     ASSERT_EQ(model.info.prior_maps.size(), prior_maps_of(c.info).size());
     EXPECT_EQ(model.info.prior_maps[0].boxes, prior_maps_of(c.info)[0].boxes);

@@ -27,7 +27,8 @@ struct NetCase {
 const NetCase kCases[] = {{"mb1-ssd", NetKind::Mb1Ssd, 1.0},
                           {"mb1-ssd-lite", NetKind::Mb1SsdLite, 1.0},
                           {"mb2-ssd-lite", NetKind::Mb2SsdLite, 1.0},
-                          {"mb2-ssd-lite-0.5", NetKind::Mb2SsdLite, 0.5}};
+                          {"mb2-ssd-lite-0.5", NetKind::Mb2SsdLite, 0.5},
+                          {"vgg16-ssd", NetKind::Vgg16Ssd, 1.0}};
 
 // The Error `f` throws, as text ("" when it throws none).
 template <typename F>
@@ -148,6 +149,11 @@ TEST(PytorchSsdNets, OpeningACheckpointWithoutJsonTellsTheNet) {
     OpenedCheckpoint opened = open_checkpoint(path, ModelFlags{}, MissingNames::Numbered);
     EXPECT_EQ(opened.info.net, net_kind_name(c.kind));
     EXPECT_EQ(opened.info.width_mult, c.width_mult);
+    // pytorch-ssd's config for the net: vgg16-ssd's pixels are (x - (123, 117, 104)) / 1.
+    const bool vgg = c.kind == NetKind::Vgg16Ssd;
+    const std::array<float, 3> mean = vgg ? std::array<float, 3>{123, 117, 104} : std::array<float, 3>{127, 127, 127};
+    EXPECT_EQ(opened.info.image_mean, mean);
+    EXPECT_EQ(opened.info.image_std, vgg ? 1.0f : 128.0f);
     expect_close(outputs_of(opened.net), read_raw<float>(kFixtures + c.fixture + ".f32"), 1e-4, 1e-4, c.fixture);
   }
 }
@@ -167,6 +173,62 @@ TEST(PytorchSsdNets, WidthMultiplierRidesInTheModelJson) {
             "m.json: width_mult is for mb2-ssd-lite, not mb1-ssd");
   EXPECT_EQ(error_of([] { Ssd(NetKind::Mb1SsdLite, 2, 0.5); }),
             "a width multiplier is for mb2-ssd-lite; mb1-ssd-lite has none");
+}
+
+TEST(PytorchSsdNets, PerChannelMeanRidesInTheModelJson) {
+  ModelInfo info;
+  info.net = "vgg16-ssd";
+  use_net_normalisation(info);
+  info.class_names = {"BACKGROUND", "plate"};
+  const std::string json = model_info_to_json(info);
+  EXPECT_NE(json.find("\"image_mean\": [\n    123.0,\n    117.0,\n    104.0\n  ]"), std::string::npos) << json;
+  const ModelInfo back = model_info_from_json(json, "m.json");
+  EXPECT_EQ(back.image_mean, info.image_mean);
+  EXPECT_EQ(back.image_std, 1.0f);
+  // A JSON without image_mean/image_std means the net's own values.
+  std::string bare = json;
+  bare.erase(bare.find("\"image_mean\""), bare.find("\"center_variance\"") - bare.find("\"image_mean\""));
+  EXPECT_EQ(model_info_from_json(bare, "m.json").image_mean, info.image_mean);
+  for (const std::string bad : {"[1, 2]", "\"x\"", "[1, 2, \"3\"]"}) {
+    std::string hostile = json;
+    const size_t from = hostile.find('[', hostile.find("\"image_mean\"")), to = hostile.find(']', from);
+    hostile.replace(from, to - from + 1, bad);
+    EXPECT_EQ(error_of([&] { model_info_from_json(hostile, "m.json"); }),
+              "m.json: image_mean must be a number or [R, G, B]")
+        << bad;
+  }
+}
+
+TEST(PytorchSsdNets, VggNeedsAnInputItsExtrasFit) {
+  ModelInfo info;
+  info.net = "vgg16-ssd";
+  info.class_names = {"BACKGROUND", "plate"};
+  info.input_width = 256, info.input_height = 300;
+  EXPECT_EQ(error_of([&] { Ssd net(info); }),
+            "vgg16-ssd needs an input of at least 268x268 (its last two extras take 2 cells each); 256x300 is too "
+            "small");
+  ModelFlags flags;
+  flags.resolution = "256x300";
+  const StateDict state = state_dict_of(*Ssd(NetKind::Vgg16Ssd, 2));
+  EXPECT_EQ(error_of([&] { resolve_model_info("no/such/vgg.pth", state, flags, MissingNames::Numbered); }),
+            "--resolution 256x300: vgg16-ssd needs an input of at least 268x268 (its last two extras take 2 cells "
+            "each); 256x300 is too small");
+}
+
+// pytorch-ssd's --base-net for vgg16-ssd is a bare VGG (vgg16_reducedfc.pth: "0.weight",
+// ..., "33.bias"): its layers load into base_net, nothing else.
+TEST(PytorchSsdNets, BareVggFileStartsTheBaseNet) {
+  Ssd source(NetKind::Vgg16Ssd, 2);
+  set_formula_weights(source);
+  StateDict bare;
+  for (const auto& [key, t] : state_dict_of(*source))
+    if (key.rfind("base_net.", 0) == 0) bare.emplace_back(key.substr(9), t);
+  ASSERT_EQ(bare.front().first, "0.weight");
+  Ssd net(NetKind::Vgg16Ssd, 3);
+  load_state_dict(*net, bare, LoadMode::BaseNetOnly, "vgg16_reducedfc.pth");
+  const StateDict loaded = state_dict_of(*net);
+  EXPECT_TRUE(torch::equal(loaded[0].second, bare[0].second));
+  EXPECT_EQ(loaded.back().first, "source_layer_add_ons.0.num_batches_tracked");
 }
 
 // Every net trains: one step reaches every parameter.

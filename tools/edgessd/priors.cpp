@@ -60,8 +60,12 @@ void print_prior_maps(const edgessd::ModelInfo& info) {
   for (size_t m = 0; m < info.prior_maps.size(); ++m) {
     const edgessd::FeatureMapSpec& spec = info.prior_maps[m];
     std::printf("  map %zu, stride %.1f:", m, spec.shrinkage);
-    if (spec.boxes.empty()) std::printf(" sizes %.0f, %.0f, ratios 2 and 3 (pytorch-ssd's)", spec.min_box_size,
-                                        std::sqrt(spec.min_box_size * spec.max_box_size));
+    if (spec.boxes.empty()) {
+      std::printf(" sizes %.0f, %.0f, ratios", spec.min_box_size, std::sqrt(spec.min_box_size * spec.max_box_size));
+      for (size_t r = 0; r < spec.aspect_ratios.size(); ++r)
+        std::printf("%s %g", r == 0 ? "" : r + 1 == spec.aspect_ratios.size() ? " and" : ",", spec.aspect_ratios[r]);
+      std::printf(" (pytorch-ssd's)");
+    }
     for (const auto& [w, h] : spec.boxes) std::printf(" %.0fx%.0f", w, h);
     std::printf("\n");
   }

@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <string>
 #include <vector>
 
@@ -11,10 +12,14 @@ namespace edgessd {
 cv::Mat read_rgb_image(const std::string& path);
 
 // pytorch-ssd's TestTransform: resize to width x height (bilinear), (x - mean) / std,
-// HWC -> CHW. Writes width*height*3 floats to `out`.
-void to_network_input(const cv::Mat& rgb, int width, int height, float mean, float std, float* out);
+// HWC -> CHW. Writes width*height*3 floats to `out`. mean: R, G, B.
+void to_network_input(const cv::Mat& rgb, int width, int height, const std::array<float, 3>& mean, float std,
+                      float* out);
 
 // (x - mean) / std of a 3-channel image (any depth), HWC -> CHW into `out`.
-void normalise_to_chw(const cv::Mat& image, float mean, float std, float* out);
+void normalise_to_chw(const cv::Mat& image, const std::array<float, 3>& mean, float std, float* out);
+inline void normalise_to_chw(const cv::Mat& image, float mean, float std, float* out) {
+  normalise_to_chw(image, {mean, mean, mean}, std, out);
+}
 
 }  // namespace edgessd

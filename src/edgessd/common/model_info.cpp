@@ -15,8 +15,8 @@
 namespace edgessd {
 
 const std::vector<std::string>& known_net_names() {
-  static const std::vector<std::string> names = {"mb1-ssd",          "mb1-ssd-relu6", "mb1-ssd-s8",
-                                                 "mb1-ssd-relu6-s8", "mb1-ssd-lite",  "mb2-ssd-lite"};
+  static const std::vector<std::string> names = {"mb1-ssd",      "mb1-ssd-relu6", "mb1-ssd-s8", "mb1-ssd-relu6-s8",
+                                                 "mb1-ssd-lite", "mb2-ssd-lite",  "vgg16-ssd"};
   return names;
 }
 
@@ -31,6 +31,27 @@ std::string stride8_twin_of(const std::string& net) {
   return std::find(names.begin(), names.end(), net + "-s8") != names.end() ? net + "-s8" : "";
 }
 
+bool net_has_width_mult(const std::string& net) { return net == "mb2-ssd-lite"; }
+
+void use_net_normalisation(ModelInfo& info) {
+  if (info.net == "vgg16-ssd") {
+    info.image_mean = {123.0f, 117.0f, 104.0f};
+    info.image_std = 1.0f;
+  } else {
+    info.image_mean = {127.0f, 127.0f, 127.0f};
+    info.image_std = 128.0f;
+  }
+}
+
+std::vector<std::pair<int, int>> net_feature_maps(const std::string& net, int width, int height) {
+  if (net != "vgg16-ssd") return mobilenet_v1_ssd_feature_maps(width, height, net_has_stride8_head(net));
+  auto maps = vgg_ssd_feature_maps(width, height);
+  if (maps.empty())
+    throw Error("vgg16-ssd needs an input of at least 268x268 (its last two extras take 2 cells each); " +
+                std::to_string(width) + "x" + std::to_string(height) + " is too small");
+  return maps;
+}
+
 std::pair<int, int> parse_resolution(const std::string& text, const std::string& flag) {
   int w = 0, h = 0;
   char x = 0, rest = 0;
@@ -43,6 +64,9 @@ std::pair<int, int> parse_resolution(const std::string& text, const std::string&
 
 std::vector<FeatureMapSpec> prior_maps_of(const ModelInfo& info) {
   if (!info.prior_maps.empty()) return info.prior_maps;
+  if (info.net == "vgg16-ssd")
+    return config_prior_maps(vgg_ssd_config(), vgg_ssd_config().specs, info.input_width, info.input_height,
+                             net_feature_maps(info.net, info.input_width, info.input_height));
   return ssd_prior_maps(info.input_width, info.input_height, net_has_stride8_head(info.net));
 }
 
@@ -55,8 +79,7 @@ ModelInfo at_input_size(ModelInfo info, int width, int height) {
 
 PriorBoxes priors_of(const ModelInfo& info, int width, int height) {
   if (width <= 0 || height <= 0) width = info.input_width, height = info.input_height;
-  return PriorBoxes(prior_maps_of(info), width, height,
-                    mobilenet_v1_ssd_feature_maps(width, height, net_has_stride8_head(info.net)));
+  return PriorBoxes(prior_maps_of(info), width, height, net_feature_maps(info.net, width, height));
 }
 
 std::string known_net_names_text() {
@@ -99,7 +122,8 @@ double pixels(const nlohmann::json& v, const std::string& what) {
   return d;
 }
 
-FeatureMapSpec prior_map_from_json(const nlohmann::json& m, const std::string& where) {
+FeatureMapSpec prior_map_from_json(const nlohmann::json& m, const std::string& where, const std::string& net,
+                                   int per_cell) {
   FeatureMapSpec spec;
   const auto& stride = m.at("stride");
   if (!stride.is_array() || stride.size() != 2) throw Error("priors: " + where + " stride must be [x, y]");
@@ -115,10 +139,10 @@ FeatureMapSpec prior_map_from_json(const nlohmann::json& m, const std::string& w
     spec.max_box_size = pixels(m.at("max_size"), where + " max_size");
     for (const auto& r : m.at("aspect_ratios")) spec.aspect_ratios.push_back(pixels(r, where + " aspect ratio"));
   }
-  // Every edgessd net has six priors a cell: the heads' shapes (and num_classes_of) say so.
-  if (spec.boxes_per_location() != 6)
-    throw Error("priors: " + where + " has " + std::to_string(spec.boxes_per_location()) +
-                " priors a cell (edgessd nets have 6)");
+  // The heads' shapes fix the priors a cell: pytorch-ssd's count for the net's map.
+  if (spec.boxes_per_location() != per_cell)
+    throw Error("priors: " + where + " has " + std::to_string(spec.boxes_per_location()) + " priors a cell (the " +
+                net + " head there has " + std::to_string(per_cell) + ")");
   return spec;
 }
 
@@ -132,8 +156,25 @@ void read_priors(const nlohmann::json& j, ModelInfo& info) {
   if (!maps.is_array() || static_cast<int>(maps.size()) != head_count(info.net))
     throw Error("priors: " + info.net + " has " + std::to_string(head_count(info.net)) + " heads, so " +
                 std::to_string(head_count(info.net)) + " prior maps");
+  ModelInfo plain;  // the net's own maps: per-cell counts do not depend on the input size
+  plain.net = info.net;
+  const auto defaults = prior_maps_of(plain);
   for (size_t m = 0; m < maps.size(); ++m)
-    info.prior_maps.push_back(prior_map_from_json(maps[m], "map " + std::to_string(m)));
+    info.prior_maps.push_back(
+        prior_map_from_json(maps[m], "map " + std::to_string(m), info.net, defaults[m].boxes_per_location()));
+}
+
+// "image_mean": one number for every channel, or [R, G, B] (vgg16-ssd's).
+void read_image_mean(const nlohmann::json& j, ModelInfo& info) {
+  if (!j.contains("image_mean")) return;
+  const auto& m = j["image_mean"];
+  if (m.is_number()) {
+    info.image_mean.fill(m.get<float>());
+    return;
+  }
+  if (!m.is_array() || m.size() != 3 || !m[0].is_number() || !m[1].is_number() || !m[2].is_number())
+    throw Error("image_mean must be a number or [R, G, B]");
+  for (int c = 0; c < 3; ++c) info.image_mean[c] = m[c].get<float>();
 }
 
 }  // namespace
@@ -141,11 +182,13 @@ void read_priors(const nlohmann::json& j, ModelInfo& info) {
 std::string model_info_to_json(const ModelInfo& info) {
   nlohmann::ordered_json j;
   j["net"] = info.net;
-  if (info.net == "mb2-ssd-lite") j["width_mult"] = info.width_mult;
+  if (net_has_width_mult(info.net)) j["width_mult"] = info.width_mult;
   j["num_classes"] = info.num_classes();
   j["class_names"] = info.class_names;
   j["input_size"] = {info.input_width, info.input_height};
-  j["image_mean"] = info.image_mean;
+  const auto& m = info.image_mean;
+  if (m[0] == m[1] && m[1] == m[2]) j["image_mean"] = m[0];
+  else j["image_mean"] = m;
   j["image_std"] = info.image_std;
   j["center_variance"] = info.center_variance;
   j["size_variance"] = info.size_variance;
@@ -164,7 +207,7 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
     info.width_mult = j.value("width_mult", 1.0);
     if (!(info.width_mult > 0 && info.width_mult <= 4))
       throw Error("width_mult must be within (0, 4]");
-    if (info.width_mult != 1.0 && info.net != "mb2-ssd-lite")
+    if (info.width_mult != 1.0 && !net_has_width_mult(info.net))
       throw Error("width_mult is for mb2-ssd-lite, not " + info.net.substr(0, 32));
     info.class_names = j.at("class_names").get<std::vector<std::string>>();
     if (j.contains("input_size")) {
@@ -174,7 +217,8 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
       info.input_width = size[0];
       info.input_height = size[1];
     }
-    info.image_mean = j.value("image_mean", info.image_mean);
+    use_net_normalisation(info);
+    read_image_mean(j, info);
     info.image_std = j.value("image_std", info.image_std);
     info.center_variance = j.value("center_variance", info.center_variance);
     info.size_variance = j.value("size_variance", info.size_variance);
@@ -190,7 +234,9 @@ ModelInfo model_info_from_json(const std::string& text, const std::string& what)
   }
   if (info.class_names.size() < 2) throw Error(what + ": needs BACKGROUND and at least one class");
   check_class_names(info.class_names, what);
-  if (!(info.image_std > 0) || !std::isfinite(info.image_std) || !std::isfinite(info.image_mean))
+  const auto& m = info.image_mean;
+  if (!(info.image_std > 0) || !std::isfinite(info.image_std) ||
+      !std::all_of(m.begin(), m.end(), [](float v) { return std::isfinite(v); }))
     throw Error(what + ": image_std must be a positive number and image_mean finite");
   for (const float v : {info.center_variance, info.size_variance})
     if (!(v > 0) || !std::isfinite(v)) throw Error(what + ": center_variance and size_variance must be positive numbers");

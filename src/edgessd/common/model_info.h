@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -16,7 +17,7 @@ struct ModelInfo {
   std::vector<std::string> class_names;  // BACKGROUND first
   int input_width = 300;
   int input_height = 300;
-  float image_mean = 127.0f;
+  std::array<float, 3> image_mean{127.0f, 127.0f, 127.0f};  // R, G, B
   float image_std = 128.0f;
   float center_variance = 0.1f;
   float size_variance = 0.2f;
@@ -31,7 +32,7 @@ struct ModelInfo {
 };
 
 // The nets a checkpoint can hold (pytorch-ssd's names, and ours with a stride-8 head:
-// "-s8"), for flags and errors; the text form is "mb1-ssd, ... or mb2-ssd-lite".
+// "-s8"), for flags and errors; the text form is "mb1-ssd, ... or vgg16-ssd".
 const std::vector<std::string>& known_net_names();
 std::string known_net_names_text();
 bool net_has_stride8_head(const std::string& net);
@@ -39,6 +40,13 @@ int head_count(const std::string& net);  // 6, or 7 with the stride-8 head
 // The net with a stride-8 head that shares `net`'s other layers ("mb1-ssd" -> "mb1-ssd-s8");
 // empty when there is none (a -s8 net itself, the lite nets).
 std::string stride8_twin_of(const std::string& net);
+bool net_has_width_mult(const std::string& net);  // mb2-ssd-lite's --mb2-width-mult
+// The net's pytorch-ssd config values for pixels: vgg16-ssd's per-channel mean (123, 117,
+// 104) and std 1, the MobileNets' 127 and 128.
+void use_net_normalisation(ModelInfo& info);
+// The (width, height) of the net's head feature maps, in head order, for an input size;
+// an Error naming the net when the input is too small for it.
+std::vector<std::pair<int, int>> net_feature_maps(const std::string& net, int width, int height);
 
 // "W" or "WxH", each within 32..4096; an Error naming `flag` otherwise.
 std::pair<int, int> parse_resolution(const std::string& text, const std::string& flag = "--resolution");

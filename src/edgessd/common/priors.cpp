@@ -37,8 +37,44 @@ std::vector<FeatureMapSpec> ssd_prior_maps(int width, int height, bool stride8) 
   const SsdConfig& config = mobilenet_v1_ssd_config();
   std::vector<FeatureMapSpec> maps = config.specs;
   if (stride8) maps.insert(maps.begin(), FeatureMapSpec{0, 0, 30, 60, {2, 3}});
+  return config_prior_maps(config, maps, width, height, mobilenet_v1_ssd_feature_maps(width, height, stride8));
+}
+
+const SsdConfig& vgg_ssd_config() {
+  static const SsdConfig config = [] {
+    SsdConfig c;
+    c.image_size = 300;
+    c.specs = {
+        {38, 8, 30, 60, {2}},        {19, 16, 60, 111, {2, 3}},  {10, 32, 111, 162, {2, 3}},
+        {5, 64, 162, 213, {2, 3}},   {3, 100, 213, 264, {2}},    {1, 300, 264, 315, {2}},
+    };
+    return c;
+  }();
+  return config;
+}
+
+std::vector<std::pair<int, int>> vgg_ssd_feature_maps(int width, int height) {
+  auto maps_of = [](int v) {
+    std::vector<int> m;
+    v = v / 2 / 2;
+    v = (v + 1) / 2;  // the ceil_mode pooling
+    m.push_back(v);
+    v /= 2;
+    m.push_back(v);  // pool5 (3x3, stride 1, padding 1) and the dilated conv6 keep the size
+    for (int i = 0; i < 2; ++i) m.push_back(v = (v + 1) / 2);
+    for (int i = 0; i < 2; ++i) m.push_back(v = v - 2);
+    return m;
+  };
+  const auto w = maps_of(width), h = maps_of(height);
+  if (w.back() < 1 || h.back() < 1) return {};
+  std::vector<std::pair<int, int>> maps;
+  for (size_t i = 0; i < w.size(); ++i) maps.emplace_back(w[i], h[i]);
+  return maps;
+}
+
+std::vector<FeatureMapSpec> config_prior_maps(const SsdConfig& config, std::vector<FeatureMapSpec> maps,
+                                              int width, int height, const std::vector<std::pair<int, int>>& cells) {
   const bool native = width == config.image_size && height == config.image_size;
-  const auto cells = mobilenet_v1_ssd_feature_maps(width, height, stride8);
   for (size_t m = 0; m < maps.size(); ++m) {
     if (native && maps[m].shrinkage > 0) continue;  // pytorch-ssd's own strides
     maps[m].feature_map_size = cells[m].first;

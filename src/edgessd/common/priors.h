@@ -44,6 +44,17 @@ std::vector<std::pair<int, int>> mobilenet_v1_ssd_feature_maps(int width, int he
 // adds a map of 30 px priors (max 60) on the stride-8 cells for objects of 10-40 px.
 std::vector<FeatureMapSpec> ssd_prior_maps(int width, int height, bool stride8);
 
+// pytorch-ssd's vgg_ssd_config: six maps from conv4_3's 38x38, 8732 priors at 300x300.
+const SsdConfig& vgg_ssd_config();
+// The head feature maps of SSD-VGG16: 2x2 poolings halve rounding down, except the third
+// (ceil_mode) which rounds up, conv4_3's map after it; a fourth pooling; two stride-2 3x3
+// extras (padding 1) round up; the last two extras (3x3, no padding) take 2 cells each.
+// Empty when an input side is too small to leave the last map a cell.
+std::vector<std::pair<int, int>> vgg_ssd_feature_maps(int width, int height);
+// `config`'s priors laid over `cells` for a width x height input, as ssd_prior_maps.
+std::vector<FeatureMapSpec> config_prior_maps(const SsdConfig& config, std::vector<FeatureMapSpec> maps,
+                                              int width, int height, const std::vector<std::pair<int, int>>& cells);
+
 // A prior or box in centre form: (cx, cy, w, h), normalised to the image.
 struct CenterBox {
   float cx, cy, w, h;

@@ -184,7 +184,7 @@ void render(const NetworkInputSpec& spec, const cv::Mat& rgb, double offset_x, d
   const int u1 = std::clamp(static_cast<int>(std::ceil((offset_x + rgb.cols - crop.x1) * sx - 0.5)), 0, width);
   const int v0 = std::clamp(static_cast<int>(std::ceil((offset_y - crop.y1) * sy - 0.5)), 0, height);
   const int v1 = std::clamp(static_cast<int>(std::ceil((offset_y + rgb.rows - crop.y1) * sy - 0.5)), 0, height);
-  const cv::Scalar fill = cv::Scalar::all(spec.mean);
+  const cv::Scalar fill(spec.mean[0], spec.mean[1], spec.mean[2]);
   if (v0 > 0) image(cv::Rect(0, 0, width, v0)).setTo(fill);
   if (v1 < height) image(cv::Rect(0, v1, width, height - v1)).setTo(fill);
   if (u0 > 0) image(cv::Rect(0, 0, u0, height)).setTo(fill);

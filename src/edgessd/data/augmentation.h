@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -12,7 +13,7 @@ namespace edgessd {
 struct NetworkInputSpec {
   int width = 300;
   int height = 300;
-  float mean = 127.0f;
+  std::array<float, 3> mean{127.0f, 127.0f, 127.0f};  // R, G, B
   float std = 128.0f;
 };
 

@@ -32,9 +32,11 @@ void check_export_options(const ModelInfo& info, const OnnxExportOptions& option
 // The heads' class count, once the labels are known to name as many.
 int64_t checked_classes(const SsdWeights& w, const ModelInfo& info) {
   const int64_t classes = info.num_classes();
-  // The last head is a plain convolution in every net (the lite nets' others are separable).
-  const int64_t head_classes =
-      w.dims("classification_headers." + std::to_string(head_count(info.net) - 1) + ".weight")[0] / 6;
+  // The last head is a plain convolution in every net (the lite nets' others are separable),
+  // of k x classes rows beside its box twin's k x 4.
+  const std::string last = std::to_string(head_count(info.net) - 1);
+  const int64_t per_cell = w.dims("regression_headers." + last + ".weight")[0] / 4;
+  const int64_t head_classes = w.dims("classification_headers." + last + ".weight")[0] / std::max<int64_t>(per_cell, 1);
   if (classes != head_classes)
     throw Error("the labels name " + std::to_string(classes) + " classes but the checkpoint's heads have " +
                 std::to_string(head_classes));

@@ -33,9 +33,9 @@ class SsdNodes {
       : g_(g), w_(w), batch_(batch), classes_(classes) {}
 
   // `conv`'s convolution (its bias when it has one), then BatchNorm `bn` folded into it
-  // (none when empty), then the activation. Padding keeps the size: kernel / 2.
+  // (none when empty), then the activation. Padding < 0: kernel / 2, which keeps the size.
   std::string conv(const std::string& x, const std::string& conv, const std::string& bn, int stride, int group,
-                   Act act) {
+                   Act act, int pad = -1, int dilation = 1) {
     const std::vector<int64_t> dims = w_.dims(conv + ".weight");
     std::vector<float> weight = w_.values(conv + ".weight");
     std::vector<float> bias =
@@ -48,8 +48,30 @@ class SsdNodes {
       bias = fold_batch_norm(weight, w_.values(bn + ".weight"), w_.values(bn + ".bias"), mean,
                              w_.values(bn + ".running_var"), kBatchNormEps);
     }
-    const std::string y = conv_node(x, conv, dims, weight, bias, stride, group);
+    const std::string y = conv_node(x, conv, dims, weight, bias, stride, group, pad, dilation);
     return activation(y, conv, act);
+  }
+
+  // BatchNorm `bn` on its own (vgg16-ssd's add-on, after a ReLU: nothing to fold it into),
+  // as the per-channel affine it is in inference: a 1x1 depthwise convolution, which
+  // every runtime runs.
+  std::string batch_norm(const std::string& x, const std::string& bn) {
+    std::vector<float> scale(w_.values(bn + ".weight").size(), 1.0f);
+    const std::vector<float> bias = fold_batch_norm(scale, w_.values(bn + ".weight"), w_.values(bn + ".bias"),
+                                                    w_.values(bn + ".running_mean"), w_.values(bn + ".running_var"),
+                                                    kBatchNormEps);
+    const int64_t channels = static_cast<int64_t>(scale.size());
+    return conv_node(x, bn, {channels, 1, 1, 1}, scale, bias, 1, static_cast<int>(channels), 0, 1);
+  }
+
+  // MaxPool2d(kernel, stride, pad, ceil_mode) as torch has it.
+  std::string max_pool(const std::string& x, const std::string& name, int kernel, int stride, int pad, bool ceil) {
+    auto* n = g_.node("MaxPool", {x}, name + ".out", name);
+    GraphBuilder::ints(n, "kernel_shape", {kernel, kernel});
+    GraphBuilder::ints(n, "strides", {stride, stride});
+    GraphBuilder::ints(n, "pads", {pad, pad, pad, pad});
+    GraphBuilder::int_attr(n, "ceil_mode", ceil ? 1 : 0);
+    return name + ".out";
   }
 
   // The lite nets' SeperableConv2d at `p`: depthwise .0, [BN .1,] act, pointwise.
@@ -109,15 +131,16 @@ class SsdNodes {
   }
 
   std::string conv_node(const std::string& x, const std::string& conv, const std::vector<int64_t>& dims,
-                        const std::vector<float>& weight, const std::vector<float>& bias, int stride, int group) {
+                        const std::vector<float>& weight, const std::vector<float>& bias, int stride, int group,
+                        int pad, int dilation) {
     const std::string wname = g_.constant(conv + ".weight", dims, weight);
     const std::string bname = g_.constant(conv + ".bias", {dims[0]}, bias);
     auto* n = g_.node("Conv", {x, wname, bname}, conv + ".out", conv);
-    const int64_t k = dims[2], pad = k / 2;
+    const int64_t k = dims[2], p = pad < 0 ? k / 2 : pad;
     GraphBuilder::ints(n, "kernel_shape", {k, dims[3]});
     GraphBuilder::ints(n, "strides", {stride, stride});
-    GraphBuilder::ints(n, "pads", {pad, pad, pad, pad});
-    GraphBuilder::ints(n, "dilations", {1, 1});
+    GraphBuilder::ints(n, "pads", {p, p, p, p});
+    GraphBuilder::ints(n, "dilations", {dilation, dilation});
     GraphBuilder::int_attr(n, "group", group);
     return conv + ".out";
   }
@@ -191,11 +214,41 @@ void mobilenet_v2_ssd_lite(SsdNodes& ssd, const SsdWeights& w) {
   }
 }
 
+// vgg16-ssd: base_net is a flat list (conv, ReLU pairs and poolings); the first head reads
+// conv4_3's ReLU (base_net.22) through the BatchNorm add-on, the second conv7's ReLU.
+void vgg16_ssd(SsdNodes& ssd) {
+  auto head_conv = [&](const std::string& x, const std::string& p) { return ssd.conv(x, p, "", 1, 1, Act::None); };
+  std::string x = "input_0";
+  int layer = 0;
+  for (const int v : {64, 64, 0, 128, 128, 0, 256, 256, 256, -1, 512, 512, 512, 0, 512, 512, 512}) {
+    const std::string p = "base_net." + std::to_string(layer);
+    if (v <= 0) {  // 2x2 pooling; -1: ceil_mode
+      x = ssd.max_pool(x, p, 2, 2, 0, v < 0);
+      layer += 1;
+      continue;
+    }
+    x = ssd.conv(x, p, "", 1, 1, Act::Relu);
+    layer += 2;
+    if (layer == 23) ssd.head(ssd.batch_norm(x, "source_layer_add_ons.0"), 0, head_conv);
+  }
+  x = ssd.max_pool(x, "base_net.30", 3, 1, 1, false);
+  x = ssd.conv(x, "base_net.31", "", 1, 1, Act::Relu, 6, 6);
+  x = ssd.conv(x, "base_net.33", "", 1, 1, Act::Relu);
+  ssd.head(x, 1, head_conv);
+  for (int e = 0; e < 4; ++e) {
+    const std::string p = "extras." + std::to_string(e);
+    x = ssd.conv(x, p + ".0", "", 1, 1, Act::Relu);
+    x = ssd.conv(x, p + ".2", "", e < 2 ? 2 : 1, 1, Act::Relu, e < 2 ? 1 : 0);
+    ssd.head(x, 2 + e, head_conv);
+  }
+}
+
 }  // namespace
 
 void add_ssd_network(GraphBuilder& g, const SsdWeights& w, const std::string& net, int64_t batch, int64_t classes) {
   SsdNodes ssd(g, w, batch, classes);
   if (net == "mb2-ssd-lite") mobilenet_v2_ssd_lite(ssd, w);
+  else if (net == "vgg16-ssd") vgg16_ssd(ssd);
   else mobilenet_v1_ssd(ssd, w, net);
   ssd.finish();
 }

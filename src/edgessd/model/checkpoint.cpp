@@ -278,10 +278,9 @@ void load_state_dict(torch::nn::Module& module, const StateDict& state, LoadMode
   StateDict target = state_dict_of(module);
   std::map<std::string, const at::Tensor*> source;
   for (const auto& [key, tensor] : state) source[key] = &tensor;
-  // A bare MobileNet file (pytorch-ssd's --base-net) names its layers without "base_net.".
-  bool bare_base = false;
-  if (mode == LoadMode::BaseNetOnly && !source.count("base_net.0.0.weight") && source.count("0.0.weight"))
-    bare_base = true;
+  // A bare MobileNet or VGG file (pytorch-ssd's --base-net) names its layers without "base_net.".
+  const bool bare_base = mode == LoadMode::BaseNetOnly && !source.count("base_net.0.0.weight") &&
+                         !source.count("base_net.0.weight") && (source.count("0.0.weight") || source.count("0.weight"));
 
   std::vector<std::string> missing, mismatched, unexpected;
   std::vector<std::pair<at::Tensor, const at::Tensor*>> copies;

@@ -89,7 +89,7 @@ at::Tensor load_calibration_batch(const std::vector<std::string>& paths) {
   const int size = 300;
   auto batch = torch::empty({static_cast<int64_t>(paths.size()), 3, size, size});
   for (size_t i = 0; i < paths.size(); ++i)
-    to_network_input(read_rgb_image(paths[i]), size, size, 127.0f, 128.0f, batch[i].data_ptr<float>());
+    to_network_input(read_rgb_image(paths[i]), size, size, {127.0f, 127.0f, 127.0f}, 128.0f, batch[i].data_ptr<float>());
   return batch;
 }
 

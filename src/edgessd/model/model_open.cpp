@@ -26,12 +26,19 @@ bool is_plain_classification_head(const std::string& key) {
 int num_classes_of(const StateDict& state, const std::string& path) {
   auto head = std::find_if(state.begin(), state.end(),
                            [](const auto& kv) { return is_plain_classification_head(kv.first); });
-  if (head == state.end() || head->second.dim() != 4 || head->second.size(0) % 6 != 0 || head->second.size(0) < 12)
-    throw Error(path + ": not an SSD state_dict (no classification_headers.N.weight of 6 x classes rows)");
-  return static_cast<int>(head->second.size(0) / 6);
+  const at::Tensor* box_head =
+      head == state.end() ? nullptr : find_key(state, "regression_headers" + head->first.substr(22));
+  // The two heads of a map have k x classes and k x 4 rows (k priors a cell).
+  const auto rows = [](const at::Tensor* t) { return t && t->dim() == 4 ? t->size(0) : int64_t{0}; };
+  const int64_t classes = head == state.end() ? 0 : rows(&head->second), boxes = rows(box_head);
+  if (boxes == 0 || boxes % 4 != 0 || classes % (boxes / 4) != 0 || classes / (boxes / 4) < 2)
+    throw Error(path + ": not an SSD state_dict (no classification_headers.N.weight of k x classes rows beside a "
+                "regression_headers.N.weight of k x 4)");
+  return static_cast<int>(classes / (boxes / 4));
 }
 
 std::string net_of_keys(const StateDict& state) {
+  if (find_key(state, "source_layer_add_ons.0.weight")) return "vgg16-ssd";
   if (find_key(state, "base_net.1.conv.0.weight")) return "mb2-ssd-lite";
   if (find_key(state, "extras.0.2.0.weight")) return "mb1-ssd-lite";
   if (find_key(state, "classification_headers.6.weight")) return "mb1-ssd-s8";
@@ -67,7 +74,8 @@ ModelInfo resolve_model_info(const std::string& checkpoint, const StateDict& sta
   if (!flags.net.empty()) info.net = flags.net;
   else if (!has_info) info.net = net_of_keys(state);
   parse_net_kind(info.net);  // an unknown name is an Error here, before any work
-  if (!has_info && info.net == "mb2-ssd-lite") info.width_mult = width_mult_of(state, checkpoint);
+  if (!has_info) use_net_normalisation(info);
+  if (!has_info && net_has_width_mult(info.net)) info.width_mult = width_mult_of(state, checkpoint);
   std::string names_from = model_info_path(checkpoint);
   if (!flags.labels.empty()) {
     info.class_names = read_labels(flags.labels);
@@ -83,6 +91,11 @@ ModelInfo resolve_model_info(const std::string& checkpoint, const StateDict& sta
                 checkpoint + " has " + std::to_string(head_classes));
   if (!flags.resolution.empty()) {
     const auto [width, height] = parse_resolution(flags.resolution);
+    try {
+      net_feature_maps(info.net, width, height);
+    } catch (const Error& e) {
+      throw Error("--resolution " + flags.resolution + ": " + e.what());
+    }
     info = at_input_size(info, width, height);
   }
   return info;

@@ -21,8 +21,8 @@ struct ModelFlags {
 // Without a JSON or labels: an Error, or names "class1".. (convert keeps the weights).
 enum class MissingNames { Error, Numbered };
 
-// A plain classification head's rows / 6 (six priors a cell in every pytorch-ssd net);
-// an Error naming `path` when the state_dict is not an SSD's.
+// The class count a plain classification head and its regression twin tell (k x classes
+// and k x 4 rows); an Error naming `path` when the state_dict is not an SSD's.
 int num_classes_of(const StateDict& state, const std::string& path);
 // The net a checkpoint without a model JSON holds, told by its keys (pytorch-ssd's files).
 std::string net_of_keys(const StateDict& state);

@@ -16,7 +16,8 @@ namespace nn = torch::nn;
 
 namespace {
 constexpr NetKind kKinds[] = {NetKind::Mb1Ssd,        NetKind::Mb1SsdRelu6, NetKind::Mb1SsdS8,
-                              NetKind::Mb1SsdRelu6S8, NetKind::Mb1SsdLite,  NetKind::Mb2SsdLite};
+                              NetKind::Mb1SsdRelu6S8, NetKind::Mb1SsdLite,  NetKind::Mb2SsdLite,
+                              NetKind::Vgg16Ssd};
 }
 
 NetKind parse_net_kind(const std::string& name) {
@@ -66,10 +67,17 @@ torch::Tensor decode_boxes(const torch::Tensor& locations, const torch::Tensor& 
   return torch::cat({xy - wh / 2, xy + wh / 2}, -1);
 }
 
+namespace {
+ModelInfo info_at_300(NetKind kind, int num_classes) {
+  ModelInfo info;
+  info.net = net_kind_name(kind);
+  info.class_names.resize(num_classes);
+  return info;
+}
+}  // namespace
+
 SsdImpl::SsdImpl(NetKind kind, int num_classes, double width_mult)
-    : SsdImpl(kind, num_classes, width_mult,
-              PriorBoxes(ssd_prior_maps(300, 300, has_stride8_head(kind)), 300, 300,
-                         mobilenet_v1_ssd_feature_maps(300, 300, has_stride8_head(kind))),
+    : SsdImpl(kind, num_classes, width_mult, priors_of(info_at_300(kind, num_classes)),
               mobilenet_v1_ssd_config().center_variance, mobilenet_v1_ssd_config().size_variance) {}
 
 SsdImpl::SsdImpl(const ModelInfo& info)
@@ -80,16 +88,19 @@ SsdImpl::SsdImpl(NetKind kind, int num_classes, double width_mult, const PriorBo
                  float size_variance)
     : kind_(kind), num_classes_(num_classes), center_variance_(center_variance), size_variance_(size_variance) {
   if (num_classes < 2) throw Error("a detector needs at least 2 classes (BACKGROUND + 1)");
-  if (kind != NetKind::Mb2SsdLite && width_mult != 1.0)
+  if (!net_has_width_mult(net_kind_name(kind)) && width_mult != 1.0)
     throw Error("a width multiplier is for mb2-ssd-lite; " + net_kind_name(kind) + " has none");
   const std::vector<int> per_location = priors.boxes_per_location();
   SsdLayers layers = kind == NetKind::Mb2SsdLite ? mobilenet_v2_ssd_lite_layers(num_classes, per_location, width_mult)
+                     : kind == NetKind::Vgg16Ssd ? vgg16_ssd_layers(num_classes, per_location)
                                                  : mobilenet_v1_ssd_layers(kind, num_classes, per_location);
   // Registered in pytorch-ssd's attribute order so state_dict keys come out the same.
   base_net = register_module("base_net", layers.base_net);
   extras = register_module("extras", layers.extras);
   classification_headers = register_module("classification_headers", layers.classification_headers);
   regression_headers = register_module("regression_headers", layers.regression_headers);
+  if (!layers.source_layer_add_ons) layers.source_layer_add_ons = nn::ModuleList();
+  source_layer_add_ons = register_module("source_layer_add_ons", layers.source_layer_add_ons);
   taps_ = layers.taps;
   priors_ = priors_tensor(priors);
 }
@@ -124,6 +135,10 @@ std::pair<torch::Tensor, torch::Tensor> SsdImpl::forward(const torch::Tensor& im
   size_t layer = 0, header = 0;
   for (const SourceTap& tap : taps_) {
     for (; layer < static_cast<size_t>(tap.end_layer); ++layer) x = run_layer(base_net[layer], x);
+    if (tap.add_on >= 0) {
+      head(header++, run_layer(source_layer_add_ons[tap.add_on], x), confidences, locations);
+      continue;
+    }
     if (tap.sublayer < 0) {
       head(header++, x, confidences, locations);
       continue;

@@ -12,13 +12,13 @@
 
 namespace edgessd {
 
-// The nets edgessd builds: pytorch-ssd's create_mobilenetv1_ssd, create_mobilenetv1_ssd_lite
-// and create_mobilenetv2_ssd_lite graphs; relu6 clips every activation of mb1-ssd at 6
-// like TensorFlow's ssd_mobilenet_v1. The -s8 variants add a seventh head, first, on the
-// base net's stride-8 map (layer 5's 256 channels, 38x38 at 300): pytorch-ssd cannot load
-// them.
-enum class NetKind { Mb1Ssd, Mb1SsdRelu6, Mb1SsdS8, Mb1SsdRelu6S8, Mb1SsdLite, Mb2SsdLite };
-NetKind parse_net_kind(const std::string& name);  // "mb1-ssd" | ... "-s8" | "mb1-ssd-lite" | "mb2-ssd-lite"
+// The nets edgessd builds: pytorch-ssd's create_mobilenetv1_ssd, create_mobilenetv1_ssd_lite,
+// create_mobilenetv2_ssd_lite and create_vgg_ssd graphs; relu6 clips every activation of
+// mb1-ssd at 6 like TensorFlow's ssd_mobilenet_v1. The -s8 variants add a seventh head,
+// first, on the base net's stride-8 map (layer 5's 256 channels, 38x38 at 300):
+// pytorch-ssd cannot load them.
+enum class NetKind { Mb1Ssd, Mb1SsdRelu6, Mb1SsdS8, Mb1SsdRelu6S8, Mb1SsdLite, Mb2SsdLite, Vgg16Ssd };
+NetKind parse_net_kind(const std::string& name);  // "mb1-ssd" | ... "-s8" | "mb1-ssd-lite" | ... "vgg16-ssd"
 std::string net_kind_name(NetKind kind);
 bool uses_relu6(NetKind kind);
 bool has_stride8_head(NetKind kind);
@@ -27,10 +27,13 @@ bool same_weight_layout(NetKind a, NetKind b);
 
 // Where a head reads the base net: after base_net[end_layer - 1] (pytorch-ssd's source
 // layer index), or, with sublayer >= 0, inside block end_layer's conv after `sublayer`
-// modules (its GraphPath(end_layer, 'conv', sublayer)).
+// modules (its GraphPath(end_layer, 'conv', sublayer)); with add_on >= 0 the head reads
+// source_layer_add_ons[add_on] of it (vgg16-ssd's BatchNorm on conv4_3) while the base
+// net goes on from the unchanged features.
 struct SourceTap {
   int end_layer;
   int sublayer = -1;
+  int add_on = -1;
 };
 
 // An SSD with pytorch-ssd's module tree, so that parameter and buffer names are its
@@ -60,6 +63,7 @@ struct SsdImpl : torch::nn::Module {
   torch::nn::ModuleList extras{nullptr};
   torch::nn::ModuleList classification_headers{nullptr};
   torch::nn::ModuleList regression_headers{nullptr};
+  torch::nn::ModuleList source_layer_add_ons{nullptr};  // empty but for vgg16-ssd
 
  private:
   SsdImpl(NetKind kind, int num_classes, double width_mult, const PriorBoxes& priors, float center_variance,

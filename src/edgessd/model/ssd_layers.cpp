@@ -177,10 +177,50 @@ SsdLayers mobilenet_v2_ssd_lite_layers(int num_classes, const std::vector<int>& 
   return layers;
 }
 
+SsdLayers vgg16_ssd_layers(int num_classes, const std::vector<int>& per_location) {
+  SsdLayers layers;
+  layers.base_net = nn::ModuleList();
+  auto relu = [] { return nn::ReLU(nn::ReLUOptions().inplace(true)); };
+  int in = 3;
+  // 0: 2x2 pooling, -1: the same rounding up (ceil_mode), else a 3x3 conv's channels.
+  for (const int v : {64, 64, 0, 128, 128, 0, 256, 256, 256, -1, 512, 512, 512, 0, 512, 512, 512}) {
+    if (v <= 0) {
+      layers.base_net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2).ceil_mode(v < 0)));
+      continue;
+    }
+    layers.base_net->push_back(conv(in, v, 3, 1, 1, true));
+    layers.base_net->push_back(relu());
+    in = v;
+  }
+  layers.base_net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(1).padding(1)));
+  layers.base_net->push_back(nn::Conv2d(nn::Conv2dOptions(512, 1024, 3).padding(6).dilation(6)));
+  layers.base_net->push_back(relu());
+  layers.base_net->push_back(conv(1024, 1024, 1, 1, 0, true));
+  layers.base_net->push_back(relu());
+  layers.extras = nn::ModuleList();
+  const int extras[4][4] = {{1024, 256, 512, 2}, {512, 128, 256, 2}, {256, 128, 256, 0}, {256, 128, 256, 0}};
+  for (const auto& [from, mid, out, stride] : extras) {
+    nn::Sequential e;
+    e->push_back(conv(from, mid, 1, 1, 0, true));
+    e->push_back(nn::ReLU());
+    e->push_back(conv(mid, out, 3, stride ? stride : 1, stride ? 1 : 0, true));
+    e->push_back(nn::ReLU());
+    layers.extras->push_back(e);
+  }
+  layers.source_layer_add_ons = nn::ModuleList();
+  layers.source_layer_add_ons->push_back(SyncableBatchNorm2d(512));
+  layers.taps = {{23, -1, 0}, {static_cast<int>(layers.base_net->size())}};
+  add_heads(layers, {512, 1024, 512, 256, 256, 256}, per_location, num_classes, false, false, false);
+  return layers;
+}
+
 torch::Tensor run_layer(const std::shared_ptr<nn::Module>& layer, const torch::Tensor& x) {
   if (auto* s = layer->as<nn::Sequential>()) return s->forward(x);
   if (auto* c = layer->as<nn::Conv2d>()) return c->forward(x);
   if (auto* r = layer->as<InvertedResidual>()) return r->forward(x);
+  if (auto* r = layer->as<nn::ReLU>()) return r->forward(x);
+  if (auto* p = layer->as<nn::MaxPool2d>()) return p->forward(x);
+  if (auto* b = layer->as<SyncableBatchNorm2d>()) return b->forward(x);
   throw Error("run_layer: an SSD layer of an unknown type");
 }
 

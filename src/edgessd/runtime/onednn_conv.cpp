@@ -87,7 +87,7 @@ OneDnnEngine::Conv OneDnnEngine::conv_of(const ConvFusion& f) {
   if (c.group < 1 || c.oc % c.group != 0) fail(node, "group must be a positive divisor of the output channels");
   if (w.shape[1] * c.group != c.ic)
     fail(node, "weights " + shape_text(w.shape) + " do not fit input " + shape_text(x.shape));
-  c.win = window_of(node, c.kh, c.kw, c.h, c.w, false, [&](const std::string& why) { fail(node, why); });
+  c.win = window_of(node, c.kh, c.kw, c.h, c.w, false, [&](const std::string& why) { fail(node, why); }, true);
   c.weight = w.floats;
   c.bias.assign(c.oc, 0.0f);
   if (node.input_size() > 2 && !node.input(2).empty()) {
@@ -130,6 +130,7 @@ dnnl::post_ops activation_post_ops(const ActivationBounds& act, bool activated, 
 bool OneDnnEngine::build_depthwise(const Conv& c, Value& x, Value& out) {
   const memory::desc nhwc(c.src_dims(), memory::data_type::f32, memory::format_tag::acdb);
   if (c.quantize || c.group != c.ic || c.oc != c.ic || c.n != 1 || c.win.out_h * c.win.out_w < 1024 || !x.blocked ||
+      c.win.dilations != Shape{1, 1} ||
       x.blocked->get_desc() != nhwc ||
       !DepthwiseConv3x3::supports(c.kh, c.kw, c.win.strides[0], c.win.strides[1], c.win.pads) ||
       !DepthwiseConv3x3::available())
@@ -158,6 +159,7 @@ bool OneDnnEngine::build_xnnpack(const Conv& c, Value& x, Value& out) {
   s.channels = c.ic, s.height = c.h, s.width = c.w, s.out_channels = c.oc, s.groups = c.group;
   s.kernel_h = c.kh, s.kernel_w = c.kw, s.stride_h = c.win.strides[0], s.stride_w = c.win.strides[1];
   s.pad_top = c.win.pads[0], s.pad_left = c.win.pads[1], s.pad_bottom = c.win.pads[2], s.pad_right = c.win.pads[3];
+  s.dilation_h = c.win.dilations[0], s.dilation_w = c.win.dilations[1];
   s.lo = c.act.lo, s.hi = c.act.hi;
   if (!xnnpack_threads_) xnnpack_threads_ = make_xnnpack_threads(threads_);
   auto conv = std::make_shared<XnnpackConv>(s, c.weight, c.bias, xnnpack_threads_);
@@ -204,12 +206,13 @@ dnnl::convolution_forward::primitive_desc OneDnnEngine::conv_primitive(const Con
   const memory::desc dst_md(c.dst_dims(), type, memory::format_tag::any);
   const Shape& s = c.win.strides;
   const Shape& p = c.win.pads;
+  const memory::dims dilates = {c.win.dilations[0] - 1, c.win.dilations[1] - 1};  // oneDNN counts the gaps
   auto make = [&](dnnl::algorithm algorithm) {
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src_md, wei_md, bias_md,
-                                               dst_md, {s[0], s[1]}, {p[0], p[1]}, {p[2], p[3]});
+                                               dst_md, {s[0], s[1]}, dilates, {p[0], p[1]}, {p[2], p[3]});
     return dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
   };
-  if (!c.quantize && c.group == 1 && c.kh == 3 && c.kw == 3 && s[0] == 1 && s[1] == 1 &&
+  if (!c.quantize && c.group == 1 && c.kh == 3 && c.kw == 3 && s[0] == 1 && s[1] == 1 && dilates == memory::dims{0, 0} &&
       c.win.out_h * c.win.out_w >= 100) {
     try {
       return make(dnnl::algorithm::convolution_winograd);

@@ -68,21 +68,25 @@ std::vector<int64_t> attr_ints(const onnx::NodeProto& n, const std::string& name
 }
 
 Window window_of(const onnx::NodeProto& node, int64_t kh, int64_t kw, int64_t h, int64_t w, bool ceil_mode,
-                 const std::function<void(const std::string&)>& fail) {
+                 const std::function<void(const std::string&)>& fail, bool dilation) {
   Window win;
   win.pads = attr_ints(node, "pads");
   win.strides = attr_ints(node, "strides");
   if (win.pads.empty()) win.pads = {0, 0, 0, 0};
   if (win.strides.empty()) win.strides = {1, 1};
+  if (!attr_ints(node, "dilations").empty()) win.dilations = attr_ints(node, "dilations");
   if (kh < 1 || kw < 1 || kh > 1024 || kw > 1024) fail("the kernel must be 1..1024 pixels a side");
   if (win.strides.size() != 2 || win.strides[0] < 1 || win.strides[1] < 1 || win.strides[0] > 1024 ||
       win.strides[1] > 1024)
     fail("strides must be two numbers within 1..1024");
+  if (win.dilations.size() != 2 || win.dilations[0] < 1 || win.dilations[1] < 1 || win.dilations[0] > 64 ||
+      win.dilations[1] > 64)
+    fail("dilations must be two numbers within 1..64");
+  if (!dilation && (win.dilations[0] != 1 || win.dilations[1] != 1)) fail("dilations other than 1 are not supported");
+  const int64_t span_h = (kh - 1) * win.dilations[0] + 1, span_w = (kw - 1) * win.dilations[1] + 1;
   if (win.pads.size() != 4) fail("pads must be four numbers");
   for (int i = 0; i < 4; ++i)
-    if (win.pads[i] < 0 || win.pads[i] >= (i % 2 ? kw : kh)) fail("pads must be within 0..kernel-1");
-  for (int64_t d : attr_ints(node, "dilations"))
-    if (d != 1) fail("dilations other than 1 are not supported");
+    if (win.pads[i] < 0 || win.pads[i] >= (i % 2 ? span_w : span_h)) fail("pads must be within 0..kernel-1");
   const auto* auto_pad = attribute(node, "auto_pad");
   if (auto_pad && auto_pad->s() != "NOTSET") fail("auto_pad is not supported");
   auto out = [&](int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1) {
@@ -92,8 +96,8 @@ Window window_of(const onnx::NodeProto& node, int64_t kh, int64_t kw, int64_t h,
     if (ceil_mode && (n - 1) * s >= in + p0) --n;  // no window may start in the end padding
     return n;
   };
-  win.out_h = out(h, kh, win.strides[0], win.pads[0], win.pads[2]);
-  win.out_w = out(w, kw, win.strides[1], win.pads[1], win.pads[3]);
+  win.out_h = out(h, span_h, win.strides[0], win.pads[0], win.pads[2]);
+  win.out_w = out(w, span_w, win.strides[1], win.pads[1], win.pads[3]);
   return win;
 }
 

@@ -67,7 +67,8 @@ XnnpackConv::XnnpackConv(const XnnpackConvShape& s, const std::vector<float>& we
   impl_->shape = s;
   const std::vector<float> kernel = ohwi(weights, s);
   check(xnn_create_convolution2d_nhwc_f32(
-            s.pad_top, s.pad_right, s.pad_bottom, s.pad_left, s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, 1, 1,
+            s.pad_top, s.pad_right, s.pad_bottom, s.pad_left, s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, s.dilation_h,
+            s.dilation_w,
             s.groups, s.channels / s.groups, s.out_channels / s.groups, s.channels, s.out_channels, kernel.data(),
             bias.data(), s.lo, s.hi, 0, &impl_->op),
         "creating a convolution");

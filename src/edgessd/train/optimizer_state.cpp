@@ -112,17 +112,20 @@ Sgd make_sgd(const TrainOptions& options, Ssd& net) {
     sgd.base_lrs.push_back(lr);
   };
   auto heads = params_of({net->regression_headers.ptr().get(), net->classification_headers.ptr().get()});
+  // As pytorch-ssd: the source add-ons (vgg16-ssd's BatchNorm) train with the extras.
+  auto extras = params_of({net->source_layer_add_ons.ptr().get(), net->extras.ptr().get()});
   if (options.freeze_base_net) {
     log_info("Freeze base net.");
     freeze(*net->base_net);
-    add_group(params_of({net->extras.ptr().get()}), options.extra_layers_lr.value_or(options.lr));
+    add_group(extras, options.extra_layers_lr.value_or(options.lr));
   } else if (options.freeze_net) {
     log_info("Freeze all the layers except prediction heads.");
     freeze(*net->base_net);
     freeze(*net->extras);
+    freeze(*net->source_layer_add_ons);
   } else {
     add_group(params_of({net->base_net.ptr().get()}), options.base_net_lr.value_or(options.lr));
-    add_group(params_of({net->extras.ptr().get()}), options.extra_layers_lr.value_or(options.lr));
+    add_group(extras, options.extra_layers_lr.value_or(options.lr));
   }
   add_group(heads, options.lr);
   sgd.optimizer = std::make_unique<torch::optim::SGD>(

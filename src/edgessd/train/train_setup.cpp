@@ -108,12 +108,51 @@ void check_train_options(const TrainOptions& options) {
     throw Error("--priors " + options.priors + ": expected ssd or auto");
 }
 
+namespace {
+// The nets whose base_net state_dicts are alike: MobileNetV1's (mb1-ssd and its relu6, -s8
+// and lite variants), else the net alone.
+std::string base_net_family(const std::string& net) { return net.rfind("mb1-", 0) == 0 ? "mb1" : net; }
+}  // namespace
+
+std::string net_name_of(const TrainOptions& options, const PretrainedKeys& keys) {
+  const std::string start_file =
+      !options.resume.empty() ? options.resume : options.pretrained_ssd + options.base_net;  // at most one of the two
+  ModelInfo start_info;
+  const bool has_start_info = !start_file.empty() && load_model_info(start_file, start_info);
+  // A stride-8 net starts from its plain twin: they share every layer but the heads.
+  if (options.net.empty()) {
+    if (!has_start_info && options.pretrained_ssd.empty()) return kDefaultNet;
+    if (!has_start_info)  // a pytorch-ssd checkpoint: its keys tell its net
+      return stride8_twin_of(keys.net).empty() ? keys.net : stride8_twin_of(keys.net);
+    if (!options.resume.empty() || stride8_twin_of(start_info.net).empty()) return start_info.net;
+    return stride8_twin_of(start_info.net);
+  }
+  const bool twin = options.resume.empty() && options.net == stride8_twin_of(start_info.net);
+  const bool same_base = options.resume.empty() && !options.base_net.empty() &&
+                         base_net_family(start_info.net) == base_net_family(options.net);
+  if (has_start_info && start_info.net != options.net && !twin && !same_base)
+    throw Error("--net " + options.net + ": " + start_file + " holds an " + start_info.net + " (see its JSON)");
+  return options.net;
+}
+
+TrainOptions with_start_width(TrainOptions options, const std::string& net, const PretrainedKeys& keys) {
+  if (options.width_mult || !options.resume.empty() || keys.net.empty() || !net_has_width_mult(net)) return options;
+  ModelInfo start_info;
+  if (load_model_info(options.pretrained_ssd, start_info)) {
+    if (start_info.net == net) options.width_mult = start_info.width_mult;
+  } else if (keys.net == net) {
+    options.width_mult = keys.width_mult;
+  }
+  return options;
+}
+
 ModelInfo run_model_info(const TrainOptions& options, const std::string& net, const DetectionDataset& train_set) {
   ModelInfo info;
   info.net = net;
+  use_net_normalisation(info);
   info.class_names = train_set.class_names;
   info.source = "edgessd train";
-  if (options.width_mult && *options.width_mult != 1.0 && net != "mb2-ssd-lite")
+  if (options.width_mult && *options.width_mult != 1.0 && !net_has_width_mult(net))
     throw Error("--mb2-width-mult is for --net mb2-ssd-lite, not " + net);
   info.width_mult = options.width_mult.value_or(1.0);
   ModelInfo resumed;
@@ -131,7 +170,13 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net, co
     info.prior_maps = prior_maps_of(resumed);
     return info;
   }
-  std::tie(info.input_width, info.input_height) = parse_resolution(options.resolution.empty() ? kDefaultResolution : options.resolution);
+  const std::string resolution = options.resolution.empty() ? kDefaultResolution : options.resolution;
+  std::tie(info.input_width, info.input_height) = parse_resolution(resolution);
+  try {
+    net_feature_maps(net, info.input_width, info.input_height);
+  } catch (const Error& e) {
+    throw Error("--resolution " + resolution + ": " + e.what());
+  }
   info.priors = options.priors.empty() ? kDefaultPriors : options.priors;
   info.prior_maps = prior_maps_of(info);
   if (info.priors == "auto")

@@ -17,6 +17,22 @@ void check_train_options(const TrainOptions& options);
 // root's `validation` split where it has one, else `test` (empty when neither exists).
 std::pair<DetectionDataset, DetectionDataset> read_training_data(const TrainOptions& options);
 
+// What a --pretrained-ssd checkpoint's keys tell: its net ("" without one) and, for a net
+// with a width multiplier, its width.
+struct PretrainedKeys {
+  std::string net;
+  double width_mult = 1.0;
+};
+
+// The net's kind: --net, else --resume's, else the starting checkpoint's (its JSON's, or
+// what its keys tell) with the stride-8 head where it has such a twin, else mb1-ssd-s8.
+// --net against a start file's JSON: an Error unless the start fits it (its -s8 twin; for
+// --base-net, any net with the same base net).
+std::string net_name_of(const TrainOptions& options, const PretrainedKeys& keys);
+// mb2-ssd-lite from --pretrained-ssd without --mb2-width-mult: the starting checkpoint's
+// width (its JSON's, or what its channel counts tell), not 1.0, so that its weights fit.
+TrainOptions with_start_width(TrainOptions options, const std::string& net, const PretrainedKeys& keys);
+
 // The model a run trains: its net, classes, input size and priors. From --resume's JSON
 // when resuming (a different --resolution or --priors is an Error); else from the flags,
 // the priors fitted to the training boxes for --priors auto.

@@ -78,30 +78,19 @@ struct StartNet {
   int start_epoch = 0;
 };
 
-// The net's kind: --net, else --resume's, else the starting checkpoint's (its JSON's, or
-// what its keys tell) with the stride-8 head where it has such a twin, else mb1-ssd-s8.
-std::string net_name_of(const TrainOptions& options) {
-  const std::string start_file =
-      !options.resume.empty() ? options.resume : options.pretrained_ssd + options.base_net;  // at most one of the two
-  ModelInfo start_info;
-  const bool has_start_info = !start_file.empty() && load_model_info(start_file, start_info);
-  // A stride-8 net starts from its plain twin: they share every layer but the heads.
-  if (options.net.empty()) {
-    if (!has_start_info && options.pretrained_ssd.empty()) return kDefaultNet;
-    if (!has_start_info) {  // a pytorch-ssd checkpoint: its keys tell its net
-      const std::string net = net_of_keys(read_state_dict(options.pretrained_ssd));
-      return stride8_twin_of(net).empty() ? net : stride8_twin_of(net);
-    }
-    if (!options.resume.empty() || stride8_twin_of(start_info.net).empty()) return start_info.net;
-    return stride8_twin_of(start_info.net);
-  }
-  const bool twin = options.resume.empty() && options.net == stride8_twin_of(start_info.net);
-  if (has_start_info && start_info.net != options.net && !twin)
-    throw Error("--net " + options.net + ": " + start_file + " holds an " + start_info.net + " (see its JSON)");
-  return options.net;
+// What --pretrained-ssd's keys tell (nothing without one): its net, and for `net` with a
+// width multiplier, its width unless --mb2-width-mult gives one.
+PretrainedKeys keys_of(const TrainOptions& options, const StateDict& pretrained, const std::string& net = "") {
+  PretrainedKeys keys;
+  if (pretrained.empty()) return keys;
+  keys.net = net_of_keys(pretrained);
+  if (keys.net == net && net_has_width_mult(net) && !options.width_mult)
+    keys.width_mult = width_mult_of(pretrained, options.pretrained_ssd);
+  return keys;
 }
 
-StartNet start_net(const TrainOptions& options, const ModelInfo& info, const Compute& compute) {
+StartNet start_net(const TrainOptions& options, const ModelInfo& info, const Compute& compute,
+                   const StateDict& pretrained) {
   StartNet s;
   s.info = info;
   torch::manual_seed(options.seed);  // the fresh layers' init is part of the run's seed
@@ -118,7 +107,7 @@ StartNet start_net(const TrainOptions& options, const ModelInfo& info, const Com
     load_state_dict(*s.net, read_state_dict(options.base_net), LoadMode::BaseNetOnly, options.base_net);
   } else if (!options.pretrained_ssd.empty()) {
     log_info("Init from pretrained ssd " + options.pretrained_ssd);
-    load_state_dict(*s.net, read_state_dict(options.pretrained_ssd), LoadMode::AllButHeads, options.pretrained_ssd);
+    load_state_dict(*s.net, pretrained, LoadMode::AllButHeads, options.pretrained_ssd);
   } else {
     log_warning("no --pretrained-ssd, --base-net or --resume: training from scratch");
   }
@@ -450,11 +439,14 @@ TrainResult train(const TrainOptions& options) {
   log_info("Prepare training datasets.");
   auto [train_set, val_set] = read_training_data(options);
   log_data(train_set, val_set);
-  const ModelInfo info = run_model_info(options, net_name_of(options), train_set);
+  // --pretrained-ssd read once: its keys may tell the net, then its weights start the run.
+  const StateDict pretrained = options.pretrained_ssd.empty() ? StateDict{} : read_state_dict(options.pretrained_ssd);
+  const std::string net = net_name_of(options, keys_of(options, pretrained));
+  const ModelInfo info = run_model_info(with_start_width(options, net, keys_of(options, pretrained, net)), net, train_set);
   Compute compute = choose_compute(options, info.input_width, info.input_height);
   if (compute.cuda) compute.cuda_device = env.local_rank;
   log_prior_coverage(train_set, info);
-  StartNet start = start_net(options, info, compute);
+  StartNet start = start_net(options, info, compute, pretrained);
   Sgd sgd = make_sgd(options, start.net);
   const std::unique_ptr<ProcessGroup> group = join_group(options, env, compute, start.net);
   if (group) {

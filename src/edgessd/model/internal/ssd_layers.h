@@ -29,15 +29,19 @@ struct InvertedResidualImpl : torch::nn::Module {
 TORCH_MODULE(InvertedResidual);
 
 struct SsdLayers {
-  torch::nn::ModuleList base_net, extras, classification_headers, regression_headers;
+  torch::nn::ModuleList base_net, extras, classification_headers, regression_headers, source_layer_add_ons;
   std::vector<SourceTap> taps;  // the heads before the extras, in head order
 };
 
 // per_location: priors a cell of each head, in head order (6 or 7 heads).
 SsdLayers mobilenet_v1_ssd_layers(NetKind kind, int num_classes, const std::vector<int>& per_location);
 SsdLayers mobilenet_v2_ssd_lite_layers(int num_classes, const std::vector<int>& per_location, double width_mult);
+// VGG16 as amdegroot's ssd.pytorch lays it out (a flat list: Conv2d, ReLU, MaxPool2d;
+// pool5 3x3 stride 1, the dilated conv6 and conv7), conv4_3's map read through a BatchNorm.
+SsdLayers vgg16_ssd_layers(int num_classes, const std::vector<int>& per_location);
 
-// One base-net layer, extra or head: a Conv2d, a Sequential or an InvertedResidual.
+// One base-net layer, extra or head: a Conv2d, ReLU, MaxPool2d, BatchNorm, Sequential or
+// InvertedResidual.
 torch::Tensor run_layer(const std::shared_ptr<torch::nn::Module>& layer, const torch::Tensor& x);
 
 }  // namespace edgessd

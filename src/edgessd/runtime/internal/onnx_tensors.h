@@ -32,14 +32,16 @@ float attr_float(const onnx::NodeProto& n, const std::string& name, float fallba
 std::vector<int64_t> attr_ints(const onnx::NodeProto& n, const std::string& name);
 
 // A Conv's or MaxPool's sliding window over an H x W input, its attributes checked
-// (strides >= 1, pads >= 0 and smaller than the kernel, no dilation, no auto_pad) so that
-// no engine divides by zero or reads outside the input. `fail` throws.
+// (strides >= 1, dilations >= 1 where `dilation` allows them, else 1, pads >= 0 and
+// smaller than the dilated kernel, no auto_pad) so that no engine divides by zero or
+// reads outside the input. `fail` throws.
 struct Window {
   Shape strides, pads;  // pads: top, left, bottom, right
+  Shape dilations{1, 1};
   int64_t out_h = 0, out_w = 0;
 };
 Window window_of(const onnx::NodeProto& node, int64_t kh, int64_t kw, int64_t h, int64_t w, bool ceil_mode,
-                 const std::function<void(const std::string&)>& fail);
+                 const std::function<void(const std::string&)>& fail, bool dilation = false);
 
 // NumPy broadcasting of two shapes; an Error naming `node` when they do not broadcast.
 Shape broadcast_shape(const Shape& a, const Shape& b, const std::string& node);

@@ -16,6 +16,7 @@ struct XnnpackConvShape {
   int64_t out_channels = 0, groups = 1;
   int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
   float lo = -3.4e38f, hi = 3.4e38f;  // fused Relu/Clip bounds
 };
 
