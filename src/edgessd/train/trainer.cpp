@@ -84,7 +84,9 @@ PretrainedKeys keys_of(const TrainOptions& options, const StateDict& pretrained,
   PretrainedKeys keys;
   if (pretrained.empty()) return keys;
   keys.net = net_of_keys(pretrained);
-  if (keys.net == net && net_has_width_mult(net) && !options.width_mult)
+  ModelInfo start_info;  // a model JSON names the width itself
+  if (keys.net == net && net_has_width_mult(net) && !options.width_mult &&
+      !load_model_info(options.pretrained_ssd, start_info))
     keys.width_mult = width_mult_of(pretrained, options.pretrained_ssd);
   return keys;
 }
@@ -440,13 +442,14 @@ TrainResult train(const TrainOptions& options) {
   auto [train_set, val_set] = read_training_data(options);
   log_data(train_set, val_set);
   // --pretrained-ssd read once: its keys may tell the net, then its weights start the run.
-  const StateDict pretrained = options.pretrained_ssd.empty() ? StateDict{} : read_state_dict(options.pretrained_ssd);
+  StateDict pretrained = options.pretrained_ssd.empty() ? StateDict{} : read_state_dict(options.pretrained_ssd);
   const std::string net = net_name_of(options, keys_of(options, pretrained));
   const ModelInfo info = run_model_info(with_start_width(options, net, keys_of(options, pretrained, net)), net, train_set);
   Compute compute = choose_compute(options, info.input_width, info.input_height);
   if (compute.cuda) compute.cuda_device = env.local_rank;
   log_prior_coverage(train_set, info);
   StartNet start = start_net(options, info, compute, pretrained);
+  pretrained = StateDict{};  // loaded: no second copy of the weights for the whole run
   Sgd sgd = make_sgd(options, start.net);
   const std::unique_ptr<ProcessGroup> group = join_group(options, env, compute, start.net);
   if (group) {
