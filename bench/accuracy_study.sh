@@ -4,7 +4,7 @@
 # mb1-ssd-lite; from scratch for the nets without an offline start), scored on the data
 # set's test split: mAP (mean, min, max over the seeds), AP by object size, recall, the
 # training boxes' best possible recall, training images/s, and the cross-domain set's mAP
-# (CROSS, never trained on); then, on a quiet machine, the network's ms per frame at 2
+# (CROSS, never trained on) with its AP by size; then, on a quiet machine, the network's ms per frame at 2
 # threads (oneDNN engine, fp32, min over RUNS runs) of each configuration's first seed.
 #
 # usage: bench/accuracy_study.sh [CONFIG ...]     (default: all of them, in this order)
@@ -38,6 +38,8 @@ declare -A FLAGS=(
   [384-s8-ema]="--net mb1-ssd-relu6-s8 --resolution 384 --priors auto --ema 0.99"
   [512-auto]="--net mb1-ssd-relu6 --resolution 512 --priors auto"
   [default]=""
+  [default-ema]="--ema 0.99"
+  [before-29]="--priors auto-stored --stretch 1 --zoom-in 0"  # issue 14's defaults, before issue 29
   [mb1-ssd-lite]="--net mb1-ssd-lite"
   [mb2-ssd-lite]="--net mb2-ssd-lite"
   [vgg16-ssd]="--net vgg16-ssd"
@@ -87,11 +89,14 @@ run_one() {
     return 1
   fi
   $CLI eval --dataset "$DATA" --trained-model "$(checkpoint_of "$dir")" --eval-dir "$dir/eval" >"$dir/eval.txt" 2>/dev/null
-  local map bpr ips small medium large recall cross=-
+  local map bpr ips small medium large recall cross=- cross_sizes="- - -"
   map=$(sed -n 's/^Average Precision Across All Classes:\(.*\)/\1/p' "$dir/eval.txt")
   if [ -d "$CROSS" ]; then
     $CLI eval --dataset "$CROSS" --trained-model "$(checkpoint_of "$dir")" --eval-dir "$dir/eval-cross" >"$dir/eval-cross.txt" 2>/dev/null
     cross=$(sed -n 's/^Average Precision Across All Classes:\(.*\)/\1/p' "$dir/eval-cross.txt")
+    cross_sizes=$(for size in small medium large; do
+                    v=$(sed -n "s/^$size ([0-9]* objects): \(.*\)/\1/p" "$dir/eval-cross.txt"); echo "${v:--}"
+                  done | tr '\n' ' ')
   fi
   small=$(sed -n 's/^small ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
   medium=$(sed -n 's/^medium ([0-9]* objects): \(.*\)/\1/p' "$dir/eval.txt")
@@ -100,8 +105,8 @@ run_one() {
   bpr=$(sed -n 's/.*Priors vs training boxes: .*best possible recall \([0-9.]*\).*/\1/p' "$dir/train.log" | head -1)
   ips=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "images_per_second") c = i; next }
                  NR > 2 { s += $c; n++ } END { if (n) printf "%.1f", s / n; else print "-" }' "$dir/metrics.csv")
-  echo "$name $seed $map $small $medium $large $recall $bpr $ips $cross" >"$dir/result"
-  echo "$name seed $seed: mAP $map (small $small, medium $medium, large $large), recall $recall, BPR $bpr, $ips images/s, cross-domain mAP $cross" >&2
+  echo "$name $seed $map $small $medium $large $recall $bpr $ips $cross $cross_sizes" >"$dir/result"
+  echo "$name seed $seed: mAP $map (small $small, medium $medium, large $large), recall $recall, BPR $bpr, $ips images/s, cross-domain mAP $cross (small, medium, large: $cross_sizes)" >&2
 }
 
 for name in "${ORDER[@]}"; do
@@ -126,18 +131,18 @@ for name in "${ORDER[@]}"; do
   fi
 done
 
-printf '\n| configuration | flags | mAP mean (min-max), %s seeds | AP small / medium / large | recall | best possible recall | train images/s | ms/frame, 2 threads | cross-domain mAP mean (min-max) |\n' "$(wc -w <<<"$SEEDS")"
-printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '\n| configuration | flags | mAP mean (min-max), %s seeds | AP small / medium / large | recall | best possible recall | train images/s | ms/frame, 2 threads | cross-domain mAP mean (min-max) | cross-domain AP small / medium / large |\n' "$(wc -w <<<"$SEEDS")"
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for name in "${ORDER[@]}"; do
   cat "$OUT/$name"/seed*/result 2>/dev/null | awk -v name="$name" -v flags="${FLAGS[$name]:-(defaults)}" \
       -v speed="$(cat "$OUT/$name/seed${SEEDS%% *}/speed" 2>/dev/null || echo -)" '
     function avg(col,   s, k, i) { s = 0; k = 0; for (i = 1; i <= n; ++i) if (v[i, col] != "-") { s += v[i, col]; k++ }
                                     return k ? sprintf("%.3f", s / k) : "-" }
-    { n++; for (i = 3; i <= 10; ++i) v[n, i] = ($i == "" ? "-" : $i)
+    { n++; for (i = 3; i <= 13; ++i) v[n, i] = ($i == "" ? "-" : $i)
       if (n == 1 || $3 < lo) lo = $3; if (n == 1 || $3 > hi) hi = $3
       if ($10 != "-" && $10 != "") { if (!c || $10 < clo) clo = $10; if (!c || $10 > chi) chi = $10; c++ } }
     END { if (!n) exit
-          printf "| %s | `%s` | %s (%.3f-%.3f) | %s / %s / %s | %s | %s | %s | %s | %s |\n", name, flags == "" ? "(defaults)" : flags,
-                 avg(3), lo, hi, avg(4), avg(5), avg(6), avg(7), avg(8), avg(9), speed,
-                 c ? sprintf("%s (%.3f-%.3f)", avg(10), clo, chi) : "-" }'
+          printf "| %s | `%s` | %s (%.3f-%.3f) | %s / %s / %s | %s | %s | %s | %s | %s | %s / %s / %s |\n", name,
+                 flags == "" ? "(defaults)" : flags, avg(3), lo, hi, avg(4), avg(5), avg(6), avg(7), avg(8), avg(9), speed,
+                 c ? sprintf("%s (%.3f-%.3f)", avg(10), clo, chi) : "-", avg(11), avg(12), avg(13) }'
 done

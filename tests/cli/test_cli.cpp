@@ -109,13 +109,17 @@ TEST(Cli, PriorsReportsBestPossibleRecallPerSplit) {
       << r.output;
   EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.938"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
-  // No flags: what `train --data` alone would train (README's BPR table: 0.992).
+  // No flags: what `train --data` alone would train, priors fitted to the boxes as the
+  // augmentation presents them (0.985); fitted to the boxes as stored, 0.992 (issue 14's).
   r = edgessd_cli("priors --data " + plates_dir());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("18444 priors for a 384x384 input (mb1-ssd-s8, auto priors)"), std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.992"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.985"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
+  r = edgessd_cli("priors --data " + plates_dir() + " --priors auto-stored");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("train: 130 boxes; best possible recall 0.992"), std::string::npos) << r.output;
   TempDir dir;
   r = edgessd_cli("priors --data " + dir.path());
   EXPECT_EQ(r.exit_code, 1);
@@ -123,6 +127,39 @@ TEST(Cli, PriorsReportsBestPossibleRecallPerSplit) {
   r = edgessd_cli("priors --data " + plates_dir() + " --resolution 3x");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(last_line(r.output).find("--resolution 3x"), std::string::npos) << r.output;
+}
+
+// Issue 29: a trained model's own priors measured on any set and split, a test-only one
+// included (--priors auto has no train split to fit to there): a pytorch-ssd checkpoint
+// (its net told by its keys, 300x300, pytorch-ssd's priors) and its export alike.
+TEST(Cli, PriorsOfATrainedModelOnATestOnlySet) {
+  EDGESSD_REQUIRE_FILE(fixture("ref-trained.pth"));
+  const std::string eu = shared_dir() + "/datasets/plates-eu";
+  EDGESSD_REQUIRE_FILE(eu);
+  CommandResult r = edgessd_cli("priors --data " + eu);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("no train split with boxes under --data to fit them to (a trained model's "
+                                     "priors: --model)"),
+            std::string::npos)
+      << r.output;
+  r = edgessd_cli("priors --data " + eu + " --model " + fixture("ref-trained.pth"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3000 priors for a 300x300 input (mb1-ssd, ssd priors, " + fixture("ref-trained.pth") + "'s)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("plates-eu test: 108 boxes; best possible recall 0.296"), std::string::npos) << r.output;
+  TempDir dir;
+  r = edgessd_cli("export --input " + fixture("ref-trained.pth") + " --net mb1-ssd-relu6 --labels " +
+                  fixture("ref-trained-labels.txt") + " --output " + dir.file("ref.onnx"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = edgessd_cli("priors --data " + eu + " --model " + dir.file("ref.onnx") + " --resolution 600");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("priors for a 600x600 input (mb1-ssd-relu6, ssd priors"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("plates-eu test: 108 boxes; best possible recall"), std::string::npos) << r.output;
+  r = edgessd_cli("priors --data " + eu + " --model " + dir.file("ref.onnx") + " --priors auto");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(last_line(r.output).find("--priors: not with --model, whose own priors are measured"), std::string::npos)
+      << r.output;
 }
 
 TEST(Cli, EvalJsonCarriesApBySize) {

@@ -52,7 +52,12 @@ TEST(HostileGallery, PriorsAndTheReaderCommands) {
       bad_files("export-reader", "--input", ".pth", "--output {out}/r.onnx") +
       bad_files("eval-reader --dataset " + plates, "--model", ".pth", "") +
       bad_files("eval-reader --dataset " + plates, "--model", ".onnx", "") +
+      bad_files("priors --data " + plates, "--model", ".pth", "") +
+      bad_files("priors --data " + plates, "--model", ".onnx", "") +
       std::vector<Probe>{
+          {"priors --data " + plates + " --model {g}/det/model.pth --net mb1-ssd", "--net: not with --model"},
+          {"priors --data " + plates + " --stretch 0.5", "--stretch"},
+          {"priors --data " + plates + " --zoom-in 2", "--zoom-in"},
           {"priors --data {g}/missing", "{g}/missing"},
           {"priors --data {g}/page.txt", "{g}/page.txt"},
           {"priors --data {g}/oi-nan {g}/oi-nan", "--data {g}/oi-nan: given twice"},

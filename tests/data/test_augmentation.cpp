@@ -34,22 +34,27 @@ bool bright_bounds(const std::vector<float>& chw, int size, CornerBox& out) {
   return true;
 }
 
-}  // namespace
+// What `augment` made of `trials` hand-made photos: every box checked against the bright
+// pixels it must surround.
+struct PlacedBoxes {
+  int resized = 0;             // width changed beyond the plain resize's
+  std::vector<double> fills;   // each box's larger share of the output's width or height
+};
 
-TEST(TrainAugmentation, BoxesStayOnTheirObjects) {
-  TrainAugmentation geometry_only(NetworkInputSpec{}, /*photometric=*/false);
+PlacedBoxes check_boxes_follow_objects(const TrainAugmentation& augment, int trials) {
+  PlacedBoxes placed;
   Random scene(7);
-  int expanded_or_cropped = 0;
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < trials; ++trial) {
     CornerBox box;
     cv::Mat img = photo_with_object(scene, box);
     Random random(mix_seed(99, trial));
     AugmentedSample out;
-    geometry_only.apply(img, {box}, {1}, random, out);
-    ASSERT_EQ(out.boxes.size(), 1u);  // the crop always keeps the object's centre
-    ASSERT_EQ(out.labels, std::vector<int64_t>{1});
+    augment.apply(img, {box}, {1}, random, out);
+    EXPECT_EQ(out.boxes.size(), 1u);  // the crop always keeps the object's centre
+    if (out.boxes.size() != 1u) continue;
+    EXPECT_EQ(out.labels, std::vector<int64_t>{1});
     CornerBox seen;
-    ASSERT_TRUE(bright_bounds(out.image, 300, seen)) << "trial " << trial;
+    EXPECT_TRUE(bright_bounds(out.image, 300, seen)) << "trial " << trial;
     const CornerBox& b = out.boxes[0];
     // Within 2 output pixels (resampling blurs the edge by about one).
     const float tol = 2.5f / 300;
@@ -57,9 +62,91 @@ TEST(TrainAugmentation, BoxesStayOnTheirObjects) {
     EXPECT_NEAR(seen.y1, b.y1, tol) << "trial " << trial;
     EXPECT_NEAR(seen.x2, b.x2, tol) << "trial " << trial;
     EXPECT_NEAR(seen.y2, b.y2, tol) << "trial " << trial;
-    if (b.x2 - b.x1 < box.x2 - box.x1 - 0.01f || b.x2 - b.x1 > box.x2 - box.x1 + 0.01f) ++expanded_or_cropped;
+    if (b.x2 - b.x1 < box.x2 - box.x1 - 0.01f || b.x2 - b.x1 > box.x2 - box.x1 + 0.01f) ++placed.resized;
+    placed.fills.push_back(std::max(b.x2 - b.x1, b.y2 - b.y1));
   }
-  EXPECT_GT(expanded_or_cropped, 50);  // the geometry really varied
+  return placed;
+}
+
+// How much a small 2:1 object's aspect changes (output aspect over the photo's, boxes the
+// crop left whole): the 5th and 95th percentiles over `trials` samples.
+std::pair<double, double> aspect_change_range(const TrainAugmentation& augment, int trials) {
+  const CornerBox plate{300 / 640.f, 300 / 480.f, 340 / 640.f, 320 / 480.f};  // 40x20 px of 640x480
+  std::vector<double> changes;
+  for (int trial = 0; trial < trials; ++trial) {
+    Random random(trial);
+    for (const CornerBox& b : augment.place_boxes(640, 480, {plate}, random))
+      if (b.x1 > 0.001f && b.y1 > 0.001f && b.x2 < 0.999f && b.y2 < 0.999f)
+        changes.push_back(((b.x2 - b.x1) / (b.y2 - b.y1)) / ((plate.x2 - plate.x1) / (plate.y2 - plate.y1)));
+  }
+  std::sort(changes.begin(), changes.end());
+  return {changes[changes.size() / 20], changes[changes.size() * 19 / 20]};
+}
+
+}  // namespace
+
+TEST(TrainAugmentation, BoxesStayOnTheirObjects) {
+  const PlacedBoxes placed = check_boxes_follow_objects(TrainAugmentation(NetworkInputSpec{}, false), 300);
+  EXPECT_GT(placed.resized, 50);  // the geometry really varied
+}
+
+// --stretch: the narrowed or widened crop's pixels and boxes agree (a widened crop shows
+// the whole of an object the first crop cut), and a 2:1 plate takes aspects the crops
+// alone rarely give it.
+TEST(TrainAugmentation, StretchMovesPixelsAndBoxesTogether) {
+  const TrainAugmentation stretch(NetworkInputSpec{}, false, ShapeJitter{3, 0});
+  check_boxes_follow_objects(stretch, 300);
+  const auto [plain_low, plain_high] = aspect_change_range(TrainAugmentation(NetworkInputSpec{}, false), 400);
+  const auto [low, high] = aspect_change_range(stretch, 400);
+  EXPECT_GT(high, 1.3 * plain_high) << plain_low << ".." << plain_high << " against " << low << ".." << high;
+  EXPECT_LT(low, plain_low / 1.3) << plain_low << ".." << plain_high << " against " << low << ".." << high;
+}
+
+// --zoom-in: a crop around the object that it fills 25-90% of (by width, or by height for
+// a tall one), pixels and boxes alike, wherever the object lies in the photo.
+TEST(TrainAugmentation, ZoomInMakesCloseUps) {
+  const PlacedBoxes placed =
+      check_boxes_follow_objects(TrainAugmentation(NetworkInputSpec{}, false, ShapeJitter{1, 1}), 200);
+  ASSERT_EQ(placed.fills.size(), 200u);
+  for (double fill : placed.fills) {
+    EXPECT_GE(fill, 0.25 - 1e-3);
+    EXPECT_LE(fill, 0.9 + 1e-3);
+  }
+  // Without it, a small object stays small in most samples.
+  TrainAugmentation plain(NetworkInputSpec{}, false);
+  cv::Mat img(480, 640, CV_8UC3, cv::Scalar(40, 40, 40));
+  cv::rectangle(img, cv::Rect(300, 300, 40, 20), cv::Scalar(250, 250, 250), cv::FILLED);
+  const CornerBox small{300 / 640.f, 300 / 480.f, 340 / 640.f, 320 / 480.f};
+  int plain_close = 0, zoomed_close = 0;
+  TrainAugmentation zoom(NetworkInputSpec{}, false, ShapeJitter{1, 0.5});
+  for (int trial = 0; trial < 200; ++trial) {
+    Random r1(trial), r2(trial);
+    const auto a = plain.place_boxes(640, 480, {small}, r1), b = zoom.place_boxes(640, 480, {small}, r2);
+    plain_close += a.size() == 1 && a[0].x2 - a[0].x1 >= 0.25f;
+    zoomed_close += b.size() == 1 && b[0].x2 - b[0].x1 >= 0.25f;
+  }
+  EXPECT_LT(plain_close, 10);
+  EXPECT_GT(zoomed_close, 70);  // about half the samples
+}
+
+// place_boxes draws what apply draws (without the photometric steps): the same boxes for
+// the same seed, so --priors auto fits the shapes training sees.
+TEST(TrainAugmentation, PlaceBoxesIsApplysGeometry) {
+  const TrainAugmentation augment(NetworkInputSpec{}, false, ShapeJitter{2.5, 0.3});
+  Random scene(13);
+  for (int trial = 0; trial < 50; ++trial) {
+    CornerBox box;
+    cv::Mat img = photo_with_object(scene, box);
+    Random r1(trial), r2(trial);
+    AugmentedSample out;
+    augment.apply(img, {box}, {1}, r1, out);
+    const std::vector<CornerBox> placed = augment.place_boxes(img.cols, img.rows, {box}, r2);
+    ASSERT_EQ(placed.size(), out.boxes.size());
+    for (size_t i = 0; i < placed.size(); ++i) {
+      EXPECT_EQ(placed[i].x1, out.boxes[i].x1);
+      EXPECT_EQ(placed[i].y2, out.boxes[i].y2);
+    }
+  }
 }
 
 TEST(TrainAugmentation, PhotometricKeepsGeometryAndVariesColour) {

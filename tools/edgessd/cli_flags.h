@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "edgessd/common/parallel.h"
+#include "edgessd/data/augmentation.h"
 #include "edgessd/runtime/engine.h"
 
 namespace edgessd::cli {
@@ -62,5 +63,29 @@ inline CLI::Option* add_boolean_option(CLI::App& cmd, const std::string& names, 
       ->capture_default_str();
 }
 inline bool truthy(const std::string& value) { return value == "true" || value == "True" || value == "1"; }
+
+// --priors, as train and priors take it; `default_text` says what leaving it out means.
+inline CLI::Option* add_priors_flag(CLI::App& cmd, std::string& priors, const std::string& default_text) {
+  return cmd
+      .add_option("--priors", priors,
+                  "ssd (pytorch-ssd's sizes, in input pixels), auto (fitted to the training boxes as the "
+                  "augmentation presents them) or auto-stored (fitted to the boxes as stored); default: " +
+                      default_text)
+      ->check(CLI::IsMember({"ssd", "auto", "auto-stored"}));
+}
+
+// --stretch and --zoom-in: the augmentation's shape jitter (and what --priors auto fits to).
+inline void add_shape_jitter_flags(CLI::App& cmd, ShapeJitter& jitter) {
+  cmd.add_option("--stretch", jitter.stretch,
+                 "Half the training images stretched horizontally by up to this factor either way, so objects "
+                 "of other aspects than the training set's are learned (1: never, as pytorch-ssd)")
+      ->check(CLI::Range(1.0, 10.0))
+      ->capture_default_str();
+  cmd.add_option("--zoom-in", jitter.zoom_in,
+                 "Share of training images cropped around one object to fill 25-90% of the frame, so close-ups "
+                 "are learned (0: never, as pytorch-ssd)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+}
 
 }  // namespace edgessd::cli

@@ -13,6 +13,8 @@
 #include "edgessd/common/model_info.h"
 #include "edgessd/data/prior_coverage.h"
 #include "edgessd/data/prior_fit.h"
+#include "edgessd/deploy/detector_model.h"
+#include "edgessd/model/model_open.h"
 
 namespace {
 
@@ -22,6 +24,8 @@ struct PriorsArgs {
   std::string resolution = edgessd::kDefaultResolution;  // train's defaults
   std::string net = edgessd::kDefaultNet;
   std::string priors = edgessd::kDefaultPriors;
+  edgessd::ShapeJitter jitter{edgessd::kDefaultStretch, edgessd::kDefaultZoomIn};
+  std::string model;  // a trained model's own priors instead of train's
 };
 
 const char* const kSplits[] = {"train", "trainval", "validation", "test"};
@@ -36,22 +40,45 @@ void check_roots(const std::vector<std::string>& roots, edgessd::DatasetType typ
   }
 }
 
-// The net's prior maps at the input size; for auto, fitted to every root's train split.
+// --model's own geometry: an exported .onnx's metadata, or a checkpoint's JSON (or, for
+// a pytorch-ssd file, what its keys tell), at --resolution when given.
+edgessd::ModelInfo trained_model_info(const PriorsArgs& a, const CLI::App& cmd) {
+  using namespace edgessd;
+  for (const char* flag : {"--priors", "--net", "--stretch", "--zoom-in"})
+    if (cmd.count(flag)) throw Error(std::string(flag) + ": not with --model, whose own priors are measured");
+  const std::string resolution = cmd.count("--resolution") ? a.resolution : "";
+  if (a.model.size() >= 5 && a.model.compare(a.model.size() - 5, 5, ".onnx") == 0) {
+    const ModelInfo info = load_detector_model(a.model).info;
+    if (resolution.empty()) return info;
+    const auto [w, h] = parse_resolution(resolution);
+    return at_input_size(info, w, h);
+  }
+  return resolve_model_info(a.model, read_state_dict(a.model), {"", "", "--labels", resolution},
+                            MissingNames::Numbered);
+}
+
+// The net's prior maps at the input size; fitted to every root's train split for auto.
 edgessd::ModelInfo model_of(const PriorsArgs& a, edgessd::DatasetType type) {
   using namespace edgessd;
   ModelInfo info;
   info.net = a.net;
   std::tie(info.input_width, info.input_height) = parse_resolution(a.resolution);
-  info.priors = a.priors;
+  use_net_normalisation(info);
   info.prior_maps = prior_maps_of(info);
-  if (a.priors != "auto") return info;
+  info.priors = a.priors == "ssd" ? "ssd" : "auto";
+  if (a.priors == "ssd") return info;
+  const TrainAugmentation augmentation({info.input_width, info.input_height, info.image_mean, info.image_std}, false,
+                                       a.jitter);
   std::vector<BoxShape> shapes;
   for (const std::string& root : a.data) {
     if (!has_split(type, root, "train")) continue;
     const DetectionDataset data = read_dataset(type, root, "train", {});
-    for (const BoxShape& s : box_shapes(data, info.input_width, info.input_height)) shapes.push_back(s);
+    for (const BoxShape& s : shapes_to_fit(data, a.priors, augmentation, info.input_width, info.input_height))
+      shapes.push_back(s);
   }
-  if (shapes.empty()) throw Error("--priors auto: no train split with boxes under --data to fit them to");
+  if (shapes.empty())
+    throw Error("--priors " + a.priors +
+                ": no train split with boxes under --data to fit them to (a trained model's priors: --model)");
   info.prior_maps = fit_prior_maps(info.prior_maps, shapes);
   return info;
 }
@@ -71,17 +98,17 @@ void print_prior_maps(const edgessd::ModelInfo& info) {
   }
 }
 
-void run_priors(const PriorsArgs& a) {
+void run_priors(const PriorsArgs& a, const CLI::App& cmd) {
   using namespace edgessd;
   parse_resolution(a.resolution);
   const DatasetType type = parse_dataset_type(a.dataset_type);
   check_roots(a.data, type, a.dataset_type);
-  const ModelInfo info = model_of(a, type);
+  const ModelInfo info = a.model.empty() ? model_of(a, type) : trained_model_info(a, cmd);
   const int width = info.input_width, height = info.input_height;
   const SsdConfig& config = mobilenet_v1_ssd_config();
   const PriorBoxes priors = priors_of(info);
-  std::printf("%zu priors for a %dx%d input (%s, %s priors)\n", priors.size(), width, height, info.net.c_str(),
-              info.priors.c_str());
+  std::printf("%zu priors for a %dx%d input (%s, %s priors%s)\n", priors.size(), width, height, info.net.c_str(),
+              info.priors.c_str(), a.model.empty() ? "" : (", " + a.model + "'s").c_str());
   print_prior_maps(info);
   for (const std::string& root : a.data) {
     DatasetOptions options;
@@ -114,12 +141,14 @@ void add_priors_command(CLI::App& app) {
                       " (the -s8 nets add a stride-8 map; the activation does not change the priors); default: train's")
       ->check(CLI::IsMember(edgessd::known_net_names()))
       ->capture_default_str();
-  cmd->add_option("--priors", a->priors,
-                  "ssd (pytorch-ssd's) or auto (fitted to the train splits, as train does); default: train's")
-      ->check(CLI::IsMember({"ssd", "auto"}))
+  edgessd::cli::add_priors_flag(*cmd, a->priors, "train's (auto: fitted to the train splits, as train does)")
       ->capture_default_str();
-  cmd->callback([a] {
+  edgessd::cli::add_shape_jitter_flags(*cmd, a->jitter);
+  cmd->add_option("--model", a->model,
+                  "A trained model (.pth, or an exported .onnx): measure its own priors on every split under "
+                  "--data, test-only sets included; --resolution runs it at another size");
+  cmd->callback([a, cmd] {
     edgessd::check_no_repeats(a->data, "--data");
-    run_priors(*a);
+    run_priors(*a, *cmd);
   });
 }

@@ -99,10 +99,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--resolution", o->resolution,
                   std::string("Network input, W or WxH (default: --resume's, else ") + edgessd::kDefaultResolution +
                       "); feature maps follow it");
-  cmd->add_option("--priors", o->priors,
-                  "ssd (pytorch-ssd's sizes, in input pixels) or auto (fitted to the training boxes); default: "
-                  "--resume's, else auto")
-      ->check(CLI::IsMember({"ssd", "auto"}));
+  edgessd::cli::add_priors_flag(*cmd, o->priors, "--resume's, else auto");
+  edgessd::cli::add_shape_jitter_flags(*cmd, o->jitter);
   cmd->add_option("--pretrained-ssd,--pretrained_ssd", o->pretrained_ssd, "Start from an SSD checkpoint (all but the heads)");
   cmd->add_option("--base-net,--base_net", o->base_net, "Start from a base net checkpoint");
   cmd->add_option("--resume", o->resume, "Resume from a checkpoint of ours: weights, momentum, schedule, epoch");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include <opencv2/imgproc.hpp>
 
@@ -163,12 +164,108 @@ Rect random_crop(Random& random, const Canvas& canvas, std::vector<CornerBox>& b
   }
 }
 
+// A crop around one object (drawn at random) that it fills 25-90% of, by width, or by
+// height for a tall object; the canvas's aspect. The boxes and labels become those inside.
+Rect zoom_in_crop(Random& random, const Canvas& canvas, std::vector<CornerBox>& boxes, std::vector<int64_t>& labels) {
+  const CornerBox b = boxes[random.below(static_cast<int>(boxes.size()))];
+  const double bw = b.x2 - b.x1, bh = b.y2 - b.y1, fill = random.uniform(0.25, 0.9);
+  double w = bw / fill, h = w * canvas.h / canvas.w;
+  if (h < bh / fill) h = bh / fill, w = h * canvas.w / canvas.h;
+  const double left = random.uniform(b.x2 - w, b.x1), top = random.uniform(b.y2 - h, b.y1);
+  const Rect rect{left, top, left + w, top + h};
+  std::vector<CornerBox> kept;
+  std::vector<int64_t> kept_labels;
+  if (!(w >= 1 && h >= 1) || !boxes_in(rect, boxes, labels, kept, kept_labels)) return {0, 0, canvas.w, canvas.h};
+  boxes = std::move(kept);
+  labels = std::move(kept_labels);
+  return rect;
+}
+
+// --stretch: the crop narrowed (the objects come out wider) or widened (narrower) by
+// `factor`, at a position that keeps the centre of a random object it held, or all of the
+// old crop for a widening. `boxes` (canvas pixels, uncut: a widened crop shows more of an
+// object the old one cut) become those inside it, in its pixels. nullopt where it would keep
+// no box: the first crop stands.
+std::optional<Rect> stretched_crop(Random& random, double factor, const Rect& crop, std::vector<CornerBox>& boxes,
+                                   std::vector<int64_t>& labels) {
+  const double w = crop.x2 - crop.x1, new_w = w / factor;
+  double lo = crop.x2 - new_w, hi = crop.x1;  // widening: the new crop holds the old one
+  if (factor > 1) {
+    lo = crop.x1, hi = crop.x2 - new_w;
+    std::vector<double> centres;
+    for (const CornerBox& b : boxes) {
+      const double cx = (b.x1 + b.x2) / 2, cy = (b.y1 + b.y2) / 2;
+      if (crop.x1 < cx && cx < crop.x2 && crop.y1 < cy && cy < crop.y2) centres.push_back(cx);
+    }
+    if (!centres.empty()) {
+      const double cx = centres[random.below(static_cast<int>(centres.size()))];
+      lo = std::max(lo, cx - new_w), hi = std::min(hi, cx);
+    }
+  }
+  const double left = random.uniform(std::min(lo, hi), std::max(lo, hi));
+  const Rect rect{left, crop.y1, left + new_w, crop.y2};
+  std::vector<CornerBox> kept;
+  std::vector<int64_t> kept_labels;
+  if (!boxes_in(rect, boxes, labels, kept, kept_labels) && !boxes.empty()) return std::nullopt;
+  boxes = std::move(kept);
+  labels = std::move(kept_labels);
+  return rect;
+}
+
+// Where a sample's pixels come from: the photo on the expand canvas, the crop of that
+// canvas, the mirror; its boxes normalised to the output.
+struct Placement {
+  Canvas canvas{0, 0};
+  Rect crop{0, 0, 0, 0};
+  bool mirror = false;
+  std::vector<CornerBox> boxes;
+  std::vector<int64_t> labels;
+};
+
+// The geometry, drawn in pytorch-ssd's order (expand, crop, mirror); the jitter's draws
+// come only when it is on, so {} draws exactly pytorch-ssd's sequence.
+Placement place(Random& random, const ShapeJitter& jitter, double width, double height,
+                const std::vector<CornerBox>& boxes_in, const std::vector<int64_t>& labels_in) {
+  Placement at;
+  double stretch = 1;
+  if (jitter.stretch > 1 && !random.coin())
+    stretch = std::exp(random.uniform(-std::log(jitter.stretch), std::log(jitter.stretch)));
+  std::vector<CornerBox> boxes;
+  for (const CornerBox& b : boxes_in)
+    boxes.push_back({static_cast<float>(b.x1 * width), static_cast<float>(b.y1 * height),
+                     static_cast<float>(b.x2 * width), static_cast<float>(b.y2 * height)});
+  at.labels = labels_in;
+  at.canvas = expand(random, width, height, boxes);
+  std::vector<CornerBox> uncut = boxes;
+  std::vector<int64_t> uncut_labels = at.labels;
+  const bool zoom_in = jitter.zoom_in > 0 && !boxes.empty() && random.uniform(0, 1) < jitter.zoom_in;
+  at.crop = zoom_in ? zoom_in_crop(random, at.canvas, boxes, at.labels) : random_crop(random, at.canvas, boxes, at.labels);
+  if (stretch != 1) {
+    if (const std::optional<Rect> rect = stretched_crop(random, stretch, at.crop, uncut, uncut_labels)) {
+      at.crop = *rect;
+      boxes = std::move(uncut);
+      at.labels = std::move(uncut_labels);
+    }
+  }
+  const double crop_w = at.crop.x2 - at.crop.x1, crop_h = at.crop.y2 - at.crop.y1;
+  at.mirror = random.coin();
+  for (const CornerBox& b : boxes) {
+    CornerBox n{static_cast<float>(b.x1 / crop_w), static_cast<float>(b.y1 / crop_h),
+                static_cast<float>(b.x2 / crop_w), static_cast<float>(b.y2 / crop_h)};
+    if (at.mirror) n = {1.0f - n.x2, n.y1, 1.0f - n.x1, n.y2};
+    at.boxes.push_back(n);
+  }
+  return at;
+}
+
 // Pixels: one warp from the photo to the output, with cv::resize's pixel-centre
 // convention (dst u samples crop x = (u + 0.5) / scale - 0.5); the photometric steps; the
 // expand canvas around the photo filled with the mean colour, untouched by the photometric
 // steps (pytorch-ssd distorts first, then expands); the mirror; CHW floats.
-void render(const NetworkInputSpec& spec, const cv::Mat& rgb, double offset_x, double offset_y, const Rect& crop,
-            const Photometric* photometric, bool mirror, AugmentedSample& out) {
+void render(const NetworkInputSpec& spec, const cv::Mat& rgb, const Placement& at, const Photometric* photometric,
+            AugmentedSample& out) {
+  const Rect& crop = at.crop;
+  const double offset_x = at.canvas.x, offset_y = at.canvas.y;
   const double crop_w = crop.x2 - crop.x1, crop_h = crop.y2 - crop.y1;
   const int width = spec.width, height = spec.height;
   const double sx = width / crop_w, sy = height / crop_h;
@@ -189,36 +286,26 @@ void render(const NetworkInputSpec& spec, const cv::Mat& rgb, double offset_x, d
   if (v1 < height) image(cv::Rect(0, v1, width, height - v1)).setTo(fill);
   if (u0 > 0) image(cv::Rect(0, 0, u0, height)).setTo(fill);
   if (u1 < width) image(cv::Rect(u1, 0, width - u1, height)).setTo(fill);
-  if (mirror) cv::flip(image, image, 1);
+  if (at.mirror) cv::flip(image, image, 1);
   out.image.resize(3 * static_cast<size_t>(width) * height);
   normalise_to_chw(image, spec.mean, spec.std, out.image.data());
 }
 
 }  // namespace
 
-void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& boxes_in,
-                              const std::vector<int64_t>& labels_in, Random& random, AugmentedSample& out) const {
-  const double width = rgb.cols, height = rgb.rows;
-  std::vector<CornerBox> boxes;
-  for (const CornerBox& b : boxes_in)
-    boxes.push_back({static_cast<float>(b.x1 * width), static_cast<float>(b.y1 * height),
-                     static_cast<float>(b.x2 * width), static_cast<float>(b.y2 * height)});
-  std::vector<int64_t> labels = labels_in;
+void TrainAugmentation::apply(const cv::Mat& rgb, const std::vector<CornerBox>& boxes,
+                              const std::vector<int64_t>& labels, Random& random, AugmentedSample& out) const {
   Photometric photometric;
   if (photometric_) photometric = sample_photometric(random);
-  const Canvas canvas = expand(random, width, height, boxes);
-  const Rect crop = random_crop(random, canvas, boxes, labels);
-  const double crop_w = crop.x2 - crop.x1, crop_h = crop.y2 - crop.y1;
-  const bool mirror = random.coin();
-  out.boxes.clear();
-  for (const CornerBox& b : boxes) {
-    CornerBox n{static_cast<float>(b.x1 / crop_w), static_cast<float>(b.y1 / crop_h),
-                static_cast<float>(b.x2 / crop_w), static_cast<float>(b.y2 / crop_h)};
-    if (mirror) n = {1.0f - n.x2, n.y1, 1.0f - n.x1, n.y2};
-    out.boxes.push_back(n);
-  }
-  out.labels = labels;
-  render(spec_, rgb, canvas.x, canvas.y, crop, photometric_ ? &photometric : nullptr, mirror, out);
+  Placement at = place(random, jitter_, rgb.cols, rgb.rows, boxes, labels);
+  out.boxes = std::move(at.boxes);
+  out.labels = std::move(at.labels);
+  render(spec_, rgb, at, photometric_ ? &photometric : nullptr, out);
+}
+
+std::vector<CornerBox> TrainAugmentation::place_boxes(int width, int height, const std::vector<CornerBox>& boxes,
+                                                      Random& random) const {
+  return place(random, jitter_, width, height, boxes, std::vector<int64_t>(boxes.size(), 1)).boxes;
 }
 
 void test_transform(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,

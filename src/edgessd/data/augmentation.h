@@ -24,6 +24,20 @@ struct AugmentedSample {
   std::vector<int64_t> labels;
 };
 
+// Geometry beyond pytorch-ssd's, so a detector meets objects of other shapes and sizes
+// than its training set's (a US-plate training set has 2:1 plates filling 2-5% of the
+// photo's width; European plates are 4.7:1, close-ups fill half the frame). Off by
+// default: {} is pytorch-ssd's pipeline exactly.
+struct ShapeJitter {
+  // Half the samples come out stretched horizontally by a factor drawn log-uniformly from
+  // [1/stretch, stretch] (1: never): their crop narrowed or widened by it before the resize.
+  double stretch = 1;
+  // This share of samples replaces the random crop by a crop around one object that makes
+  // it fill 25-90% of the crop's width (the photo's aspect kept): the large, close-up
+  // objects the zoom-out and the >= 30% crops rarely make.
+  double zoom_in = 0;
+};
+
 // pytorch-ssd's TrainAugmentation: photometric distortion (brightness, contrast,
 // saturation, hue, channel swap), expand onto a mean-filled canvas up to 4x, SSD random
 // sample crop, horizontal mirror, resize, (x - mean) / std.
@@ -44,15 +58,20 @@ struct AugmentedSample {
 // had not learnt to find plates after 10 epochs (mAP < 0.01).
 class TrainAugmentation {
  public:
-  explicit TrainAugmentation(NetworkInputSpec spec = {}, bool photometric = true)
-      : spec_(spec), photometric_(photometric) {}
+  explicit TrainAugmentation(NetworkInputSpec spec = {}, bool photometric = true, ShapeJitter jitter = {})
+      : spec_(spec), photometric_(photometric), jitter_(jitter) {}
   // `rgb` is a decoded 8-bit RGB image; `boxes` are normalised to it.
   void apply(const cv::Mat& rgb, const std::vector<CornerBox>& boxes, const std::vector<int64_t>& labels,
              Random& random, AugmentedSample& out) const;
+  // The boxes (normalised to the network input) that apply() would make of a
+  // width x height photo's `boxes`, without the pixels: how training presents the objects.
+  std::vector<CornerBox> place_boxes(int width, int height, const std::vector<CornerBox>& boxes,
+                                     Random& random) const;
 
  private:
   NetworkInputSpec spec_;
   bool photometric_;
+  ShapeJitter jitter_;
 };
 
 // pytorch-ssd's TestTransform: resize, (x - mean) / std; boxes pass through.

@@ -9,7 +9,7 @@
 namespace edgessd {
 
 DataLoader::DataLoader(const DetectionDataset& dataset, const PriorMatcher& matcher, LoaderOptions options)
-    : dataset_(dataset), matcher_(matcher), options_(options), augmentation_(options.input) {
+    : dataset_(dataset), matcher_(matcher), options_(options), augmentation_(options.input, true, options.jitter) {
   if (options_.batch_size < 1) throw Error("--batch-size must be at least 1");
   if (dataset_.images.empty()) throw Error(dataset_.description + ": no images");
   for (int w = 0; w < options_.workers; ++w) workers_.emplace_back([this] { worker_loop(); });

@@ -30,6 +30,7 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int prefetch = 4;    // batches built ahead of the trainer
   NetworkInputSpec input;
+  ShapeJitter jitter;  // with augment
   // Data-parallel training: this rank's shard of each epoch (see epoch_order).
   int rank = 0, world_size = 1;
   bool pad_shards = true;  // every rank the same image count (training); false: validation

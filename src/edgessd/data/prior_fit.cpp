@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <opencv2/imgcodecs.hpp>
+
+#include "edgessd/common/error.h"
 #include "edgessd/common/random.h"
 
 namespace edgessd {
@@ -116,6 +119,39 @@ std::vector<BoxShape> box_shapes(const DetectionDataset& data, int width, int he
       if (w > 0 && h > 0) shapes.emplace_back(w, h);
     }
   return shapes;
+}
+
+std::vector<BoxShape> augmented_box_shapes(const DetectionDataset& data, const TrainAugmentation& augmentation,
+                                           int width, int height) {
+  size_t boxes = 0;
+  for (const AnnotatedImage& image : data.images) boxes += image.boxes.size();
+  if (boxes == 0) return {};
+  const size_t step = (data.images.size() + kMaxImagesToSize - 1) / kMaxImagesToSize;
+  const size_t passes = std::max<size_t>(1, kAugmentedShapes * step / boxes);
+  Random random(0x5eed);
+  std::vector<BoxShape> shapes;
+  for (size_t i = 0; i < data.images.size(); i += step) {
+    const AnnotatedImage& image = data.images[i];
+    std::vector<CornerBox> kept;
+    for (size_t b = 0; b < image.boxes.size(); ++b)
+      if (!(image.difficult.size() > b && image.difficult[b])) kept.push_back(image.boxes[b]);
+    if (kept.empty()) continue;
+    // An eighth-size decode: the photo's aspect is all the geometry needs.
+    const cv::Mat small = cv::imread(image.image_path, cv::IMREAD_REDUCED_GRAYSCALE_8);
+    if (small.empty()) throw Error(image.image_path + ": cannot read the image");
+    for (size_t pass = 0; pass < passes; ++pass)
+      for (const CornerBox& b : augmentation.place_boxes(small.cols * 8, small.rows * 8, kept, random)) {
+        const double w = (b.x2 - b.x1) * width, h = (b.y2 - b.y1) * height;
+        if (w > 0 && h > 0) shapes.emplace_back(w, h);
+      }
+  }
+  return shapes;
+}
+
+std::vector<BoxShape> shapes_to_fit(const DetectionDataset& data, const std::string& kind,
+                                    const TrainAugmentation& augmentation, int width, int height) {
+  if (kind == "auto-stored") return box_shapes(data, width, height);
+  return augmented_box_shapes(data, augmentation, width, height);
 }
 
 std::vector<FeatureMapSpec> fit_prior_maps(std::vector<FeatureMapSpec> maps, const std::vector<BoxShape>& shapes) {

@@ -2,10 +2,12 @@
 // Priors fitted to a data set (--priors auto): each feature map's six prior shapes are
 // the k-means centres (distance 1 - IoU of boxes sharing a centre, as YOLO's anchors) of
 // the training boxes that map is responsible for, in input pixels.
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "edgessd/common/priors.h"
+#include "edgessd/data/augmentation.h"
 #include "edgessd/data/dataset.h"
 
 namespace edgessd {
@@ -23,11 +25,25 @@ std::vector<BoxShape> kmeans_box_shapes(const std::vector<BoxShape>& shapes, int
 // The training boxes' shapes at a width x height input (difficult boxes left out).
 std::vector<BoxShape> box_shapes(const DetectionDataset& data, int width, int height);
 
+// The training boxes' shapes as training presents them (--priors auto): `augmentation`'s
+// geometry drawn several times over each image (about kAugmentedShapes boxes in all, from
+// at most kMaxImagesToSize images, whose pixel sizes are read from their files), at
+// `augmentation`'s input size. A fixed seed: `priors` and `train` fit the same priors.
+constexpr size_t kAugmentedShapes = 4000;
+constexpr size_t kMaxImagesToSize = 2000;
+std::vector<BoxShape> augmented_box_shapes(const DetectionDataset& data, const TrainAugmentation& augmentation,
+                                           int width, int height);
+
 // `maps` (the net's maps, with their strides) with fitted shapes: a box belongs to the
 // coarsest map whose stride is at most half its size (the finest map takes the rest);
 // a map given at least kMinBoxesToFit boxes gets their six k-means shapes, the others keep
 // their shapes, so a model still has priors for objects its training set lacks.
 constexpr size_t kMinBoxesToFit = 12;
+
+// The shapes `--priors KIND` fits to: the boxes as `augmentation` presents them ("auto"),
+// or as stored ("auto-stored"), at a width x height input.
+std::vector<BoxShape> shapes_to_fit(const DetectionDataset& data, const std::string& kind,
+                                    const TrainAugmentation& augmentation, int width, int height);
 std::vector<FeatureMapSpec> fit_prior_maps(std::vector<FeatureMapSpec> maps, const std::vector<BoxShape>& shapes);
 
 }  // namespace edgessd

@@ -104,11 +104,14 @@ void check_train_options(const TrainOptions& options) {
       throw Error(std::string(flag) + " " + path + ": file not found");
   }
   if (!options.resolution.empty()) parse_resolution(options.resolution);
-  if (!options.priors.empty() && options.priors != "ssd" && options.priors != "auto")
-    throw Error("--priors " + options.priors + ": expected ssd or auto");
+  if (!options.priors.empty() && options.priors != "ssd" && options.priors != "auto" && options.priors != "auto-stored")
+    throw Error("--priors " + options.priors + ": expected ssd, auto or auto-stored");
 }
 
 namespace {
+// The model JSON's kind: fitted priors are "auto" whatever boxes they were fitted to.
+std::string recorded_priors_kind(const std::string& kind) { return kind == "auto-stored" ? "auto" : kind; }
+
 // The nets whose base_net state_dicts are alike: MobileNetV1's (mb1-ssd and its relu6, -s8
 // and lite variants), else the net alone.
 std::string base_net_family(const std::string& net) { return net.rfind("mb1-", 0) == 0 ? "mb1" : net; }
@@ -160,7 +163,7 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net, co
     const std::string size = std::to_string(resumed.input_width) + "x" + std::to_string(resumed.input_height);
     if (!options.resolution.empty() && parse_resolution(options.resolution) != std::pair{resumed.input_width, resumed.input_height})
       throw Error("--resolution " + options.resolution + ": " + options.resume + " was trained at " + size);
-    if (!options.priors.empty() && options.priors != resumed.priors)
+    if (!options.priors.empty() && recorded_priors_kind(options.priors) != resumed.priors)
       throw Error("--priors " + options.priors + ": " + options.resume + " has " + resumed.priors + " priors");
     if (options.width_mult && *options.width_mult != resumed.width_mult)
       throw Error("--mb2-width-mult: " + options.resume + " was trained with " + std::to_string(resumed.width_mult));
@@ -177,10 +180,15 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net, co
   } catch (const Error& e) {
     throw Error("--resolution " + resolution + ": " + e.what());
   }
-  info.priors = options.priors.empty() ? kDefaultPriors : options.priors;
+  const std::string kind = options.priors.empty() ? kDefaultPriors : options.priors;
+  info.priors = recorded_priors_kind(kind);
   info.prior_maps = prior_maps_of(info);
-  if (info.priors == "auto")
-    info.prior_maps = fit_prior_maps(info.prior_maps, box_shapes(train_set, info.input_width, info.input_height));
+  if (info.priors == "auto") {
+    const TrainAugmentation augmentation({info.input_width, info.input_height, info.image_mean, info.image_std},
+                                         /*photometric=*/false, options.jitter);
+    info.prior_maps = fit_prior_maps(
+        info.prior_maps, shapes_to_fit(train_set, kind, augmentation, info.input_width, info.input_height));
+  }
   return info;
 }
 

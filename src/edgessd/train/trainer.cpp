@@ -184,6 +184,7 @@ Training::Training(const TrainOptions& options, const Compute& compute, StartNet
   train_options.input.height = input_height_;
   train_options.input.mean = start.info.image_mean;
   train_options.input.std = start.info.image_std;
+  train_options.jitter = options.jitter;
   train_loader_ = std::make_unique<DataLoader>(train_set, matcher_, train_options);
   LoaderOptions val_options = train_options;
   val_options.shuffle = false;

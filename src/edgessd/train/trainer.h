@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "edgessd/common/defaults.h"
+#include "edgessd/data/augmentation.h"
 #include "edgessd/data/dataset.h"
 
 namespace edgessd {
@@ -17,7 +19,8 @@ struct TrainOptions {
   // --net <the start's> --resolution 300 --priors ssd --clip-grad-norm 0.
   std::string net;         // empty: --resume's; else the start's net with the stride-8 head (mb1-ssd-s8 without one)
   std::string resolution;  // "W" or "WxH"; empty: --resume's, else kDefaultResolution
-  std::string priors;      // ssd | auto; empty: --resume's, else auto
+  std::string priors;      // ssd | auto | auto-stored; empty: --resume's, else auto
+  ShapeJitter jitter{kDefaultStretch, kDefaultZoomIn};  // --stretch, --zoom-in
   std::optional<double> width_mult;  // mb2-ssd-lite's channel scale; empty: --resume's, else 1
   std::string pretrained_ssd;  // everything but the heads
   std::string base_net;        // base net only
