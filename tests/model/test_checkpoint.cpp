@@ -19,15 +19,6 @@ std::string python(const std::string& args) {
   return r.output;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 torch::Tensor param(const torch::nn::Module& module, const std::string& name) {
   for (auto& [key, t] : state_dict_of(module))
     if (key == name) return t;

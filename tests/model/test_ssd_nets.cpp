@@ -30,17 +30,6 @@ const NetCase kCases[] = {{"mb1-ssd", NetKind::Mb1Ssd, 1.0},
                           {"mb2-ssd-lite-0.5", NetKind::Mb2SsdLite, 0.5},
                           {"vgg16-ssd", NetKind::Vgg16Ssd, 1.0}};
 
-// The Error `f` throws, as text ("" when it throws none).
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 std::string shape_text(const at::Tensor& t) {
   std::string text;
   for (int64_t d = 0; d < t.dim(); ++d) text += (d ? "x" : "") + std::to_string(t.size(d));
@@ -213,6 +202,17 @@ TEST(PytorchSsdNets, VggNeedsAnInputItsExtrasFit) {
   EXPECT_EQ(error_of([&] { resolve_model_info("no/such/vgg.pth", state, flags, MissingNames::Numbered); }),
             "--resolution 256x300: vgg16-ssd needs an input of at least 268x268 (its last two extras take 2 cells "
             "each); 256x300 is too small");
+}
+
+// A checkpoint of another class count names both counts, whatever the net's priors a cell
+// (vgg16-ssd's first head has 4, so its 2 classes are 8 rows, not 6 x something).
+TEST(PytorchSsdNets, WrongClassCountNamesBothCountsForEveryNet) {
+  for (const NetKind kind : {NetKind::Vgg16Ssd, NetKind::Mb2SsdLite}) {
+    const StateDict two = state_dict_of(*Ssd(kind, 2));
+    Ssd three(kind, 3);
+    const std::string message = error_of([&] { load_state_dict(*three, two, LoadMode::Everything, "two.pth"); });
+    EXPECT_NE(message.find("(the file has 2 classes, the model 3)"), std::string::npos) << message;
+  }
 }
 
 // pytorch-ssd's --base-net for vgg16-ssd is a bare VGG (vgg16_reducedfc.pth: "0.weight",

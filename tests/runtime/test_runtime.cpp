@@ -39,15 +39,6 @@ const std::string& exported_fixture() {
   return path;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 void rewrite(const std::string& from, const std::string& to, const std::function<void(onnx::ModelProto&)>& edit) {
   onnx::ModelProto proto;
   ASSERT_TRUE(proto.ParseFromString(read_file(from)));

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,19 @@
 
 #include <opencv2/videoio.hpp>
 
+#include "edgessd/common/error.h"
+
 namespace edgessd::testing {
+
+// The Error `f` throws, as text ("" when it throws none).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 inline std::string shared_dir() { return EDGESSD_SHARED_DIR; }
 inline std::string fixture(const std::string& name) { return shared_dir() + "/fixtures/pytorch-ssd/" + name; }

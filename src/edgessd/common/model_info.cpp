@@ -33,8 +33,15 @@ std::string stride8_twin_of(const std::string& net) {
 
 bool net_has_width_mult(const std::string& net) { return net == "mb2-ssd-lite"; }
 
+namespace {
+// What a net's pixels, feature maps and default priors follow: pytorch-ssd's configs
+// (mobilenetv1_ssd_config for every MobileNet net, vgg_ssd_config for vgg16-ssd).
+enum class Backbone { MobileNet, Vgg16 };
+Backbone backbone_of(const std::string& net) { return net == "vgg16-ssd" ? Backbone::Vgg16 : Backbone::MobileNet; }
+}  // namespace
+
 void use_net_normalisation(ModelInfo& info) {
-  if (info.net == "vgg16-ssd") {
+  if (backbone_of(info.net) == Backbone::Vgg16) {
     info.image_mean = {123.0f, 117.0f, 104.0f};
     info.image_std = 1.0f;
   } else {
@@ -44,7 +51,8 @@ void use_net_normalisation(ModelInfo& info) {
 }
 
 std::vector<std::pair<int, int>> net_feature_maps(const std::string& net, int width, int height) {
-  if (net != "vgg16-ssd") return mobilenet_v1_ssd_feature_maps(width, height, net_has_stride8_head(net));
+  if (backbone_of(net) == Backbone::MobileNet)
+    return mobilenet_v1_ssd_feature_maps(width, height, net_has_stride8_head(net));
   auto maps = vgg_ssd_feature_maps(width, height);
   if (maps.empty())
     throw Error("vgg16-ssd needs an input of at least 268x268 (its last two extras take 2 cells each); " +
@@ -64,7 +72,7 @@ std::pair<int, int> parse_resolution(const std::string& text, const std::string&
 
 std::vector<FeatureMapSpec> prior_maps_of(const ModelInfo& info) {
   if (!info.prior_maps.empty()) return info.prior_maps;
-  if (info.net == "vgg16-ssd")
+  if (backbone_of(info.net) == Backbone::Vgg16)
     return config_prior_maps(vgg_ssd_config(), vgg_ssd_config().specs, info.input_width, info.input_height,
                              net_feature_maps(info.net, info.input_width, info.input_height));
   return ssd_prior_maps(info.input_width, info.input_height, net_has_stride8_head(info.net));

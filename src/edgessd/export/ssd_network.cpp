@@ -2,6 +2,7 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/model_info.h"
+#include "edgessd/common/vgg16_layers.h"
 
 namespace edgessd {
 
@@ -220,7 +221,7 @@ void vgg16_ssd(SsdNodes& ssd) {
   auto head_conv = [&](const std::string& x, const std::string& p) { return ssd.conv(x, p, "", 1, 1, Act::None); };
   std::string x = "input_0";
   int layer = 0;
-  for (const int v : {64, 64, 0, 128, 128, 0, 256, 256, 256, -1, 512, 512, 512, 0, 512, 512, 512}) {
+  for (const int v : kVgg16BaseLayers) {
     const std::string p = "base_net." + std::to_string(layer);
     if (v <= 0) {  // 2x2 pooling; -1: ceil_mode
       x = ssd.max_pool(x, p, 2, 2, 0, v < 0);

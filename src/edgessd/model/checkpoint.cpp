@@ -273,6 +273,26 @@ StateDict state_dict_of(const torch::nn::Module& module) {
   return out;
 }
 
+namespace {
+// " (the file has F classes, the model M)" where a head's class-scoring convolution (any
+// net's: the lite nets' are pointwise) has other rows in the file: k x classes rows, k the
+// priors a cell its box twin's k x 4 rows tell (6, or 4 on some of vgg16-ssd's maps).
+std::string class_count_hint(const std::string& key, const at::Tensor& in_file, const at::Tensor& in_model,
+                             const StateDict& model) {
+  const char* prefix = "classification_headers.";
+  if (!starts_with(key, prefix) || in_file.dim() != 4 || in_model.dim() != 4) return "";
+  const std::string twin = "regression_headers." + key.substr(std::strlen(prefix));
+  for (const auto& [name, t] : model) {
+    if (name != twin || t.dim() != 4 || t.size(0) % 4 != 0 || t.size(0) == 0) continue;
+    const int64_t per_cell = t.size(0) / 4;
+    if (in_file.size(0) % per_cell != 0 || in_model.size(0) % per_cell != 0) return "";
+    return " (the file has " + std::to_string(in_file.size(0) / per_cell) + " classes, the model " +
+           std::to_string(in_model.size(0) / per_cell) + ")";
+  }
+  return "";
+}
+}  // namespace
+
 void load_state_dict(torch::nn::Module& module, const StateDict& state, LoadMode mode,
                      const std::string& what) {
   StateDict target = state_dict_of(module);
@@ -292,13 +312,7 @@ void load_state_dict(torch::nn::Module& module, const StateDict& state, LoadMode
     if (it == source.end()) { missing.push_back(key); continue; }
     used.insert(source_key);
     if (it->second->sizes() != tensor.sizes()) {
-      std::string hint;
-      // A head's class-scoring convolution (any net's: the lite nets' are pointwise).
-      if (mismatched.empty() && starts_with(key, "classification_headers.") && it->second->dim() == 4 &&
-          tensor.dim() == 4 && it->second->size(0) != tensor.size(0) && tensor.size(0) % 6 == 0 &&
-          it->second->size(0) % 6 == 0)
-        hint = " (the file has " + std::to_string(it->second->size(0) / 6) + " classes, the model " +
-               std::to_string(tensor.size(0) / 6) + ")";
+      const std::string hint = mismatched.empty() ? class_count_hint(key, *it->second, tensor, target) : "";
       mismatched.push_back(key + " " + shape_string(it->second->sizes()) + " in file, " +
                            shape_string(tensor.sizes()) + " in model" + hint);
       continue;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/vgg16_layers.h"
 #include "edgessd/model/sync_batch_norm.h"
 
 namespace edgessd {
@@ -182,8 +183,7 @@ SsdLayers vgg16_ssd_layers(int num_classes, const std::vector<int>& per_location
   layers.base_net = nn::ModuleList();
   auto relu = [] { return nn::ReLU(nn::ReLUOptions().inplace(true)); };
   int in = 3;
-  // 0: 2x2 pooling, -1: the same rounding up (ceil_mode), else a 3x3 conv's channels.
-  for (const int v : {64, 64, 0, 128, 128, 0, 256, 256, 256, -1, 512, 512, 512, 0, 512, 512, 512}) {
+  for (const int v : kVgg16BaseLayers) {
     if (v <= 0) {
       layers.base_net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2).ceil_mode(v < 0)));
       continue;
