@@ -280,7 +280,8 @@ namespace {
 std::string class_count_hint(const std::string& key, const at::Tensor& in_file, const at::Tensor& in_model,
                              const StateDict& model) {
   const char* prefix = "classification_headers.";
-  if (!starts_with(key, prefix) || in_file.dim() != 4 || in_model.dim() != 4) return "";
+  if (!starts_with(key, prefix) || in_file.dim() != 4 || in_model.dim() != 4 || in_file.size(0) == in_model.size(0))
+    return "";
   const std::string twin = "regression_headers." + key.substr(std::strlen(prefix));
   for (const auto& [name, t] : model) {
     if (name != twin || t.dim() != 4 || t.size(0) % 4 != 0 || t.size(0) == 0) continue;
