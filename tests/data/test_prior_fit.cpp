@@ -118,10 +118,10 @@ TEST(PriorFit, AugmentedFitCoversOtherAspectsAndSizes) {
   info.net = "mb1-ssd-s8";
   info.input_width = info.input_height = 384;
   const auto maps = prior_maps_of(info);
-  const TrainAugmentation augmentation({384, 384}, false, ShapeJitter{kDefaultStretch, kDefaultZoomIn});
+  const ShapeJitter jitter{kDefaultStretch, kDefaultZoomIn};
   ModelInfo stored = info, augmented = info;
-  stored.prior_maps = fit_prior_maps(maps, shapes_to_fit(train, "auto-stored", augmentation, 384, 384));
-  augmented.prior_maps = fit_prior_maps(maps, shapes_to_fit(train, "auto", augmentation, 384, 384));
+  stored.prior_maps = fit_prior_maps(maps, shapes_to_fit(train, "auto-stored", jitter, info));
+  augmented.prior_maps = fit_prior_maps(maps, shapes_to_fit(train, "auto", jitter, info));
   const auto recall = [](const DetectionDataset& data, const ModelInfo& model) {
     return prior_coverage(data, priors_of(model).center_form(), 384, 384).best_possible_recall;
   };

@@ -64,6 +64,12 @@ inline CLI::Option* add_boolean_option(CLI::App& cmd, const std::string& names, 
 }
 inline bool truthy(const std::string& value) { return value == "true" || value == "True" || value == "1"; }
 
+// Commands that take a checkpoint or an export tell them apart by name: X.onnx runs on the
+// runtime's engines, anything else is read as a .pth.
+inline bool is_onnx_path(const std::string& path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
+
 // --priors, as train and priors take it; `default_text` says what leaving it out means.
 inline CLI::Option* add_priors_flag(CLI::App& cmd, std::string& priors, const std::string& default_text) {
   return cmd

@@ -11,7 +11,7 @@ namespace {
 // detectNet's --network names models that jetson-inference downloads; we ship none of
 // them, so the flag takes an ONNX file (as --model) and says so for a name.
 std::string model_from_network(const std::string& network) {
-  if (network.size() > 5 && network.compare(network.size() - 5, 5, ".onnx") == 0) return network;
+  if (edgessd::cli::is_onnx_path(network)) return network;
   throw edgessd::Error("--network " + network +
                        ": jetson-inference's pretrained networks are not shipped; give --model X.onnx "
                        "(edgessd export writes one)");

@@ -12,13 +12,11 @@
 
 namespace {
 
-bool is_onnx(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0; }
-
 // eval-reader takes either kind for either model: .onnx on the engines, else a checkpoint.
 edgessd::OpenedDetector open_detector(const std::string& path, const edgessd::EngineOptions& engine,
                                       const edgessd::PostprocessOptions& post) {
   using namespace edgessd;
-  if (is_onnx(path)) return open_onnx_detector(path, "", "", engine, post);
+  if (edgessd::cli::is_onnx_path(path)) return open_onnx_detector(path, "", "", engine, post);
   // No --net or --labels here: the classes come with the checkpoint.
   check_readable_file(path);
   ModelInfo info;
@@ -49,7 +47,7 @@ void run_eval_reader(const EvalReaderArgs& a) {
   PostprocessOptions post;
   post.probability_threshold = a.threshold;
   if (!a.detector.empty()) detector = open_detector(a.detector, a.engine, post);
-  const ReadFunction read = is_onnx(a.model) ? open_onnx_reader(a.model, a.engine, a.plate_pattern, reader_what)
+  const ReadFunction read = edgessd::cli::is_onnx_path(a.model) ? open_onnx_reader(a.model, a.engine, a.plate_pattern, reader_what)
                                              : open_checkpoint_reader(a.model, a.plate_pattern, reader_what);
   log_info("Reading plates of " + dataset.description + " with " + reader_what +
            (detector.detect ? "; detector " + detector.what : std::string()));

@@ -47,7 +47,7 @@ edgessd::ModelInfo trained_model_info(const PriorsArgs& a, const CLI::App& cmd) 
   for (const char* flag : {"--priors", "--net", "--stretch", "--zoom-in"})
     if (cmd.count(flag)) throw Error(std::string(flag) + ": not with --model, whose own priors are measured");
   const std::string resolution = cmd.count("--resolution") ? a.resolution : "";
-  if (a.model.size() >= 5 && a.model.compare(a.model.size() - 5, 5, ".onnx") == 0) {
+  if (cli::is_onnx_path(a.model)) {
     const ModelInfo info = load_detector_model(a.model).info;
     if (resolution.empty()) return info;
     const auto [w, h] = parse_resolution(resolution);
@@ -65,16 +65,13 @@ edgessd::ModelInfo model_of(const PriorsArgs& a, edgessd::DatasetType type) {
   std::tie(info.input_width, info.input_height) = parse_resolution(a.resolution);
   use_net_normalisation(info);
   info.prior_maps = prior_maps_of(info);
-  info.priors = a.priors == "ssd" ? "ssd" : "auto";
-  if (a.priors == "ssd") return info;
-  const TrainAugmentation augmentation({info.input_width, info.input_height, info.image_mean, info.image_std}, false,
-                                       a.jitter);
+  info.priors = recorded_priors_kind(a.priors);
+  if (info.priors == "ssd") return info;
   std::vector<BoxShape> shapes;
   for (const std::string& root : a.data) {
     if (!has_split(type, root, "train")) continue;
     const DetectionDataset data = read_dataset(type, root, "train", {});
-    for (const BoxShape& s : shapes_to_fit(data, a.priors, augmentation, info.input_width, info.input_height))
-      shapes.push_back(s);
+    for (const BoxShape& s : shapes_to_fit(data, a.priors, a.jitter, info)) shapes.push_back(s);
   }
   if (shapes.empty())
     throw Error("--priors " + a.priors +

@@ -236,8 +236,9 @@ Placement place(Random& random, const ShapeJitter& jitter, double width, double 
                      static_cast<float>(b.x2 * width), static_cast<float>(b.y2 * height)});
   at.labels = labels_in;
   at.canvas = expand(random, width, height, boxes);
-  std::vector<CornerBox> uncut = boxes;
-  std::vector<int64_t> uncut_labels = at.labels;
+  std::vector<CornerBox> uncut;  // the crops cut boxes; a widened crop reads them again
+  std::vector<int64_t> uncut_labels;
+  if (stretch != 1) uncut = boxes, uncut_labels = at.labels;
   const bool zoom_in = jitter.zoom_in > 0 && !boxes.empty() && random.uniform(0, 1) < jitter.zoom_in;
   at.crop = zoom_in ? zoom_in_crop(random, at.canvas, boxes, at.labels) : random_crop(random, at.canvas, boxes, at.labels);
   if (stretch != 1) {

@@ -148,9 +148,14 @@ std::vector<BoxShape> augmented_box_shapes(const DetectionDataset& data, const T
   return shapes;
 }
 
-std::vector<BoxShape> shapes_to_fit(const DetectionDataset& data, const std::string& kind,
-                                    const TrainAugmentation& augmentation, int width, int height) {
+std::string recorded_priors_kind(const std::string& kind) { return kind == "auto-stored" ? "auto" : kind; }
+
+std::vector<BoxShape> shapes_to_fit(const DetectionDataset& data, const std::string& kind, const ShapeJitter& jitter,
+                                    const ModelInfo& model) {
+  const int width = model.input_width, height = model.input_height;
   if (kind == "auto-stored") return box_shapes(data, width, height);
+  const TrainAugmentation augmentation({width, height, model.image_mean, model.image_std}, /*photometric=*/false,
+                                       jitter);
   return augmented_box_shapes(data, augmentation, width, height);
 }
 

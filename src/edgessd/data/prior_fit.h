@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "edgessd/common/model_info.h"
 #include "edgessd/common/priors.h"
 #include "edgessd/data/augmentation.h"
 #include "edgessd/data/dataset.h"
@@ -40,10 +41,15 @@ std::vector<BoxShape> augmented_box_shapes(const DetectionDataset& data, const T
 // their shapes, so a model still has priors for objects its training set lacks.
 constexpr size_t kMinBoxesToFit = 12;
 
-// The shapes `--priors KIND` fits to: the boxes as `augmentation` presents them ("auto"),
-// or as stored ("auto-stored"), at a width x height input.
-std::vector<BoxShape> shapes_to_fit(const DetectionDataset& data, const std::string& kind,
-                                    const TrainAugmentation& augmentation, int width, int height);
+// --priors KIND as the model JSON records it: fitted priors are "auto" whatever boxes
+// they were fitted to ("auto-stored" too).
+std::string recorded_priors_kind(const std::string& kind);
+
+// The shapes `--priors KIND` fits `model`'s maps to, at its input size: the boxes as the
+// geometry of training's augmentation with `jitter` presents them ("auto"), or as stored
+// ("auto-stored").
+std::vector<BoxShape> shapes_to_fit(const DetectionDataset& data, const std::string& kind, const ShapeJitter& jitter,
+                                    const ModelInfo& model);
 std::vector<FeatureMapSpec> fit_prior_maps(std::vector<FeatureMapSpec> maps, const std::vector<BoxShape>& shapes);
 
 }  // namespace edgessd

@@ -109,9 +109,6 @@ void check_train_options(const TrainOptions& options) {
 }
 
 namespace {
-// The model JSON's kind: fitted priors are "auto" whatever boxes they were fitted to.
-std::string recorded_priors_kind(const std::string& kind) { return kind == "auto-stored" ? "auto" : kind; }
-
 // The nets whose base_net state_dicts are alike: MobileNetV1's (mb1-ssd and its relu6, -s8
 // and lite variants), else the net alone.
 std::string base_net_family(const std::string& net) { return net.rfind("mb1-", 0) == 0 ? "mb1" : net; }
@@ -183,12 +180,8 @@ ModelInfo run_model_info(const TrainOptions& options, const std::string& net, co
   const std::string kind = options.priors.empty() ? kDefaultPriors : options.priors;
   info.priors = recorded_priors_kind(kind);
   info.prior_maps = prior_maps_of(info);
-  if (info.priors == "auto") {
-    const TrainAugmentation augmentation({info.input_width, info.input_height, info.image_mean, info.image_std},
-                                         /*photometric=*/false, options.jitter);
-    info.prior_maps = fit_prior_maps(
-        info.prior_maps, shapes_to_fit(train_set, kind, augmentation, info.input_width, info.input_height));
-  }
+  if (info.priors == "auto")
+    info.prior_maps = fit_prior_maps(info.prior_maps, shapes_to_fit(train_set, kind, options.jitter, info));
   return info;
 }
 
