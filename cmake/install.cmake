@@ -114,6 +114,7 @@ if(CMAKE_CROSSCOMPILING)
     set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
   endif()
 endif()
-# rtp:// output and input need these GStreamer plugins at run time (stream_pipelines.h).
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-ugly, gstreamer1.0-libav")
+# rtp:// output and input need these GStreamer plugins at run time (stream_pipelines.h);
+# train-reader draws its synthetic plates in these fonts' faces (plates/plate_faces.h).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-ugly, gstreamer1.0-libav, fonts-liberation, fonts-urw-base35, fonts-roboto-unhinted, fonts-dejavu-core, fonts-dejavu-extra, fonts-b612")
 include(CPack)

@@ -14,6 +14,9 @@ APT_PACKAGES=(
   libopencv-dev           # image decoding, augmentation, video I/O, OpenCV DNN runtime
   libonnx-dev libprotobuf-dev protobuf-compiler  # writing and checking ONNX models
   libcurl4-openssl-dev    # parallel HTTP for the Open Images downloader
+  libfreetype-dev         # TrueType glyphs for the plate reader's synthetic plates
+  fonts-liberation fonts-urw-base35 fonts-roboto-unhinted fonts-dejavu-core fonts-dejavu-extra fonts-b612
+                          # the narrow and DIN-like faces those plates are drawn in
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-libav      # rtp:// streams through OpenCV's GStreamer backend (x264enc, avdec_h264)
   gstreamer1.0-tools      # test-only: gst-launch-1.0 receives detect's RTP stream

@@ -2,8 +2,12 @@
 // column probabilities whose answers are worked out by hand.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <fstream>
+
 #include "edgessd/common/error.h"
 #include "edgessd/plates/plate_pattern.h"
+#include "support/test_support.h"
 
 using namespace edgessd;
 
@@ -83,4 +87,65 @@ TEST(PlatePattern, OverlongAndNonAsciiFormatsAreErrors) {
     }
   }
   EXPECT_NO_THROW(edgessd::PlatePattern(std::string(16, '?'), charset, "--plate-pattern"));
+}
+
+namespace {
+
+// One column per character of `text` with that character at 0.9, a blank column between.
+std::vector<float> reading(const std::string& text) {
+  std::vector<std::vector<std::pair<char, float>>> spec;
+  for (char c : text) spec.push_back({{c, 0.9f}}), spec.push_back({{' ', 0.9f}});
+  return columns(spec);
+}
+
+// A reading whose first character is read as a digit the format forbids: the preset turns it
+// back into the letter that was second best.
+std::vector<float> misread_first(char read, char truth, const std::string& rest) {
+  std::vector<std::vector<std::pair<char, float>>> spec = {{{read, 0.6f}, {truth, 0.35f}}, {{' ', 0.9f}}};
+  for (char c : rest) spec.push_back({{c, 0.9f}}), spec.push_back({{' ', 0.9f}});
+  return columns(spec);
+}
+
+}  // namespace
+
+// The region presets stand for their formats: a Croatian, French or Italian read fits
+// `eu`, a Mercosur one `mercosur` and `br`, and a misread first letter is mended by each.
+TEST(PlatePattern, RegionPresetsDecodeTheirFormats) {
+  for (const std::string& name : plate_pattern_presets()) EXPECT_NO_THROW(PlatePattern(name, kCharset)) << name;
+  EXPECT_EQ(plate_pattern_presets(), (std::vector<std::string>{"us", "eu", "br", "mercosur"}));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"eu", "RK857AI"}, {"eu", "ZG1234AB"}, {"eu", "AB12CDE"}, {"eu", "1234BCD"}, {"br", "ABC1D23"},
+      {"br", "ABC1234"}, {"mercosur", "ABC1D23"}, {"mercosur", "AB123CD"}, {"us", "7ABC123"}, {"us", "ABC1234"}};
+  for (const auto& [name, text] : cases) {
+    const std::vector<float> p = reading(text);
+    EXPECT_EQ(PlatePattern(name, kCharset).decode(p.data(), p.size() / (kCharset.size() + 1)).text, text) << name;
+    const std::vector<float> q = misread_first('8', text[0], text.substr(1));
+    if (std::isalpha(static_cast<unsigned char>(text[0])) && name != "us")  // 8BC1234 is a US format
+      EXPECT_EQ(PlatePattern(name, kCharset).decode(q.data(), q.size() / (kCharset.size() + 1)).text, text) << name;
+  }
+  // Seven digits are no EU registration: the preset reads something else.
+  const std::vector<float> p = reading("9999999");
+  EXPECT_NE(PlatePattern("eu", kCharset).decode(p.data(), p.size() / (kCharset.size() + 1)).text, "9999999");
+}
+
+// '@FILE': a format a line, '#' comments and blank lines skipped; a bad line is an Error
+// naming FILE:LINE, an empty file or a folder one naming the file.
+TEST(PlatePattern, FormatsFromAFile) {
+  edgessd::testing::TempDir dir;
+  const std::string good = dir.file("formats.txt");
+  std::ofstream(good) << "# Croatia\nAA999AA   # city, digits, letters\n\n  AA9999AA\r\nAAA9A99|AAA9999\n";
+  EXPECT_EQ(expand_plate_pattern("@" + good), "AA999AA|AA9999AA|AAA9A99|AAA9999");
+  const std::vector<float> p = reading("ZG1234AB");
+  EXPECT_EQ(PlatePattern("@" + good, kCharset).decode(p.data(), p.size() / (kCharset.size() + 1)).text, "ZG1234AB");
+  const std::string bad = dir.file("bad.txt");
+  std::ofstream(bad) << "AA999AA\n" << std::string(17, 'A') << "\n";
+  const std::string e = edgessd::testing::error_of([&] { check_plate_pattern_syntax("@" + bad); });
+  EXPECT_EQ(e.rfind(bad + ":2: --plate-pattern " + std::string(17, 'A') + ": ", 0), 0u) << e;
+  const std::string empty = dir.file("empty.txt");
+  std::ofstream(empty) << "# nothing\n\n";
+  EXPECT_NE(edgessd::testing::error_of([&] { check_plate_pattern_syntax("@" + empty); }).find(empty), std::string::npos);
+  EXPECT_NE(edgessd::testing::error_of([&] { check_plate_pattern_syntax("@" + dir.path()); }).find(dir.path()),
+            std::string::npos);
+  EXPECT_NE(edgessd::testing::error_of([&] { check_plate_pattern_syntax("@" + dir.file("absent")); }).find("absent"),
+            std::string::npos);
 }

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/random.h"
@@ -15,11 +18,20 @@ namespace {
 
 const std::string kReadable = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-";
 
-// A glyph's strokes as putText draws them large, cropped to their bounds.
+// A glyph's strokes as the drawer draws them large (putText, or the TrueType face made
+// bolder by the plate's extra stroke), cropped to their bounds.
 cv::Mat glyph(char c, const DrawnPlate& plate) {
   cv::Mat canvas(200, 200, CV_8U, cv::Scalar(0));
-  cv::putText(canvas, std::string(1, c), cv::Point(40, 140), plate.font, plate.font_scale, cv::Scalar(255),
-              plate.thickness, cv::LINE_AA);
+  if (plate.face) {
+    const Glyph g = render_glyph(*plate.face, c, 96);
+    if (g.coverage.empty()) return canvas;
+    g.coverage.copyTo(canvas(cv::Rect(40, 40, g.coverage.cols, g.coverage.rows)));
+    if (plate.thickness > 0)
+      cv::dilate(canvas, canvas, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(plate.thickness, plate.thickness)));
+  } else {
+    cv::putText(canvas, std::string(1, c), cv::Point(40, 140), plate.font, plate.font_scale, cv::Scalar(255),
+                plate.thickness, cv::LINE_AA);
+  }
   return canvas(cv::boundingRect(canvas > 0)).clone();
 }
 
@@ -147,4 +159,61 @@ TEST(PlateRender, SyntheticRegionsFrameThePlate) {
     EXPECT_LT(p.box.x2, p.rgb.cols - 0.1f * w) << "no room right of the plate";
     EXPECT_EQ(p.text.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), std::string::npos);
   }
+}
+
+// The real layouts in TrueType faces: the text each reports is what its ink reads (read
+// back against the face's own glyphs), the plate has its layout's proportions, and the
+// registration stays clear of the EU band and the Mercosur band.
+TEST(PlateRender, LayoutPlatesReadBackInTheirProportions) {
+  if (installed_plate_faces().empty()) GTEST_SKIP() << "no TrueType plate face installed (scripts/setup.sh installs the fonts)";
+  const std::vector<std::tuple<PlateLayout, double, double>> layouts = {
+      {PlateLayout::US, 1.85, 2.15}, {PlateLayout::EU, 4.3, 4.9}, {PlateLayout::Brazil, 2.9, 3.25},
+      {PlateLayout::Mercosur, 2.9, 3.25}};
+  for (const auto& [layout, low, high] : layouts) {
+    int read_right = 0, in_face = 0;
+    const int plates = 40;
+    for (int i = 0; i < plates; ++i) {
+      Random r(mix_seed(77, static_cast<uint64_t>(layout), static_cast<uint64_t>(i)));
+      const DrawnPlate plate = draw_layout_plate(r, layout);
+      const double aspect = static_cast<double>(plate.bgr.cols) / plate.bgr.rows;
+      EXPECT_GE(aspect, low);
+      EXPECT_LE(aspect, high);
+      EXPECT_EQ(plate.layout, layout);
+      in_face += plate.face != nullptr;
+      const std::string read = read_back(plate);
+      read_right += read == plate.registration;
+      const cv::Rect inked = cv::boundingRect(plate.ink > 0);
+      if (layout == PlateLayout::EU) EXPECT_GE(inked.x, plate.bgr.cols * 9 / 100) << "over the EU band";
+      if (layout == PlateLayout::Mercosur) EXPECT_GE(inked.y, plate.bgr.rows * 24 / 100) << "over the blue band";
+    }
+    EXPECT_EQ(in_face, plates) << "every registration in a TrueType face";
+    EXPECT_GE(read_right, plates - 2) << "layout " << static_cast<int>(layout);
+  }
+}
+
+// The registrations follow their layouts' formats: Brazil's grey plates are AAA9999 and
+// most Mercosur plates AAA9A99; the shares of random_layout are as documented.
+TEST(PlateRender, LayoutsFollowTheirFormatsAndShares) {
+  auto fits = [](const std::string& text, const std::string& format) {
+    if (text.size() != format.size()) return false;
+    for (size_t i = 0; i < text.size(); ++i)
+      if ((format[i] == 'A') != (std::isalpha(static_cast<unsigned char>(text[i])) != 0)) return false;
+    return true;
+  };
+  int brazil = 0, mercosur = 0;
+  for (int i = 0; i < 100; ++i) {
+    Random a(mix_seed(8, static_cast<uint64_t>(i))), b(mix_seed(9, static_cast<uint64_t>(i)));
+    brazil += fits(draw_layout_plate(a, PlateLayout::Brazil).registration, "AAA9999");
+    mercosur += fits(draw_layout_plate(b, PlateLayout::Mercosur).registration, "AAA9A99");
+  }
+  EXPECT_GE(brazil, 80);
+  EXPECT_GE(mercosur, 45);
+  std::map<PlateLayout, int> counts;
+  Random r(5);
+  for (int i = 0; i < 4000; ++i) ++counts[random_layout(r)];
+  EXPECT_NEAR(counts[PlateLayout::US], 1400, 120);
+  EXPECT_NEAR(counts[PlateLayout::EU], 1200, 120);
+  EXPECT_NEAR(counts[PlateLayout::Brazil], 400, 80);
+  EXPECT_NEAR(counts[PlateLayout::Mercosur], 400, 80);
+  EXPECT_NEAR(counts[PlateLayout::Free], 600, 90);
 }

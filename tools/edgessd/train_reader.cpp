@@ -17,6 +17,9 @@ void add_train_reader_command(CLI::App& app) {
   cmd->add_option("--charset", o->charset, "Characters the reader reads (default: 0-9 A-Z and any other in the texts)");
   cmd->add_option("--synth-plates", o->synth_plates,
                   "Synthetic plates drawn afresh every epoch besides --data's (0: none)")->capture_default_str();
+  cmd->add_option("--real-share", o->real_share,
+                  "Share of each epoch's crops that are --data's plates, repeated and augmented anew (0: each once)")
+      ->capture_default_str();
   cmd->add_flag("--balance-data", o->balance_data, "Each --data as many crops an epoch as the largest (repeats the small ones)");
   cmd->add_option("--num-epochs,--num_epochs,--epochs", o->epochs, "Epochs")->capture_default_str();
   cmd->add_option("--batch-size,--batch_size", o->batch_size, "Crops per step")->capture_default_str();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "edgessd/common/image.h"
 #include "edgessd/common/random.h"
@@ -65,7 +66,33 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
   auto jitter = [&](float size) { return static_cast<float>(r.uniform(-0.08, 0.08) * size); };
   CornerBox moved{pixels.x1 + jitter(w), pixels.y1 + jitter(h), pixels.x2 + jitter(w), pixels.y2 + jitter(h)};
   if (moved.x2 - moved.x1 < 2 || moved.y2 - moved.y1 < 2) moved = pixels;
-  cv::Mat crop = crop_plate(rgb, moved, info).clone();
+  const cv::Rect rect = plate_crop_rect(moved, info, rgb.cols, rgb.rows);
+  // The crop's corners turned by up to 4 degrees about its centre and each moved by up to
+  // 4% of its size: plates seen from the side, above or tilted, which a detector's box
+  // frames as it is.
+  const double angle = r.uniform(-4, 4) * M_PI / 180, cx = rect.x + rect.width / 2.0, cy = rect.y + rect.height / 2.0;
+  std::vector<cv::Point2f> from;
+  for (auto [fx, fy] : {std::pair{-0.5, -0.5}, {0.5, -0.5}, {0.5, 0.5}, {-0.5, 0.5}}) {
+    const double x = (fx + r.uniform(-0.04, 0.04)) * rect.width, y = (fy + r.uniform(-0.04, 0.04)) * rect.height;
+    from.emplace_back(static_cast<float>(cx + x * std::cos(angle) - y * std::sin(angle)),
+                      static_cast<float>(cy + x * std::sin(angle) + y * std::cos(angle)));
+  }
+  const float iw = static_cast<float>(info.input_width), ih = static_cast<float>(info.input_height);
+  const std::vector<cv::Point2f> to = {{0, 0}, {iw, 0}, {iw, ih}, {0, ih}};
+  cv::Mat crop;
+  const bool shrinking = rect.width > 2 * info.input_width;
+  const cv::Mat source = shrinking ? rgb(rect & cv::Rect(0, 0, rgb.cols, rgb.rows)) : rgb;
+  if (shrinking) {  // area-average first, as crop_plate does, so that the warp does not alias
+    cv::Mat small;
+    const double f = 2.0 * info.input_width / rect.width;
+    cv::resize(source, small, cv::Size(), f, f, cv::INTER_AREA);
+    for (auto& p : from) p = cv::Point2f(static_cast<float>((p.x - rect.x) * f), static_cast<float>((p.y - rect.y) * f));
+    cv::warpPerspective(small, crop, cv::getPerspectiveTransform(from, to), cv::Size(info.input_width, info.input_height),
+                        cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  } else {
+    cv::warpPerspective(source, crop, cv::getPerspectiveTransform(from, to), cv::Size(info.input_width, info.input_height),
+                        cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  }
   photometric(crop, r);
   return crop;
 }

@@ -19,7 +19,8 @@ CornerBox in_pixels(const CornerBox& normalised, const cv::Mat& image);
 cv::Rect plate_crop_rect(const CornerBox& pixels, const ReaderInfo& info, int image_width, int image_height);
 // That rectangle of `rgb`, resized to the reader's input (area when shrinking).
 cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info);
-// For training: each side of the box moved by up to 8% of the box's size, then gain,
+// For training: each side of the box moved by up to 8% of the box's size, the crop turned
+// by up to 4 degrees and each corner moved by up to 4% (perspective), then gain,
 // contrast, colour cast, blur, noise and sometimes grey, drawn from `random`.
 cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& random);
 // (x - mean) / std, HWC -> CHW: 3 x input_height x input_width floats into `out`.

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "edgessd/common/error.h"
+#include "edgessd/common/files.h"
 
 namespace edgessd {
 
@@ -22,9 +23,29 @@ std::vector<std::string> formats_of(const std::string& text) {
   return formats;
 }
 
-}  // namespace
+// German registrations: a district of 1-3 letters, 1-2 letters, 1-4 digits, 8 at most.
+std::string german_formats() {
+  std::string out;
+  for (int district = 1; district <= 3; ++district)
+    for (int letters = 1; letters <= 2; ++letters)
+      for (int digits = 1; digits <= 4 && district + letters + digits <= 8; ++digits)
+        out += "|" + std::string(district + letters, 'A') + std::string(digits, '9');
+  return out;
+}
 
-void check_plate_pattern_syntax(const std::string& text, const std::string& flag) {
+// The standard issues of each region, from the registration rules of the larger issuers
+// (vanity and special plates fit none: decode them without a preset).
+const std::pair<const char*, std::string> kPresets[] = {
+    // California, New York, Texas, Pennsylvania, Florida, Illinois, New Jersey, Ohio, ...
+    {"us", "9AAA999|AAA9999|AAA999|999AAA|AAAA99|AA99999|A99AAA|9AA9999|AAA99A|9AAA99|AAA9A9|999A999"},
+    // France, Italy, Croatia, Spain, the UK, Poland, the Netherlands, Portugal, Belgium, Germany
+    {"eu", "AA999AA|AA9999AA|AA999A|AA9999A|9999AAA|AA99AAA|AA99999|AAA9999|AA9999A|AAA99AA|"
+           "AA99AA|99AA99|99AAA9|9AAA99|A999AA|AAA99A|9AA999|A99AAA|AA9999|9AAA999" + german_formats()},
+    {"br", "AAA9999|AAA9A99"},  // Brazil: the grey plates and their Mercosur successors
+    {"mercosur", "AAA9A99|AA999AA|AAA9999|AAAA999"},  // Brazil, Argentina, Uruguay, Paraguay
+};
+
+void check_formats(const std::string& text, const std::string& flag) {
   for (const std::string& format : formats_of(text)) {
     // Plates have at most ~10 characters; a longer format only ever matched nothing.
     if (format.empty() || format.size() > kMaxPatternPositions)
@@ -36,9 +57,56 @@ void check_plate_pattern_syntax(const std::string& text, const std::string& flag
   }
 }
 
-PlatePattern::PlatePattern(const std::string& text, const std::string& charset, const std::string& flag)
+constexpr uintmax_t kMaxPatternFileBytes = 64 * 1024;
+
+// '@FILE': one format per line ('|' also separates), '#' starts a comment.
+std::string formats_from_file(const std::string& path, const std::string& flag) {
+  const std::string text = read_file(path, kMaxPatternFileBytes);
+  std::string out;
+  size_t line_number = 0;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    line = line.substr(0, line.find('#'));
+    const size_t first = line.find_first_not_of(" \t\r"), last = line.find_last_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    line = line.substr(first, last - first + 1);
+    try {
+      check_formats(line, flag);
+    } catch (const Error& e) {
+      throw Error(path + ":" + std::to_string(line_number) + ": " + e.what());
+    }
+    out += (out.empty() ? "" : "|") + line;
+  }
+  if (out.empty()) throw Error(flag + " @" + path + ": the file holds no format");
+  return out;
+}
+
+}  // namespace
+
+std::string expand_plate_pattern(const std::string& value, const std::string& flag) {
+  for (const auto& [name, formats] : kPresets)
+    if (value == name) return formats;
+  if (!value.empty() && value[0] == '@') return formats_from_file(value.substr(1), flag);
+  return value;
+}
+
+std::vector<std::string> plate_pattern_presets() {
+  std::vector<std::string> names;
+  for (const auto& preset : kPresets) names.push_back(preset.first);
+  return names;
+}
+
+void check_plate_pattern_syntax(const std::string& value, const std::string& flag) {
+  check_formats(expand_plate_pattern(value, flag), flag);
+}
+
+PlatePattern::PlatePattern(const std::string& value, const std::string& charset, const std::string& flag)
     : charset_(charset) {
-  check_plate_pattern_syntax(text, flag);
+  const std::string text = expand_plate_pattern(value, flag);
+  check_formats(text, flag);
   for (const std::string& format : formats_of(text)) {
     std::vector<std::vector<int>> positions;
     for (char p : format) {
@@ -50,7 +118,7 @@ PlatePattern::PlatePattern(const std::string& text, const std::string& charset, 
         if (ok) allowed.push_back(static_cast<int>(c) + 1);
       }
       if (allowed.empty())
-        throw Error(flag + " " + text + ": '" + std::string(1, p) + "' matches no character the reader knows (" +
+        throw Error(flag + " " + value + ": '" + std::string(1, p) + "' matches no character the reader knows (" +
                     charset + ")");
       positions.push_back(std::move(allowed));
     }

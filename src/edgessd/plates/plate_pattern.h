@@ -2,7 +2,9 @@
 // --plate-pattern: plate formats that constrain what the reader may read, for places
 // whose plates follow a known layout. A format is a string of position classes: 'A' any
 // letter, '9' any digit, '?' any character of the reader's set, anything else that
-// character itself; several formats are separated by '|' ("AAA9999|9AAA999").
+// character itself; several formats are separated by '|' ("AAA9999|9AAA999"). A region's
+// preset by name (`us`, `eu`, `br`, `mercosur`) or `@FILE` (a format a line, '#' comments)
+// stands for its formats.
 #include <string>
 #include <vector>
 
@@ -11,6 +13,10 @@
 namespace edgessd {
 
 constexpr size_t kMaxPatternPositions = 16;
+
+// The formats `value` stands for: a preset's, a file's (an Error naming FILE:LINE), or itself.
+std::string expand_plate_pattern(const std::string& value, const std::string& flag = "--plate-pattern");
+std::vector<std::string> plate_pattern_presets();
 
 // What needs no reader: every format 1..kMaxPatternPositions printable ASCII characters.
 // An Error naming `flag` otherwise, before any model loads.

@@ -10,19 +10,26 @@
 
 #include "edgessd/common/error.h"
 #include "edgessd/common/random.h"
+#include "edgessd/plates/plate_drawing.h"
 
 namespace edgessd {
+
+using namespace plate_drawing;
 
 namespace {
 
 double uniform(Random& r, double lo, double hi) { return r.uniform(lo, hi); }
 int uniform_int(Random& r, int lo, int hi) { return r.between(lo, hi); }
 
-cv::Scalar random_colour(Random& r, int lo = 0, int hi = 255) {
+}  // namespace
+
+namespace plate_drawing {
+
+cv::Scalar random_colour(Random& r, int lo, int hi) {
   return cv::Scalar(uniform_int(r, lo, hi), uniform_int(r, lo, hi), uniform_int(r, lo, hi));
 }
 
-}  // namespace
+}  // namespace plate_drawing
 
 // Procedural backgrounds: gradients, stripes, clutter, and a crude street scene.
 cv::Mat procedural_background(Random& r, cv::Size size) {
@@ -105,9 +112,6 @@ struct PlateColours {
   cv::Scalar background, ink;
 };
 
-// Dark enough for light characters (and too dark for a pictured background).
-bool is_dark(const cv::Scalar& colour) { return colour[0] + colour[1] + colour[2] < 300; }
-
 PlateColours plate_colours(Random& r) {
   static const cv::Scalar backgrounds[] = {{255, 255, 255}, {40, 220, 250}, {235, 235, 235}, {250, 220, 180},
                                            {200, 255, 255}, {60, 60, 60},    {245, 240, 225}};
@@ -116,86 +120,6 @@ PlateColours plate_colours(Random& r) {
   c.background = backgrounds[r.below(7)];
   c.ink = is_dark(c.background) ? cv::Scalar(230, 230, 230) : inks[r.below(5)];
   return c;
-}
-
-// Plain, a vertical gradient, or a pictured plate (large soft blobs of colour).
-cv::Mat plate_background(Random& r, cv::Size size, const cv::Scalar& colour) {
-  cv::Mat plate(size, CV_8UC3, colour);
-  const int kind = r.below(4);
-  if (kind == 1) {
-    const cv::Scalar other = colour * uniform(r, 0.7, 1.0);
-    for (int y = 0; y < size.height; ++y) {
-      const double t = static_cast<double>(y) / size.height;
-      plate.row(y).setTo(colour * (1 - t) + other * t);
-    }
-  } else if (kind == 2 && !is_dark(colour)) {
-    cv::Mat blobs(size, CV_8UC3, colour);
-    for (int i = r.between(2, 5); i > 0; --i)
-      cv::ellipse(blobs, cv::Point(r.below(size.width), r.below(size.height)),
-                  cv::Size(r.between(20, size.width / 3), r.between(10, size.height / 2)), uniform(r, 0, 180), 0, 360,
-                  colour * uniform(r, 0.6, 0.95), cv::FILLED);
-    cv::GaussianBlur(blobs, plate, cv::Size(), 9);
-  }
-  return plate;
-}
-
-// The registration's characters drawn large one by one on a common baseline, each
-// cropped to its strokes and spaced by at least the stroke width (so neighbours never
-// touch, as on a real plate), then the line is scaled into `room` (its height 75-100%,
-// condensed or widened by up to 30%) and centred with a jitter.
-cv::Mat registration_ink(Random& r, const std::string& drawn, const DrawnPlate& style, const cv::Rect& room) {
-  const int font = style.font, thickness = style.thickness;
-  const double scale = style.font_scale;
-  int baseline = 0;
-  const cv::Size cap = cv::getTextSize("0", font, scale, thickness, &baseline);
-  const int line_height = cap.height + baseline + 4 * thickness;
-  const int gap = thickness + r.between(2, 3 * thickness);
-  cv::Mat big(line_height, 2 * thickness, CV_8U, cv::Scalar(0));
-  for (char c : drawn) {
-    cv::Mat cell(line_height, cap.width * 3, CV_8U, cv::Scalar(0));
-    if (c != ' ') cv::putText(cell, std::string(1, c), cv::Point(cap.width / 2, cap.height + 2 * thickness), font, scale,
-                              cv::Scalar(255), thickness, cv::LINE_AA);
-    const cv::Rect inked = cv::boundingRect(cell > 0);
-    const cv::Mat column = c == ' ' ? cv::Mat(line_height, cap.width / 2, CV_8U, cv::Scalar(0))
-                                    : cell(cv::Rect(inked.x, 0, inked.width, line_height));
-    cv::hconcat(std::vector<cv::Mat>{big, column, cv::Mat(line_height, gap, CV_8U, cv::Scalar(0))}, big);
-  }
-  cv::Mat strokes = big(cv::boundingRect(big > 0));
-  double h = room.height * uniform(r, 0.75, 1.0);
-  double w = strokes.cols * h / strokes.rows * uniform(r, 0.75, 1.3);
-  if (w > room.width) {  // too long for the plate: condense, never clip
-    w = room.width;
-    h = std::min(h, w * strokes.rows / strokes.cols * 1.35);
-  }
-  cv::Mat scaled;
-  cv::resize(strokes, scaled, cv::Size(std::max(1, static_cast<int>(w)), std::max(1, static_cast<int>(h))), 0, 0,
-             cv::INTER_AREA);
-  const int x = room.x + r.between(0, room.width - scaled.cols), y = room.y + r.between(0, room.height - scaled.rows);
-  cv::Mat ink(style.bgr.size(), CV_8U, cv::Scalar(0));
-  scaled.copyTo(ink(cv::Rect(x, y, scaled.cols, scaled.rows)));
-  return ink;
-}
-
-// `colour` painted over `plate` with `alpha` (CV_8U, 255 = opaque).
-void paint(cv::Mat& plate, const cv::Mat& alpha, const cv::Scalar& colour) {
-  for (int y = 0; y < plate.rows; ++y) {
-    cv::Vec3b* p = plate.ptr<cv::Vec3b>(y);
-    const uchar* a = alpha.ptr<uchar>(y);
-    for (int x = 0; x < plate.cols; ++x)
-      for (int c = 0; c < 3; ++c) p[x][c] = cv::saturate_cast<uchar>(p[x][c] + (colour[c] - p[x][c]) * a[x] / 255.0);
-  }
-}
-
-void small_text(Random& r, cv::Mat& plate, const cv::Rect& band, const cv::Scalar& ink) {
-  if (band.height < 8 || band.width < 20) return;
-  std::string words;
-  for (int i = r.between(4, 12); i > 0; --i) words += static_cast<char>('A' + r.below(26));
-  int baseline = 0;
-  const cv::Size one = cv::getTextSize(words, cv::FONT_HERSHEY_SIMPLEX, 1.0, 2, &baseline);
-  const double s = std::min(band.height * 0.8 / one.height, band.width * 0.9 / one.width);
-  const cv::Size ss = cv::getTextSize(words, cv::FONT_HERSHEY_SIMPLEX, s, 2, &baseline);
-  cv::putText(plate, words, cv::Point(band.x + (band.width - ss.width) / 2, band.y + (band.height + ss.height) / 2),
-              cv::FONT_HERSHEY_SIMPLEX, s, ink, 2, cv::LINE_AA);
 }
 
 // Border, an EU band, a state line above and a slogan below the registration's room,
@@ -263,7 +187,7 @@ DrawnPlate draw_plate(Random& r, double aspect, const std::string& alphabet) {
   p.font_scale = 60.0 / cv::getTextSize("0", p.font, 1.0, 1, &baseline).height;
   p.thickness = r.between(3, 8);
   decorate(r, p.bgr, room, band, colours);
-  p.ink = registration_ink(r, drawn, p, room);
+  p.ink = registration_ink(r, drawn, p, room).ink;
   if (r.below(4) == 0) {  // embossed: a shadow of the strokes down and to the right
     const int dx = r.between(1, 3), dy = r.between(1, 3);
     cv::Mat shadow(p.ink.size(), CV_8U, cv::Scalar(0));
@@ -288,9 +212,11 @@ cv::Rect warp_plate_into(cv::Mat& image, const cv::Mat& plate, const std::vector
 }
 
 PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet) {
-  const double aspect = r.coin() ? uniform(r, 1.8, 2.4) : uniform(r, 1.8, 4.7);
-  const DrawnPlate plate = draw_plate(r, aspect, alphabet);
-  const double width = std::exp(uniform(r, std::log(40.0), std::log(200.0))), height = width / aspect;
+  const DrawnPlate plate = draw_layout_plate(r, random_layout(r), alphabet);
+  const double aspect = static_cast<double>(plate.bgr.cols) / plate.bgr.rows;
+  // At least 12 px high: a wide plate narrower than that is unreadable to anyone.
+  const double width = std::max(12 * aspect, std::exp(uniform(r, std::log(40.0), std::log(220.0))));
+  const double height = width / aspect;
   const double mx = 0.3 * width + 2, my = 0.3 * height + 2;
   cv::Mat image = procedural_background(r, cv::Size(static_cast<int>(width + 2 * mx), static_cast<int>(height + 2 * my)));
   // A tilt of up to 6 degrees, then each corner moved by up to 8% of the plate's size.

@@ -134,6 +134,7 @@ void check_options(const ReaderTrainOptions& o) {
   if (o.data.empty()) throw Error("--data: give at least one data set with a PlateText column");
   if (o.epochs < 1 || o.epochs > 100000) throw Error("--num-epochs must be within 1..100000");
   if (o.synth_plates < 0 || o.synth_plates > 1000000) throw Error("--synth-plates must be within 0..1000000");
+  if (!(o.real_share >= 0 && o.real_share <= 0.95)) throw Error("--real-share must be within 0..0.95");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -198,23 +199,36 @@ ReaderData load_reader_data(const ReaderTrainOptions& o, ReaderInfo& info, int t
   return d;
 }
 
-// One shuffled pass; with balance, every set as many crops as the largest (cycled); then
-// `extra` more indices from the end of all_train (this epoch's synthetic plates).
-std::vector<size_t> epoch_order(const ReaderData& d, bool balance, size_t extra, uint64_t seed, int epoch) {
-  Random r(mix_seed(seed, static_cast<uint64_t>(epoch), 17));
-  std::vector<size_t> order;
-  size_t largest = 0;
+// How many crops of each --data an epoch: each plate once, or with balance every set as
+// many as the largest; with a real share beside synthetic plates, those counts scaled
+// so that the real crops are that share of the epoch.
+std::vector<size_t> real_counts(const ReaderData& d, const ReaderTrainOptions& o) {
+  size_t largest = 0, sum = 0;
   for (size_t n : d.sizes) largest = std::max(largest, n);
+  std::vector<size_t> counts;
+  for (size_t n : d.sizes) counts.push_back(o.balance_data ? largest : n), sum += counts.back();
+  if (o.real_share <= 0 || o.synth_plates <= 0 || sum == 0) return counts;
+  const double wanted = o.synth_plates * o.real_share / (1 - o.real_share);
+  for (size_t& c : counts) c = std::max<size_t>(1, static_cast<size_t>(std::lround(wanted * c / sum)));
+  return counts;
+}
+
+// The real crops (each set cycled through its shuffled plates), then `extra` more indices
+// from the end of all_train (this epoch's synthetic plates), shuffled together.
+std::vector<size_t> epoch_order(const ReaderData& d, const ReaderTrainOptions& o, int epoch) {
+  Random r(mix_seed(o.seed, static_cast<uint64_t>(epoch), 17));
+  std::vector<size_t> order;
+  const std::vector<size_t> counts = real_counts(d, o);
   for (size_t s = 0; s < d.sizes.size(); ++s) {
-    const size_t n = d.sizes[s], count = balance ? largest : n;
+    const size_t n = d.sizes[s];
     std::vector<size_t> own(n);
     for (size_t i = 0; i < n; ++i) own[i] = d.offsets[s] + i;
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < counts[s]; ++i) {
       if (i % n == 0) shuffle(own, r);
       order.push_back(own[i % n]);
     }
   }
-  for (size_t i = 0; i < extra; ++i) order.push_back(d.all_train.size() + i);
+  for (size_t i = 0; i < static_cast<size_t>(o.synth_plates); ++i) order.push_back(d.all_train.size() + i);
   shuffle(order, r);
   return order;
 }
@@ -251,7 +265,7 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
                    const ReaderTrainOptions& o, int epoch, int threads, ReaderEpoch& m) {
   net->train();
   const std::vector<CachedPlate> plates = epoch_plates(d, info, o, epoch, threads);
-  const std::vector<size_t> order = epoch_order(d, o.balance_data, o.synth_plates, o.seed, epoch);
+  const std::vector<size_t> order = epoch_order(d, o, epoch);
   const size_t steps = (order.size() + o.batch_size - 1) / o.batch_size;
   const size_t total_steps = steps * static_cast<size_t>(o.epochs);
   Progress progress("Epoch " + std::to_string(epoch) + ", step", steps, 50);

@@ -1,0 +1,175 @@
+// The layouts of real plates for the reader's synthetic data; see plate_render.h.
+// Proportions are the plates' own (mm or inches), drawn 120 px high.
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+
+#include "edgessd/common/random.h"
+#include "edgessd/plates/plate_drawing.h"
+#include "edgessd/plates/plate_render.h"
+
+namespace edgessd {
+
+using namespace plate_drawing;
+
+namespace {
+
+const char* const kAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const cv::Scalar kEuBlue(150, 50, 0), kEuYellow(0, 210, 255), kBlack(25, 25, 25), kWhite(250, 250, 250);
+
+// ' ' marks where a separator (or on EU plates a city's emblem) may stand.
+const std::vector<std::string> kUsFormats = {"9AAA999", "AAA 9999", "AAA 999", "999 AAA", "9AA 9999",
+                                             "AA9 9999", "99A 999",  "A99 AAA", "AAA9A9",  "9 AAA 999"};
+const std::vector<std::string> kEuFormats = {"AA 999 AA", "AA 9999 AA", "AA99 AAA", "AA 999AA", "9999 AAA",
+                                             "A 999 AAA", "AA 99999",   "AAA 999",  "AA 9999 A", "AAA 99AA"};
+const std::vector<std::string> kMercosurFormats = {"AAA9A99", "AAA9A99", "AAA9A99", "AA 999 AA", "AAA 9999"};
+const std::vector<std::string> kCountries = {"BRASIL", "ARGENTINA", "URUGUAY", "PARAGUAY"};
+
+const PlateFace* face_for(Random& r, FaceStyle style) {
+  if (r.below(10) == 0) style = FaceStyle::Any;
+  const std::vector<const PlateFace*> faces = faces_of_style(style);
+  return faces.empty() ? nullptr : faces[static_cast<size_t>(r.below(static_cast<int>(faces.size())))];
+}
+
+// The registration's style: a TrueType face (a Hershey face when none is installed),
+// made a little bolder at times.
+void choose_face(Random& r, DrawnPlate& p, FaceStyle style) {
+  p.face = face_for(r, style);
+  p.font = cv::FONT_HERSHEY_DUPLEX;
+  int baseline = 0;
+  p.font_scale = 60.0 / cv::getTextSize("0", p.font, 1.0, 1, &baseline).height;
+  p.thickness = p.face ? (r.below(3) == 0 ? r.between(2, 6) : 0) : r.between(4, 7);
+}
+
+std::string random_word(Random& r, int lo, int hi) {
+  std::string w;
+  for (int i = r.between(lo, hi); i > 0; --i) w += static_cast<char>('A' + r.below(26));
+  return w;
+}
+
+// The EU band: twelve stars in a ring over the country code.
+void eu_band(Random& r, cv::Mat& plate, int band) {
+  const int h = plate.rows;
+  cv::rectangle(plate, cv::Rect(0, 0, band, h), kEuBlue, cv::FILLED);
+  const cv::Point2d centre(band / 2.0, h * 0.3);
+  const double radius = band * 0.3;
+  for (int i = 0; i < 12; ++i) {
+    const double a = i * M_PI / 6;
+    cv::circle(plate, cv::Point(static_cast<int>(centre.x + radius * std::cos(a)), static_cast<int>(centre.y + radius * std::sin(a))),
+               std::max(1, band / 22), kEuYellow, cv::FILLED, cv::LINE_AA);
+  }
+  const std::string code = r.coin() ? std::string(1, static_cast<char>('A' + r.below(26))) : random_word(r, 2, 2);
+  face_text(code, face_for(r, FaceStyle::Din), plate, cv::Rect(0, h * 6 / 10, band, h * 35 / 100), kWhite);
+}
+
+// A city's emblem, a sticker or a seal in a gap between the registration's groups.
+void emblem(Random& r, cv::Mat& plate, const cv::Rect& gap) {
+  if (gap.width < 4) return;
+  const cv::Point centre(gap.x + gap.width / 2, gap.y + gap.height / 2);
+  const int radius = std::max(2, std::min(gap.width, gap.height) / 2 - 1);
+  if (r.coin()) {  // a shield: red and white
+    cv::rectangle(plate, cv::Rect(centre.x - radius * 2 / 3, centre.y - radius, radius * 4 / 3, radius * 3 / 2),
+                  cv::Scalar(40, 40, 200), cv::FILLED);
+    cv::circle(plate, centre + cv::Point(0, radius / 2), radius * 2 / 3, cv::Scalar(40, 40, 200), cv::FILLED);
+    cv::rectangle(plate, cv::Rect(centre.x - radius / 4, centre.y - radius * 3 / 4, radius / 2, radius / 2), kWhite, cv::FILLED);
+  } else {  // round stickers, one above the other
+    cv::circle(plate, centre - cv::Point(0, radius / 2), radius / 2, random_colour(r, 60, 230), cv::FILLED);
+    cv::circle(plate, centre + cv::Point(0, radius / 2), radius / 2, random_colour(r, 60, 230), cv::FILLED);
+  }
+}
+
+DrawnPlate us_plate(Random& r, const std::string& alphabet) {
+  DrawnPlate p;
+  const int h = 120, w = static_cast<int>(h * r.uniform(1.9, 2.1));
+  static const cv::Scalar backgrounds[] = {{250, 250, 250}, {240, 245, 250}, {215, 240, 250}, {250, 235, 215},
+                                           {200, 230, 245}};
+  static const cv::Scalar inks[] = {{110, 30, 10}, {25, 25, 25}, {30, 30, 160}, {30, 90, 20}, {90, 20, 60}};
+  const cv::Scalar ink = inks[r.below(5)];
+  p.bgr = plate_background(r, cv::Size(w, h), backgrounds[r.below(5)]);
+  choose_face(r, p, FaceStyle::Narrow);
+  std::string drawn;
+  p.registration = formatted_registration(r, alphabet, kUsFormats, 0.4, ". -", &drawn);
+  const cv::Rect room(w / 14, h * 26 / 100, w - w / 7, h * 56 / 100);
+  const std::string state = random_word(r, 4, 12);  // one draw a statement: a fixed order on every compiler
+  const PlateFace* state_face = face_for(r, FaceStyle::Any);
+  const cv::Scalar state_ink = r.coin() ? ink : random_colour(r, 0, 160);
+  face_text(state, state_face, p.bgr, cv::Rect(w / 6, 3, w * 2 / 3, room.y - 4), state_ink);
+  if (r.coin()) small_text(r, p.bgr, cv::Rect(w / 5, room.br().y + 2, w * 3 / 5, h - room.br().y - 6), ink);
+  if (r.coin()) cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), ink, r.between(2, 5));
+  if (r.below(3) == 0) {  // registration stickers in the top corners
+    const int sw = w / 9, x = r.coin() ? 6 : w - sw - 6;
+    cv::rectangle(p.bgr, cv::Rect(x, 4, sw, room.y - 6), random_colour(r, 60, 255), cv::FILLED);
+  }
+  p.ink = registration_ink(r, drawn, p, room).ink;
+  paint(p.bgr, p.ink, ink);
+  return p;
+}
+
+DrawnPlate eu_plate(Random& r, const std::string& alphabet) {
+  DrawnPlate p;
+  const int h = 120, w = static_cast<int>(h * r.uniform(4.4, 4.8)), band = w * 9 / 100;
+  const bool yellow = r.below(6) == 0;  // rear plates of the Netherlands and the UK
+  p.bgr = plate_background(r, cv::Size(w, h), yellow ? cv::Scalar(20, 200, 250) : cv::Scalar(245, 245, 245));
+  cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 5));
+  if (r.below(8) > 0) eu_band(r, p.bgr, band);
+  choose_face(r, p, FaceStyle::Din);
+  std::string drawn;
+  p.registration = formatted_registration(r, alphabet, kEuFormats, 0.2, " -.", &drawn);
+  const cv::Rect room(band + w / 40, h / 10, w - band - w / 20, h * 8 / 10);
+  const RegistrationInk ink = registration_ink(r, drawn, p, room, 0.85);
+  for (const cv::Rect& gap : ink.gaps)
+    if (r.coin()) emblem(r, p.bgr, gap);
+  p.ink = ink.ink;
+  paint(p.bgr, p.ink, kBlack);
+  return p;
+}
+
+// Brazil's grey plates (AAA-9999 under the town) and the Mercosur plates that replace them.
+DrawnPlate south_american_plate(Random& r, bool mercosur, const std::string& alphabet) {
+  DrawnPlate p;
+  const int h = 120, w = static_cast<int>(h * r.uniform(2.95, 3.2));
+  const cv::Scalar paper = mercosur ? cv::Scalar(245, 245, 245) : cv::Scalar::all(r.between(160, 205));
+  p.bgr = plate_background(r, cv::Size(w, h), paper);
+  cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 5));
+  choose_face(r, p, mercosur ? FaceStyle::Din : FaceStyle::Narrow);
+  std::string drawn;
+  const int top = h * 24 / 100;
+  if (mercosur) {
+    cv::rectangle(p.bgr, cv::Rect(0, 0, w, top), kEuBlue, cv::FILLED);
+    const std::string& country = kCountries[static_cast<size_t>(r.below(static_cast<int>(kCountries.size())))];
+    face_text(country, face_for(r, FaceStyle::Din), p.bgr, cv::Rect(w / 4, 0, w / 2, top), kWhite);
+    cv::rectangle(p.bgr, cv::Rect(w - w / 9, top / 5, w / 12, top * 3 / 5), cv::Scalar(40, 160, 40), cv::FILLED);
+    p.registration = formatted_registration(r, alphabet, kMercosurFormats, 0.1, ". ", &drawn);
+  } else {
+    small_text(r, p.bgr, cv::Rect(w / 5, 3, w * 3 / 5, top - 4), kBlack);
+    p.registration = formatted_registration(r, alphabet, {"AAA 9999"}, 0.1, "-", &drawn);
+  }
+  const cv::Rect room(w / 20, top + h / 20, w - w / 10, h - top - h / 10);
+  p.ink = registration_ink(r, drawn, p, room, 0.85).ink;
+  paint(p.bgr, p.ink, kBlack);
+  return p;
+}
+
+}  // namespace
+
+PlateLayout random_layout(Random& r) {
+  const int n = r.below(20);
+  return n < 7 ? PlateLayout::US : n < 13 ? PlateLayout::EU : n < 15 ? PlateLayout::Brazil
+                                                                     : n < 17 ? PlateLayout::Mercosur : PlateLayout::Free;
+}
+
+DrawnPlate draw_layout_plate(Random& r, PlateLayout layout, const std::string& alphabet) {
+  const std::string chars = alphabet.empty() ? std::string(kAlphabet) : alphabet;
+  DrawnPlate p;
+  switch (layout) {
+    case PlateLayout::US: p = us_plate(r, chars); break;
+    case PlateLayout::EU: p = eu_plate(r, chars); break;
+    case PlateLayout::Brazil: p = south_american_plate(r, false, chars); break;
+    case PlateLayout::Mercosur: p = south_american_plate(r, true, chars); break;
+    case PlateLayout::Free: p = draw_plate(r, r.coin() ? r.uniform(1.8, 2.4) : r.uniform(1.8, 4.7), alphabet); break;
+  }
+  p.layout = layout;
+  return p;
+}
+
+}  // namespace edgessd
