@@ -4,20 +4,26 @@
 # (b) synthetic plates alone (an `edgessd synth` set, for its validation split, plus the
 # same fresh plates: the domain gap), each scored on the data set's test split: exact plates and
 # characters on the ground-truth boxes, O/0 I/1 folded, and end to end with DETECTOR
-# (when given): mean, min, max over the seeds. Speed: ms per plate (every engine, fp32 and
+# (when given), and on the cross-domain set CROSS (never trained on; plates-eu), each with and
+# without its region's --plate-pattern preset (PRESET, CROSS_PRESET): mean, min, max over
+# the seeds. Speed: ms per plate (every engine, fp32 and
 # int8, and ONNX Runtime) and detect + track + read frames/s on a 1280x720 video at 2
 # threads, with (a)'s first seed.
 #
 # usage: bench/plate_reader.sh [DETECTOR.onnx]
-# env: CLI (build/edgessd), DATA (plates-us), OUT (reader-study), SEEDS ("1 2 3"),
+# env: CLI (build/edgessd), DATA (plates-us), CROSS (plates-eu; skipped when absent),
+#      PRESET (us), CROSS_PRESET (eu), OUT (reader-study), SEEDS ("1 2 3"),
 #      EPOCHS (45), SYNTH_PLATES (4000 an epoch), SYNTH_COUNT (400 images), RUNS (200),
-#      PARALLEL (1)
+#      PARALLEL (1), CONFIGS ("real+synth synth-only")
 # A run already scored under OUT is not repeated, so the study can be stopped and continued.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 CLI=${CLI:-build/edgessd}
 DATA=${DATA:-$SHARED/datasets/plates-us}
+CROSS=${CROSS:-$SHARED/datasets/plates-eu}
+PRESET=${PRESET:-us}
+CROSS_PRESET=${CROSS_PRESET:-eu}
 OUT=${OUT:-reader-study}
 SEEDS=${SEEDS:-1 2 3}
 EPOCHS=${EPOCHS:-45}
@@ -35,7 +41,7 @@ declare -A DATA_FLAGS=(
   [real+synth]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS"
   [synth-only]="--data $OUT/synth --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS"
 )
-ORDER=(real+synth synth-only)
+read -r -a ORDER <<<"${CONFIGS:-real+synth synth-only}"
 
 # One run: train, export, score; one JSON result in $dir/result.json.
 run_one() {
@@ -48,17 +54,28 @@ run_one() {
   $CLI export-reader --model-dir "$dir/model" >>"$dir/train.log" 2>&1
   local det=()
   [ -n "$DETECTOR" ] && det=(--detector "$DETECTOR")
-  $CLI eval-reader --dataset "$DATA" --model "$dir/model/plate-reader.onnx" "${det[@]}" --json 2>/dev/null |
-    tail -1 >"$dir/result.json.part"
-  mv "$dir/result.json.part" "$dir/result.json"
+  score "$DATA" "$dir/result-preset.json" --plate-pattern "$PRESET"
+  if [ -d "$CROSS" ]; then
+    score "$CROSS" "$dir/result-cross.json"
+    score "$CROSS" "$dir/result-cross-preset.json" --plate-pattern "$CROSS_PRESET"
+  fi
+  score "$DATA" "$dir/result.json" "${det[@]}"  # last: its presence marks the run done
+}
+
+# One eval-reader of the run's ONNX reader on a data set's test split, as one JSON line.
+score() {
+  local set=$1 out=$2
+  shift 2
+  $CLI eval-reader --dataset "$set" --model "$dir/model/plate-reader.onnx" "$@" --json 2>/dev/null | tail -1 >"$out.part"
+  mv "$out.part" "$out"
 }
 
 # mean min max of one JSON field over the seeds of a configuration, in percent.
 stats() {
-  local name=$1 field=$2 values
+  local name=$1 field=$2 file=${3:-result.json} values
   values=$(for s in $SEEDS; do
     /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(j$field*100 if '$field'.split('\"')[1] in j else 'nan')" \
-      "$OUT/$name/seed$s/result.json"; done)
+      "$OUT/$name/seed$s/$file"; done)
   awk '{s += $1; if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1} END {printf "%.1f (%.1f-%.1f)", s / NR, lo, hi}' <<<"$values"
 }
 
@@ -83,6 +100,18 @@ for name in "${ORDER[@]}"; do
   printf '%-11s %-20s %-20s %-20s %-20s %-20s\n' "$name" "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]')" \
     "$(stats "$name" '["ground_truth_boxes"]["character_accuracy"]')" \
     "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]')" "$e2e" "$e2ef"
+done
+echo "With region presets and on $CROSS (never trained on) (exact plates on ground-truth boxes, %):"
+printf '%-11s %-20s %-20s %-20s %-20s %-20s\n' config "exact, $PRESET" "cross exact" "cross, $CROSS_PRESET" \
+  "cross characters" "cross, O/0 I/1"
+for name in "${ORDER[@]}"; do
+  [ -f "$OUT/$name/seed${SEEDS%% *}/result-cross.json" ] || continue
+  printf '%-11s %-20s %-20s %-20s %-20s %-20s\n' "$name" \
+    "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-preset.json)" \
+    "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-cross.json)" \
+    "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-cross-preset.json)" \
+    "$(stats "$name" '["ground_truth_boxes"]["character_accuracy"]' result-cross.json)" \
+    "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]' result-cross.json)"
 done
 
 # Speed, with the first configuration's first seed.

@@ -13,7 +13,7 @@ set(EDGESSD_LIBRARY_TEST_DEFINITIONS EDGESSD_SHARED_DIR="${CMAKE_SOURCE_DIR}/../
     EDGESSD_SOURCE_DIR="${CMAKE_SOURCE_DIR}" EDGESSD_FUZZ_READER_REPLAY="${EDGESSD_REPLAY_COMMAND}")
 edgessd_library_test(test_common edgessd_core common/test_csv.cpp common/test_files.cpp)
 edgessd_library_test(test_plates edgessd_core plates/test_plate_text.cpp plates/test_plate_pattern.cpp
-                     plates/test_plate_render.cpp)
+                     plates/test_plate_render.cpp plates/test_plate_crops.cpp)
 edgessd_library_test(test_data edgessd_core data/test_augmentation.cpp data/test_loader.cpp data/test_synth.cpp)
 edgessd_library_test(test_reader_eval edgessd_core eval/test_reader_eval.cpp)
 add_dependencies(test_reader_eval fuzz_reader_text)

@@ -125,3 +125,33 @@ TEST(Synth, ReplacesOnlyItsOwnSetsAndSkipsTinyPhotos) {
   options.count = 6;
   EXPECT_EQ(write_synthetic_plates(options).photos, 1) << "the 1x1 photo is skipped, the other used";
 }
+
+// --plates: one plate close-up an image, its box the plate with room around it and its
+// text the drawn registration; --clean ones at least 80 px wide; --clean alone is an error.
+TEST(Synth, PlateCloseUpsForTheReader) {
+  TempDir dir;
+  SynthOptions options;
+  options.out = dir.file("plates");
+  options.count = 20;
+  options.plates = options.clean = true;
+  const SynthReport report = write_synthetic_plates(options);
+  EXPECT_EQ(report.boxes, 20);
+  for (const char* split : {"train", "validation", "test"}) {
+    const DetectionDataset d = read_open_images(options.out, split);
+    for (const auto& image : d.images) {
+      ASSERT_EQ(image.boxes.size(), 1u);
+      ASSERT_EQ(image.texts.size(), 1u);
+      EXPECT_GE(image.texts[0].size(), 5u);
+      const cv::Mat pixels = cv::imread(image.image_path);
+      const auto& b = image.boxes[0];
+      EXPECT_GE((b.x2 - b.x1) * pixels.cols, 80.0f * 0.9f) << "a clean plate is at least 80 px wide";
+      EXPECT_GT(b.x1, 0.1f) << "room left of the plate";
+      EXPECT_LT(b.x2, 0.9f) << "room right of the plate";
+    }
+  }
+  SynthOptions bad;
+  bad.out = dir.file("bad");
+  bad.clean = true;
+  EXPECT_NE(error_of([&] { write_synthetic_plates(bad); }).find("--clean"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(bad.out));
+}

@@ -13,6 +13,9 @@ void add_synth_command(CLI::App& app) {
   edgessd::cli::add_threads_flag(*cmd, a->threads);
   cmd->add_option("--photos", a->photo_dirs, "Folders of background photos (default: face-api demo photos and "
                                              "Debian wallpapers, where present)");
+  cmd->add_flag("--plates", a->plates, "Plate close-ups for the reader (one plate an image, its box and text) "
+                                        "instead of scenes");
+  cmd->add_flag("--clean", a->clean, "With --plates: frontal, sharp plates 80-220 px wide (no blur, JPEG or low resolution)");
   cmd->callback([a] {
     a->photos_given = !a->photo_dirs.empty();
     if (a->photo_dirs.empty()) a->photo_dirs = edgessd::default_photo_dirs();

@@ -185,6 +185,7 @@ void prepare_out_folder(const std::string& out, const std::string& stamp) {
 SynthReport write_synthetic_plates(const SynthOptions& options) {
   if (options.out.empty()) throw Error("--out: give a folder");
   if (options.count < 3 || options.count > 1000000) throw Error("--count must be within 3..1000000");
+  if (options.clean && !options.plates) throw Error("--clean: only with --plates (plate close-ups)");
   const int threads = resolve_threads(options.threads);
   SynthReport report;
   const char* splits[] = {"train", "validation", "test"};
@@ -193,8 +194,9 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   for (const char* s : splits) complete &= fs::exists(join_path(options.out, std::string("sub-") + s + "-annotations-bbox.csv"), ec);
   const std::string stamp = join_path(options.out, "synth.json");
   // "plates": sets drawn by an earlier plate drawer (or before PlateText) are drawn again.
+  const std::string kind = options.plates ? (options.clean ? "\"clean-plates\"" : "\"plates\"") : "\"scenes\"";
   const std::string wanted = "{\"count\": " + std::to_string(options.count) + ", \"seed\": " +
-                             std::to_string(options.seed) + ", \"plates\": 2}\n";
+                             std::to_string(options.seed) + ", \"plates\": 3, \"kind\": " + kind + "}\n";
   if (complete && fs::exists(stamp, ec) && read_file(stamp) == wanted) {
     report.reused = true;
     for (int i = 0; i < options.count; ++i) {
@@ -214,15 +216,21 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   std::vector<cv::Size> sizes(options.count);
   auto draw = [&](size_t i) {
     Random r(options.seed * 1000003ull + static_cast<uint64_t>(i));
-    static const cv::Size kSizes[] = {{640, 480}, {512, 384}, {800, 450}, {480, 480}, {640, 360}, {400, 300}};
-    const cv::Size size = kSizes[uniform_int(r, 0, 5)];
     cv::Mat image;
-    if (!photos.empty() && uniform_int(r, 0, 2) == 0)
-      image = photo_background(r, photos[uniform_int(r, 0, static_cast<int>(photos.size()) - 1)], size);
-    if (image.empty()) image = procedural_background(r, size);
-    boxes[i] = place_plates(r, image);
-    photographic_effects(r, image);
-    sizes[i] = size;
+    if (options.plates) {
+      const PlateRegion region = synthetic_plate_region(r, "", options.clean);
+      cv::cvtColor(region.rgb, image, cv::COLOR_RGB2BGR);
+      boxes[i] = {{region.box, region.text}};
+    } else {
+      static const cv::Size kSizes[] = {{640, 480}, {512, 384}, {800, 450}, {480, 480}, {640, 360}, {400, 300}};
+      const cv::Size size = kSizes[uniform_int(r, 0, 5)];
+      if (!photos.empty() && uniform_int(r, 0, 2) == 0)
+        image = photo_background(r, photos[uniform_int(r, 0, static_cast<int>(photos.size()) - 1)], size);
+      if (image.empty()) image = procedural_background(r, size);
+      boxes[i] = place_plates(r, image);
+      photographic_effects(r, image);
+    }
+    sizes[i] = image.size();
     std::vector<uchar> jpeg;
     cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
     write_file_atomic(join_path(join_path(options.out, split_of(i)), image_id(options.seed, i) + ".jpg"),

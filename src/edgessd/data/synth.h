@@ -13,6 +13,10 @@ struct SynthOptions {
   // Folders searched for background photos (jpg/png), used alongside the procedural ones.
   std::vector<std::string> photo_dirs;
   bool photos_given = false;  // by the user (--photos): each must be a folder of usable photos
+  // Plate close-ups for the reader (one synthetic_plate_region an image, its plate the
+  // box) instead of scenes; `clean` ones with `plates` only.
+  bool plates = false;
+  bool clean = false;
 };
 
 struct SynthReport {

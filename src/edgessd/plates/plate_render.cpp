@@ -211,31 +211,33 @@ cv::Rect warp_plate_into(cv::Mat& image, const cv::Mat& plate, const std::vector
   return cv::boundingRect(covered);
 }
 
-PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet) {
+PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool clean) {
   const DrawnPlate plate = draw_layout_plate(r, random_layout(r), alphabet);
   const double aspect = static_cast<double>(plate.bgr.cols) / plate.bgr.rows;
   // At least 12 px high: a wide plate narrower than that is unreadable to anyone.
-  const double width = std::max(12 * aspect, std::exp(uniform(r, std::log(40.0), std::log(220.0))));
+  const double width =
+      std::max(12 * aspect, std::exp(uniform(r, std::log(clean ? 80.0 : 40.0), std::log(220.0))));
   const double height = width / aspect;
   const double mx = 0.3 * width + 2, my = 0.3 * height + 2;
   cv::Mat image = procedural_background(r, cv::Size(static_cast<int>(width + 2 * mx), static_cast<int>(height + 2 * my)));
   // A tilt of up to 6 degrees, then each corner moved by up to 8% of the plate's size.
-  const double angle = uniform(r, -6, 6) * M_PI / 180, cx = mx + width / 2, cy = my + height / 2;
+  const double tilt = clean ? 2 : 6, moved = clean ? 0.03 : 0.08;
+  const double angle = uniform(r, -tilt, tilt) * M_PI / 180, cx = mx + width / 2, cy = my + height / 2;
   std::vector<cv::Point2f> quad;
   for (auto [fx, fy] : {std::pair{-0.5, -0.5}, {0.5, -0.5}, {0.5, 0.5}, {-0.5, 0.5}}) {
-    const double x = fx * width + uniform(r, -0.08, 0.08) * width, y = fy * height + uniform(r, -0.08, 0.08) * height;
+    const double x = fx * width + uniform(r, -moved, moved) * width, y = fy * height + uniform(r, -moved, moved) * height;
     quad.emplace_back(static_cast<float>(cx + x * std::cos(angle) - y * std::sin(angle)),
                       static_cast<float>(cy + x * std::sin(angle) + y * std::cos(angle)));
   }
   const cv::Rect covered = warp_plate_into(image, plate.bgr, quad);
   const double fewest = 48 / width;  // never below 48 px of plate width: too few pixels a character
-  if (r.below(5) < 2 && fewest < 0.8) {  // far away: fewer pixels than the region shows
+  if (!clean && r.below(5) < 2 && fewest < 0.8) {  // far away: fewer pixels than the region shows
     cv::Mat small;
     const double f = uniform(r, std::max(0.35, fewest), 0.8);
     cv::resize(image, small, cv::Size(), f, f, cv::INTER_AREA);
     cv::resize(small, image, image.size(), 0, 0, cv::INTER_LINEAR);
   }
-  if (r.below(10) < 3) {
+  if (!clean && r.below(10) < 3) {
     std::vector<uchar> jpeg;
     cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, r.between(25, 85)});
     image = cv::imdecode(jpeg, cv::IMREAD_COLOR);

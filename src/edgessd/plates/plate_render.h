@@ -69,6 +69,8 @@ struct PlateRegion {
 // A plate as a camera sees it, for the reader: a random_layout plate 40-200 px wide,
 // tilted and in perspective, on a procedural background, sometimes at a lower resolution and through
 // JPEG. The same `r` state gives the same region.
-PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet);
+// `clean`: frontal (tilt up to 2 degrees, corners moved up to 3%), 80-220 px wide, never
+// at a lower resolution or through JPEG: plates any reader should read.
+PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool clean = false);
 
 }  // namespace edgessd

@@ -114,6 +114,22 @@ torch::Tensor ctc_loss_of(const torch::Tensor& logits, const Batch& b) {
                      F::CTCLossFuncOptions().reduction(torch::kMean).zero_infinity(true));
 }
 
+// What CTC cannot say before it has found where characters are: how many of each the
+// plate holds. A peaky CTC output emits each character in about one column, so the
+// columns' summed probability of a class is its count in the text; the squared gap,
+// averaged over the classes that are not blank, pulls characters out of the all-blank
+// start without an alignment (and agrees with CTC once trained).
+torch::Tensor count_loss_of(const torch::Tensor& logits, const Batch& b) {
+  const torch::Tensor summed = torch::softmax(logits, 1).sum(2);  // (N, C)
+  torch::Tensor counts = torch::zeros_like(summed);
+  const torch::Tensor lengths = b.target_lengths;
+  auto c = counts.accessor<float, 2>();
+  const int64_t* target = b.targets.data_ptr<int64_t>();
+  for (int64_t i = 0, at = 0; i < counts.size(0); ++i)
+    for (int64_t k = 0; k < lengths[i].item<int64_t>(); ++k) c[i][target[at++]] += 1;
+  return (summed.slice(1, 1) - counts.slice(1, 1)).pow(2).sum(1).mean();
+}
+
 struct ReaderEpoch {
   int epoch = 0;
   double train_loss = 0, lr = 0, crops_per_second = 0, seconds = 0;
@@ -135,6 +151,7 @@ void check_options(const ReaderTrainOptions& o) {
   if (o.epochs < 1 || o.epochs > 100000) throw Error("--num-epochs must be within 1..100000");
   if (o.synth_plates < 0 || o.synth_plates > 1000000) throw Error("--synth-plates must be within 0..1000000");
   if (!(o.real_share >= 0 && o.real_share <= 0.95)) throw Error("--real-share must be within 0..0.95");
+  if (!(o.count_loss >= 0 && o.count_loss <= 100)) throw Error("--count-loss must be within 0..100");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -199,26 +216,27 @@ ReaderData load_reader_data(const ReaderTrainOptions& o, ReaderInfo& info, int t
   return d;
 }
 
-// How many crops of each --data an epoch: each plate once, or with balance every set as
-// many as the largest; with a real share beside synthetic plates, those counts scaled
-// so that the real crops are that share of the epoch.
-std::vector<size_t> real_counts(const ReaderData& d, const ReaderTrainOptions& o) {
+}  // namespace
+
+std::vector<size_t> real_crops_per_epoch(const std::vector<size_t>& sizes, const ReaderTrainOptions& o) {
   size_t largest = 0, sum = 0;
-  for (size_t n : d.sizes) largest = std::max(largest, n);
+  for (size_t n : sizes) largest = std::max(largest, n);
   std::vector<size_t> counts;
-  for (size_t n : d.sizes) counts.push_back(o.balance_data ? largest : n), sum += counts.back();
+  for (size_t n : sizes) counts.push_back(o.balance_data ? largest : n), sum += counts.back();
   if (o.real_share <= 0 || o.synth_plates <= 0 || sum == 0) return counts;
   const double wanted = o.synth_plates * o.real_share / (1 - o.real_share);
   for (size_t& c : counts) c = std::max<size_t>(1, static_cast<size_t>(std::lround(wanted * c / sum)));
   return counts;
 }
 
+namespace {
+
 // The real crops (each set cycled through its shuffled plates), then `extra` more indices
 // from the end of all_train (this epoch's synthetic plates), shuffled together.
 std::vector<size_t> epoch_order(const ReaderData& d, const ReaderTrainOptions& o, int epoch) {
   Random r(mix_seed(o.seed, static_cast<uint64_t>(epoch), 17));
   std::vector<size_t> order;
-  const std::vector<size_t> counts = real_counts(d, o);
+  const std::vector<size_t> counts = real_crops_per_epoch(d.sizes, o);
   for (size_t s = 0; s < d.sizes.size(); ++s) {
     const size_t n = d.sizes[s];
     std::vector<size_t> own(n);
@@ -255,7 +273,7 @@ std::vector<CachedPlate> epoch_plates(const ReaderData& d, const ReaderInfo& inf
   plates.resize(d.all_train.size() + static_cast<size_t>(o.synth_plates));
   parallel_for(static_cast<size_t>(o.synth_plates), threads, [&](size_t i) {
     Random r(mix_seed(o.seed ^ 0x5e7a11, static_cast<uint64_t>(epoch), i));
-    PlateRegion region = synthetic_plate_region(r, info.charset);
+    PlateRegion region = synthetic_plate_region(r, info.charset, o.synth_clean);
     plates[d.all_train.size() + i] = {region.rgb, region.box, region.text};
   });
   return plates;
@@ -278,7 +296,9 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
     m.lr = reader_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
     set_adam_lr(adam, m.lr);
     adam.zero_grad();
-    const torch::Tensor loss = ctc_loss_of(net->forward(b.images), b);
+    const torch::Tensor logits = net->forward(b.images);
+    torch::Tensor loss = ctc_loss_of(logits, b);
+    if (o.count_loss > 0) loss = loss + o.count_loss * count_loss_of(logits, b);
     loss.backward();
     adam.step();
     const double value = loss.item<double>();

@@ -4,6 +4,7 @@
 // conventions: checkpoints named <name>-Epoch-E-Loss-L.pth with their JSON and optimizer
 // state, best.pth (+ best.json) by validation exact-plate accuracy (ties: characters),
 // metrics.csv, loss.png, --resume, a progress line, every file written atomically.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct ReaderTrainOptions {
   // anew each time (with 130 real plates beside 4000 synthetic ones they were 3%); 0 =
   // each real plate once an epoch.
   double real_share = 0.4;
+  bool synth_clean = false;
+  double count_loss = 0;  // weight of the character-count loss beside CTC (count_loss_of)  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
   int epochs = 45;
   int batch_size = 32;
   double lr = 2e-3;  // Adam, cosine to 0 over the epochs
@@ -42,5 +45,10 @@ struct ReaderTrainResult {
 constexpr const char* kReaderNetName = "plate-reader";
 
 ReaderTrainResult train_reader(const ReaderTrainOptions& options);
+
+// How many crops of each --data set (of `sizes` plates) an epoch holds: each plate once,
+// or with balance_data every set as many as the largest; with a real_share beside
+// synthetic plates, those counts scaled so that the real crops are that share.
+std::vector<size_t> real_crops_per_epoch(const std::vector<size_t>& sizes, const ReaderTrainOptions& o);
 
 }  // namespace edgessd
