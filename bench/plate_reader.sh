@@ -133,7 +133,14 @@ if [ -n "$DETECTOR" ]; then
   for reader in "" "$first/plate-reader.onnx" "$first/plate-reader-int8.onnx"; do
     flags=(--tracking)
     [ -n "$reader" ] && flags+=(--reader "$reader" --events "$OUT/events.jsonl")
+    rm -f "$OUT/events.jsonl" "$OUT"/events-track-*.jpg
     line=$($CLI detect --model "$DETECTOR" --threads 2 --headless "${flags[@]}" "$OUT/pan.avi" 2>&1 >/dev/null | grep "FPS")
     echo "detect + track${reader:+ + read ($(basename "$reader"))}, 1280x720, 2 threads: ${line#* - }"
+    [ -n "$reader" ] && echo "  per vehicle (voted over the track): $(bench/score_vehicle_reads.py "$OUT/events.jsonl" "$DATA" 20)"
   done
+  # Per vehicle with the region's preset, the fp32 reader.
+  rm -f "$OUT/events.jsonl" "$OUT"/events-track-*.jpg
+  $CLI detect --model "$DETECTOR" --threads 2 --headless --tracking --reader "$first/plate-reader.onnx" \
+    --plate-pattern "$PRESET" --events "$OUT/events.jsonl" "$OUT/pan.avi" >/dev/null 2>&1
+  echo "  per vehicle, --plate-pattern $PRESET: $(bench/score_vehicle_reads.py "$OUT/events.jsonl" "$DATA" 20)"
 fi

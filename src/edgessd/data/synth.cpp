@@ -194,9 +194,9 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   for (const char* s : splits) complete &= fs::exists(join_path(options.out, std::string("sub-") + s + "-annotations-bbox.csv"), ec);
   const std::string stamp = join_path(options.out, "synth.json");
   // "plates": sets drawn by an earlier plate drawer (or before PlateText) are drawn again.
-  const std::string kind = options.plates ? (options.clean ? "\"clean-plates\"" : "\"plates\"") : "\"scenes\"";
+  const std::string kind = options.plates ? (options.clean ? ", \"kind\": \"clean-plates\"" : ", \"kind\": \"plates\"") : "";
   const std::string wanted = "{\"count\": " + std::to_string(options.count) + ", \"seed\": " +
-                             std::to_string(options.seed) + ", \"plates\": 3, \"kind\": " + kind + "}\n";
+                             std::to_string(options.seed) + ", \"plates\": 2" + kind + "}\n";
   if (complete && fs::exists(stamp, ec) && read_file(stamp) == wanted) {
     report.reused = true;
     for (int i = 0; i < options.count; ++i) {

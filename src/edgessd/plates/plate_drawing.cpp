@@ -84,16 +84,17 @@ cv::Mat character_column(char c, const DrawnPlate& style, int height, int baseli
 
 RegistrationInk registration_ink(Random& r, const std::string& drawn, const DrawnPlate& style, const cv::Rect& room,
                                  double fill) {
-  int height = 0, baseline_row = 0, stroke = style.thickness;
+  int height = 0, baseline_row = 0, stroke = style.thickness, space = 0;
   if (style.face) {
-    height = kEm + kEm / 3, baseline_row = kEm;
+    height = kEm + kEm / 3, baseline_row = kEm, space = kEm / 3;
     stroke = std::max(2, kEm / 12);
   } else {
     int baseline = 0;
     const cv::Size cap = cv::getTextSize("0", style.font, style.font_scale, style.thickness, &baseline);
     height = cap.height + baseline + 4 * style.thickness, baseline_row = cap.height + 2 * style.thickness;
+    space = cap.width / 2;
   }
-  const int gap = stroke + r.between(2, 3 * stroke), space = height / 3;
+  const int gap = stroke + r.between(2, 3 * stroke);
   cv::Mat big(height, 2 * stroke, CV_8U, cv::Scalar(0));
   std::vector<std::pair<int, int>> spaces;  // x range of each space on the big line
   for (char c : drawn) {

@@ -114,22 +114,6 @@ torch::Tensor ctc_loss_of(const torch::Tensor& logits, const Batch& b) {
                      F::CTCLossFuncOptions().reduction(torch::kMean).zero_infinity(true));
 }
 
-// What CTC cannot say before it has found where characters are: how many of each the
-// plate holds. A peaky CTC output emits each character in about one column, so the
-// columns' summed probability of a class is its count in the text; the squared gap,
-// averaged over the classes that are not blank, pulls characters out of the all-blank
-// start without an alignment (and agrees with CTC once trained).
-torch::Tensor count_loss_of(const torch::Tensor& logits, const Batch& b) {
-  const torch::Tensor summed = torch::softmax(logits, 1).sum(2);  // (N, C)
-  torch::Tensor counts = torch::zeros_like(summed);
-  const torch::Tensor lengths = b.target_lengths;
-  auto c = counts.accessor<float, 2>();
-  const int64_t* target = b.targets.data_ptr<int64_t>();
-  for (int64_t i = 0, at = 0; i < counts.size(0); ++i)
-    for (int64_t k = 0; k < lengths[i].item<int64_t>(); ++k) c[i][target[at++]] += 1;
-  return (summed.slice(1, 1) - counts.slice(1, 1)).pow(2).sum(1).mean();
-}
-
 struct ReaderEpoch {
   int epoch = 0;
   double train_loss = 0, lr = 0, crops_per_second = 0, seconds = 0;
@@ -151,7 +135,6 @@ void check_options(const ReaderTrainOptions& o) {
   if (o.epochs < 1 || o.epochs > 100000) throw Error("--num-epochs must be within 1..100000");
   if (o.synth_plates < 0 || o.synth_plates > 1000000) throw Error("--synth-plates must be within 0..1000000");
   if (!(o.real_share >= 0 && o.real_share <= 0.95)) throw Error("--real-share must be within 0..0.95");
-  if (!(o.count_loss >= 0 && o.count_loss <= 100)) throw Error("--count-loss must be within 0..100");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -296,9 +279,7 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
     m.lr = reader_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
     set_adam_lr(adam, m.lr);
     adam.zero_grad();
-    const torch::Tensor logits = net->forward(b.images);
-    torch::Tensor loss = ctc_loss_of(logits, b);
-    if (o.count_loss > 0) loss = loss + o.count_loss * count_loss_of(logits, b);
+    const torch::Tensor loss = ctc_loss_of(net->forward(b.images), b);
     loss.backward();
     adam.step();
     const double value = loss.item<double>();

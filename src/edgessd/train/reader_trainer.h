@@ -24,8 +24,7 @@ struct ReaderTrainOptions {
   // anew each time (with 130 real plates beside 4000 synthetic ones they were 3%); 0 =
   // each real plate once an epoch.
   double real_share = 0.4;
-  bool synth_clean = false;
-  double count_loss = 0;  // weight of the character-count loss beside CTC (count_loss_of)  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
+  bool synth_clean = false;  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
   int epochs = 45;
   int batch_size = 32;
   double lr = 2e-3;  // Adam, cosine to 0 over the epochs
