@@ -61,7 +61,8 @@ cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo
   return resized(rgb(plate_crop_rect(pixels, info, rgb.cols, rgb.rows)), info);
 }
 
-cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& r) {
+cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& r,
+                             std::vector<cv::Point2f>* points) {
   const float w = pixels.x2 - pixels.x1, h = pixels.y2 - pixels.y1;
   auto jitter = [&](float size) { return static_cast<float>(r.uniform(-0.08, 0.08) * size); };
   CornerBox moved{pixels.x1 + jitter(w), pixels.y1 + jitter(h), pixels.x2 + jitter(w), pixels.y2 + jitter(h)};
@@ -79,6 +80,8 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
   }
   const float iw = static_cast<float>(info.input_width), ih = static_cast<float>(info.input_height);
   const std::vector<cv::Point2f> to = {{0, 0}, {iw, 0}, {iw, ih}, {0, ih}};
+  if (points && !points->empty())  // before `from` moves into the shrunk crop's pixels
+    cv::perspectiveTransform(std::vector<cv::Point2f>(*points), *points, cv::getPerspectiveTransform(from, to));
   cv::Mat crop;
   const bool shrinking = rect.width > 2 * info.input_width;
   const cv::Mat source = shrinking ? rgb(rect & cv::Rect(0, 0, rgb.cols, rgb.rows)) : rgb;

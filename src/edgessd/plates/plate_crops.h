@@ -4,6 +4,8 @@
 // did not train on).
 #include <opencv2/core.hpp>
 
+#include <vector>
+
 #include "edgessd/common/boxes.h"
 #include "edgessd/plates/reader_info.h"
 
@@ -22,7 +24,9 @@ cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo
 // For training: each side of the box moved by up to 8% of the box's size, the crop turned
 // by up to 4 degrees and each corner moved by up to 4% (perspective), then gain,
 // contrast, colour cast, blur, noise and sometimes grey, drawn from `random`.
-cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& random);
+// `points` (of `rgb`), when given, are moved to where they land in the crop.
+cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& random,
+                             std::vector<cv::Point2f>* points = nullptr);
 // (x - mean) / std, HWC -> CHW: 3 x input_height x input_width floats into `out`.
 void reader_input(const cv::Mat& crop_rgb, const ReaderInfo& info, float* out);
 

@@ -97,9 +97,11 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
   const int gap = stroke + r.between(2, 3 * stroke);
   cv::Mat big(height, 2 * stroke, CV_8U, cv::Scalar(0));
   std::vector<std::pair<int, int>> spaces;  // x range of each space on the big line
+  std::vector<double> middles;               // x of each registration character on it
   for (char c : drawn) {
     const cv::Mat column = character_column(c, style, height, baseline_row, space);
     if (c == ' ') spaces.emplace_back(big.cols, big.cols + column.cols);
+    else if (c != '-') middles.push_back(big.cols + column.cols / 2.0);
     cv::hconcat(std::vector<cv::Mat>{big, column, cv::Mat(height, gap, CV_8U, cv::Scalar(0))}, big);
   }
   const cv::Rect inked = cv::boundingRect(big > 0);
@@ -121,7 +123,14 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
   for (const auto& [from, to] : spaces)
     out.gaps.emplace_back(x + static_cast<int>((from - inked.x) * sx), y,
                           std::max(1, static_cast<int>((to - from) * sx)), scaled.rows);
+  for (double m : middles)
+    out.centres.emplace_back(static_cast<float>(x + (m - inked.x) * sx), static_cast<float>(y + scaled.rows / 2.0));
   return out;
+}
+
+void set_registration(DrawnPlate& plate, RegistrationInk&& ink) {
+  plate.ink = std::move(ink.ink);
+  plate.centres = std::move(ink.centres);
 }
 
 void face_text(const std::string& text, const PlateFace* face, cv::Mat& plate, const cv::Rect& band,

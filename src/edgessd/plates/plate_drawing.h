@@ -32,7 +32,10 @@ void face_text(const std::string& text, const PlateFace* face, cv::Mat& plate, c
 struct RegistrationInk {
   cv::Mat ink;
   std::vector<cv::Rect> gaps;
+  std::vector<cv::Point2f> centres;  // of each registration character (not ' ' or '-') on the plate
 };
+// The ink and the character centres into `plate`.
+void set_registration(DrawnPlate& plate, RegistrationInk&& ink);
 // The characters drawn large one by one on a common baseline (in style.face, or style's
 // Hershey face), each cropped to its strokes and spaced apart as on a plate, then the
 // line scaled into `room` (its height `fill` to 100% of the room's, condensed or widened

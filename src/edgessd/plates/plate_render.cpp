@@ -187,7 +187,7 @@ DrawnPlate draw_plate(Random& r, double aspect, const std::string& alphabet) {
   p.font_scale = 60.0 / cv::getTextSize("0", p.font, 1.0, 1, &baseline).height;
   p.thickness = r.between(3, 8);
   decorate(r, p.bgr, room, band, colours);
-  p.ink = registration_ink(r, drawn, p, room).ink;
+  set_registration(p, registration_ink(r, drawn, p, room));
   if (r.below(4) == 0) {  // embossed: a shadow of the strokes down and to the right
     const int dx = r.between(1, 3), dy = r.between(1, 3);
     cv::Mat shadow(p.ink.size(), CV_8U, cv::Scalar(0));
@@ -246,6 +246,11 @@ PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool 
   cv::cvtColor(image, region.rgb, cv::COLOR_BGR2RGB);
   region.box = {float(covered.x), float(covered.y), float(covered.br().x), float(covered.br().y)};
   region.text = plate.registration;
+  if (!plate.centres.empty()) {
+    const std::vector<cv::Point2f> corners = {{0, 0}, {float(plate.bgr.cols), 0},
+                                              {float(plate.bgr.cols), float(plate.bgr.rows)}, {0, float(plate.bgr.rows)}};
+    cv::perspectiveTransform(plate.centres, region.centres, cv::getPerspectiveTransform(corners, quad));
+  }
   return region;
 }
 

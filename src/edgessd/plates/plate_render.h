@@ -29,6 +29,7 @@ struct DrawnPlate {
   cv::Mat bgr;               // the flat plate, 120 px high, width = 120 * aspect
   cv::Mat ink;               // CV_8U, plate-sized: the registration's strokes alone (255 = ink)
   std::string registration;  // as PlateText writes it: the drawn characters, no space or dash
+  std::vector<cv::Point2f> centres;  // each registration character's middle, plate pixels
   PlateLayout layout = PlateLayout::Free;
   const PlateFace* face = nullptr;  // the TrueType face, or none: then a Hershey face,
   int font = 0;              // scale and stroke thickness (for TrueType: the extra
@@ -64,6 +65,7 @@ struct PlateRegion {
   cv::Mat rgb;       // the plate and about 30% of its size around it on each side
   CornerBox box;     // pixels of `rgb` the plate covers
   std::string text;  // its registration
+  std::vector<cv::Point2f> centres;  // where each of its characters lies in `rgb`
 };
 
 // A plate as a camera sees it, for the reader: a random_layout plate 40-200 px wide,

@@ -40,6 +40,7 @@ struct CachedPlate {
   cv::Mat region;  // RGB
   CornerBox box;   // pixels of `region`
   std::string text;
+  std::vector<cv::Point2f> centres;  // of the text's characters in `region`: synthetic plates only
 };
 
 // Each image decoded once; regions hold the box plus 30% of its size on each side,
@@ -72,8 +73,25 @@ std::vector<CachedPlate> cache_plates(const std::vector<PlateSample>& samples, c
 
 struct Batch {
   torch::Tensor images, targets, target_lengths;
+  torch::Tensor columns;  // (N, T): the class whose character's middle falls in that output column, else -100
+  bool any_column = false;
   std::vector<std::string> texts;
 };
+
+// The output column over each character's middle (crop pixels), labelled with its class;
+// a column two characters fall in, or a character outside the crop, stays unlabelled.
+void label_columns(const std::vector<cv::Point2f>& middles, const std::string& text, const ReaderInfo& info,
+                   int64_t* row, int64_t columns) {
+  if (middles.size() != text.size()) return;
+  for (size_t k = 0; k < text.size(); ++k) {
+    const double x = middles[k].x;
+    if (!(x >= 0 && x < info.input_width)) continue;
+    const int64_t t = std::min<int64_t>(columns - 1, static_cast<int64_t>(x * columns / info.input_width));
+    row[t] = row[t] == -100 ? static_cast<int64_t>(info.charset.find(text[k])) + 1 : -101;
+  }
+  for (int64_t t = 0; t < columns; ++t)
+    if (row[t] == -101) row[t] = -100;
+}
 
 Batch make_batch(const std::vector<CachedPlate>& plates, const std::vector<size_t>& order, size_t begin, size_t end,
                  const ReaderInfo& info, const uint64_t* augment_seed, int threads) {
@@ -81,13 +99,17 @@ Batch make_batch(const std::vector<CachedPlate>& plates, const std::vector<size_
   const int64_t plane = int64_t{3} * info.input_height * info.input_width;
   Batch b;
   b.images = torch::empty({n, 3, info.input_height, info.input_width});
+  const int64_t columns = reader_columns(info.input_width);
+  b.columns = torch::full({n, columns}, -100, torch::kLong);
   float* data = b.images.data_ptr<float>();
   parallel_for(static_cast<size_t>(n), threads, [&](size_t i) {
     const CachedPlate& p = plates[order[begin + i]];
     cv::Mat crop;
     if (augment_seed) {
       Random r(mix_seed(*augment_seed, begin + i, order[begin + i]));
-      crop = augmented_plate_crop(p.region, p.box, info, r);
+      std::vector<cv::Point2f> middles = p.centres;
+      crop = augmented_plate_crop(p.region, p.box, info, r, &middles);
+      label_columns(middles, p.text, info, b.columns.data_ptr<int64_t>() + static_cast<int64_t>(i) * columns, columns);
     } else {
       crop = crop_plate(p.region, p.box, info);
     }
@@ -102,6 +124,7 @@ Batch make_batch(const std::vector<CachedPlate>& plates, const std::vector<size_
   }
   b.targets = torch::tensor(targets, torch::kLong);
   b.target_lengths = torch::tensor(lengths, torch::kLong);
+  b.any_column = (b.columns >= 0).any().item<bool>();
   return b;
 }
 
@@ -112,6 +135,13 @@ torch::Tensor ctc_loss_of(const torch::Tensor& logits, const Batch& b) {
   const torch::Tensor input_lengths = torch::full({logits.size(0)}, logits.size(2), torch::kLong);
   return F::ctc_loss(log_probs, b.targets, input_lengths, b.target_lengths,
                      F::CTCLossFuncOptions().reduction(torch::kMean).zero_infinity(true));
+}
+
+// Where CTC must find the characters by itself (and sits on its all-blank plateau until it
+// does), synthetic plates can say where they are: cross-entropy at the column over each
+// character's middle.
+torch::Tensor column_loss_of(const torch::Tensor& logits, const Batch& b) {
+  return F::cross_entropy(logits, b.columns, F::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
 struct ReaderEpoch {
@@ -135,6 +165,7 @@ void check_options(const ReaderTrainOptions& o) {
   if (o.epochs < 1 || o.epochs > 100000) throw Error("--num-epochs must be within 1..100000");
   if (o.synth_plates < 0 || o.synth_plates > 1000000) throw Error("--synth-plates must be within 0..1000000");
   if (!(o.real_share >= 0 && o.real_share <= 0.95)) throw Error("--real-share must be within 0..0.95");
+  if (!(o.column_loss >= 0 && o.column_loss <= 100)) throw Error("--column-loss must be within 0..100");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -257,7 +288,7 @@ std::vector<CachedPlate> epoch_plates(const ReaderData& d, const ReaderInfo& inf
   parallel_for(static_cast<size_t>(o.synth_plates), threads, [&](size_t i) {
     Random r(mix_seed(o.seed ^ 0x5e7a11, static_cast<uint64_t>(epoch), i));
     PlateRegion region = synthetic_plate_region(r, info.charset, o.synth_clean);
-    plates[d.all_train.size() + i] = {region.rgb, region.box, region.text};
+    plates[d.all_train.size() + i] = {region.rgb, region.box, region.text, region.centres};
   });
   return plates;
 }
@@ -279,7 +310,9 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
     m.lr = reader_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
     set_adam_lr(adam, m.lr);
     adam.zero_grad();
-    const torch::Tensor loss = ctc_loss_of(net->forward(b.images), b);
+    const torch::Tensor logits = net->forward(b.images);
+    torch::Tensor loss = ctc_loss_of(logits, b);
+    if (o.column_loss > 0 && b.any_column) loss = loss + o.column_loss * column_loss_of(logits, b);
     loss.backward();
     adam.step();
     const double value = loss.item<double>();

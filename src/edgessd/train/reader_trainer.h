@@ -24,7 +24,10 @@ struct ReaderTrainOptions {
   // anew each time (with 130 real plates beside 4000 synthetic ones they were 3%); 0 =
   // each real plate once an epoch.
   double real_share = 0.4;
-  bool synth_clean = false;  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
+  bool synth_clean = false;
+  // Weight of the synthetic plates' per-column cross-entropy beside CTC: their characters'
+  // places are known, and telling them shortens CTC's all-blank start (README, "Reading plates").
+  double column_loss = 1;  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
   int epochs = 45;
   int batch_size = 32;
   double lr = 2e-3;  // Adam, cosine to 0 over the epochs
