@@ -72,3 +72,26 @@ TEST(PlateCrops, AugmentedCropsStillFrameThePlate) {
   EXPECT_GT(widest - narrowest, 6.0) << "the box jitter changes how much of the crop the plate fills";
   EXPECT_GT(tilt_seen, 1.5) << "some crops are turned";
 }
+
+// Points given with an augmented crop land where their pixels do: a dark dot on the plate
+// is found again at the point's place in every crop (the difference from the same crop,
+// same random draws, of the plate without the dot).
+TEST(PlateCrops, PointsMoveWithTheCrop) {
+  CornerBox box;
+  const cv::Mat plain = hand_made(box);
+  cv::Mat dotted = plain.clone();
+  cv::circle(dotted, cv::Point(160, 150), 5, cv::Scalar::all(0), cv::FILLED);
+  ReaderInfo info;
+  for (int i = 0; i < 50; ++i) {
+    Random r(mix_seed(4, static_cast<uint64_t>(i))), same(mix_seed(4, static_cast<uint64_t>(i)));
+    std::vector<cv::Point2f> points = {{160, 150}};
+    const cv::Mat with = augmented_plate_crop(dotted, box, info, r, &points);
+    const cv::Mat without = augmented_plate_crop(plain, box, info, same);
+    cv::Mat diff;
+    cv::cvtColor(cv::abs(with - without) + cv::abs(without - with), diff, cv::COLOR_RGB2GRAY);
+    const cv::Moments m = cv::moments(diff > 20, true);
+    ASSERT_GT(m.m00, 0) << i;
+    EXPECT_NEAR(points[0].x, m.m10 / m.m00, 1.5) << i;
+    EXPECT_NEAR(points[0].y, m.m01 / m.m00, 1.5) << i;
+  }
+}

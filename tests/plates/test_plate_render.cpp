@@ -158,6 +158,15 @@ TEST(PlateRender, SyntheticRegionsFrameThePlate) {
     EXPECT_GT(p.box.x1, 0.1f * w) << "no room left of the plate";
     EXPECT_LT(p.box.x2, p.rgb.cols - 0.1f * w) << "no room right of the plate";
     EXPECT_EQ(p.text.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), std::string::npos);
+    // The characters' middles, warped with the plate, lie inside it in reading order.
+    ASSERT_EQ(p.centres.size(), p.text.size());
+    for (size_t k = 0; k < p.centres.size(); ++k) {
+      EXPECT_GT(p.centres[k].x, p.box.x1);
+      EXPECT_LT(p.centres[k].x, p.box.x2);
+      EXPECT_GT(p.centres[k].y, p.box.y1);
+      EXPECT_LT(p.centres[k].y, p.box.y2);
+      if (k > 0) EXPECT_GT(p.centres[k].x, p.centres[k - 1].x);
+    }
   }
 }
 
@@ -182,6 +191,16 @@ TEST(PlateRender, LayoutPlatesReadBackInTheirProportions) {
       in_face += plate.face != nullptr;
       const std::string read = read_back(plate);
       read_right += read == plate.registration;
+      // Each character's middle lies on its own glyph, left to right.
+      ASSERT_EQ(plate.centres.size(), plate.registration.size());
+      const std::vector<cv::Rect> groups = glyph_boxes(plate.ink);
+      size_t g = 0;
+      for (const cv::Point2f& c : plate.centres) {
+        while (g < groups.size() && groups[g].br().x <= c.x) ++g;
+        ASSERT_LT(g, groups.size()) << "a middle right of every glyph";
+        EXPECT_GE(c.x, groups[g].x - 1.0f);
+        EXPECT_NEAR(c.y, groups[g].y + groups[g].height / 2.0, groups[g].height * 0.6);
+      }
       const cv::Rect inked = cv::boundingRect(plate.ink > 0);
       if (layout == PlateLayout::EU) EXPECT_GE(inked.x, plate.bgr.cols * 9 / 100) << "over the EU band";
       if (layout == PlateLayout::Mercosur) EXPECT_GE(inked.y, plate.bgr.rows * 24 / 100) << "over the blue band";
