@@ -114,7 +114,7 @@ TEST(PlatePattern, RegionPresetsDecodeTheirFormats) {
   for (const std::string& name : plate_pattern_presets()) EXPECT_NO_THROW(PlatePattern(name, kCharset)) << name;
   EXPECT_EQ(plate_pattern_presets(), (std::vector<std::string>{"us", "eu", "br", "mercosur"}));
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"eu", "RK857AI"}, {"eu", "ZG1234AB"}, {"eu", "AB12CDE"}, {"eu", "1234BCD"}, {"br", "ABC1D23"},
+      {"eu", "RK857AI"}, {"eu", "ZG1234AB"}, {"eu", "AB12CDE"}, {"eu", "1234BCD"}, {"eu", "2T40211"}, {"br", "ABC1D23"},
       {"br", "ABC1234"}, {"mercosur", "ABC1D23"}, {"mercosur", "AB123CD"}, {"us", "7ABC123"}, {"us", "ABC1234"}};
   for (const auto& [name, text] : cases) {
     const std::vector<float> p = reading(text);

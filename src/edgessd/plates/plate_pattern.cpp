@@ -38,8 +38,9 @@ std::string german_formats() {
 const std::pair<const char*, std::string> kPresets[] = {
     // California, New York, Texas, Pennsylvania, Florida, Illinois, New Jersey, Ohio, ...
     {"us", "9AAA999|AAA9999|AAA999|999AAA|AAAA99|AA99999|A99AAA|9AA9999|AAA99A|9AAA99|AAA9A9|999A999"},
-    // France, Italy, Croatia, Spain, the UK, Poland, the Netherlands, Portugal, Belgium, Germany
-    {"eu", "AA999AA|AA9999AA|AA999A|AA9999A|9999AAA|AA99AAA|AA99999|AAA9999|AA9999A|AAA99AA|"
+    // France, Italy, Croatia, Spain, the UK, Poland, Czechia, the Netherlands, Portugal,
+    // Belgium, Germany
+    {"eu", "AA999AA|AA9999AA|AA999A|AA9999A|9999AAA|AA99AAA|AA99999|AAA9999|AA9999A|AAA99AA|9A?9999|"
            "AA99AA|99AA99|99AAA9|9AAA99|A999AA|AAA99A|9AA999|A99AAA|AA9999|9AAA999" + german_formats()},
     {"br", "AAA9999|AAA9A99"},  // Brazil: the grey plates and their Mercosur successors
     {"mercosur", "AAA9A99|AA999AA|AAA9999|AAAA999"},  // Brazil, Argentina, Uruguay, Paraguay
