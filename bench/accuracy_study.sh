@@ -14,7 +14,8 @@
 #      OUT (study), SEEDS ("1 2 3"), EPOCHS (30), PARALLEL (2 runs side by side, 1 thread
 #      each: the images/s column is then per thread), RUNS (30)
 # Each run's logs, checkpoints and eval stay under OUT/NAME/seedS; a run already scored
-# there is not repeated, so the study can be stopped and continued.
+# there is not repeated, and one whose training finished is only scored, so the study can
+# be stopped and continued.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
@@ -82,9 +83,12 @@ run_one() {
     scratch) start=() ;;
     --base-net) start=(--base-net "$BASE") ;;
   esac
+  # A run whose training finished (its last epoch in metrics.csv) is only scored again.
+  local last
+  last=$(tail -n 1 "$dir/metrics.csv" 2>/dev/null | cut -d, -f1)
   # shellcheck disable=SC2086
-  if ! $CLI train --data "$DATA" "${start[@]}" ${FLAGS[$name]} --seed "$seed" --threads 1 \
-      --epochs "$EPOCHS" --model-dir "$dir" >"$dir/train.log" 2>&1; then
+  if [ "$last" != "$((EPOCHS - 1))" ] && ! $CLI train --data "$DATA" "${start[@]}" ${FLAGS[$name]} --seed "$seed" \
+      --threads 1 --epochs "$EPOCHS" --model-dir "$dir" >"$dir/train.log" 2>&1; then
     echo "$name seed $seed: training failed, see $dir/train.log" >&2
     return 1
   fi
