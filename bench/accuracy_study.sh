@@ -85,7 +85,7 @@ run_one() {
   esac
   # A run whose training finished (its last epoch in metrics.csv) is only scored again.
   local last
-  last=$(tail -n 1 "$dir/metrics.csv" 2>/dev/null | cut -d, -f1)
+  last=$( (tail -n 1 "$dir/metrics.csv" 2>/dev/null || true) | cut -d, -f1)
   # shellcheck disable=SC2086
   if [ "$last" != "$((EPOCHS - 1))" ] && ! $CLI train --data "$DATA" "${start[@]}" ${FLAGS[$name]} --seed "$seed" \
       --threads 1 --epochs "$EPOCHS" --model-dir "$dir" >"$dir/train.log" 2>&1; then
