@@ -66,7 +66,7 @@ cv::Mat character_column(char c, const DrawnPlate& style, int height, int baseli
   if (style.face) {
     const Glyph g = render_glyph(*style.face, c, kEm);
     if (g.coverage.empty()) return cv::Mat(height, space, CV_8U, cv::Scalar(0));
-    const int y = std::clamp(baseline_row - g.top, 0, height - g.coverage.rows);
+    const int y = std::clamp(baseline_row - g.top, 0, std::max(0, height - g.coverage.rows));
     const cv::Rect at(height / 2, y, g.coverage.cols, std::min(g.coverage.rows, height - y));
     g.coverage(cv::Rect(0, 0, at.width, at.height)).copyTo(cell(at));
     if (style.thickness > 0)  // bolder than the face: plates' strokes are heavy
@@ -104,7 +104,10 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
     else if (c != '-') middles.push_back(big.cols + column.cols / 2.0);
     cv::hconcat(std::vector<cv::Mat>{big, column, cv::Mat(height, gap, CV_8U, cv::Scalar(0))}, big);
   }
+  RegistrationInk out;
+  out.ink = cv::Mat(style.bgr.size(), CV_8U, cv::Scalar(0));
   const cv::Rect inked = cv::boundingRect(big > 0);
+  if (inked.empty()) return out;  // nothing drawable (no glyph for any character)
   const cv::Mat strokes = big(inked);
   double h = room.height * r.uniform(fill, 1.0);
   double w = strokes.cols * h / strokes.rows * r.uniform(0.75, 1.3);
@@ -116,8 +119,6 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
   cv::resize(strokes, scaled, cv::Size(std::max(1, static_cast<int>(w)), std::max(1, static_cast<int>(h))), 0, 0,
              cv::INTER_AREA);
   const int x = room.x + r.between(0, room.width - scaled.cols), y = room.y + r.between(0, room.height - scaled.rows);
-  RegistrationInk out;
-  out.ink = cv::Mat(style.bgr.size(), CV_8U, cv::Scalar(0));
   scaled.copyTo(out.ink(cv::Rect(x, y, scaled.cols, scaled.rows)));
   const double sx = static_cast<double>(scaled.cols) / strokes.cols;
   for (const auto& [from, to] : spaces)
