@@ -44,17 +44,18 @@ declare -A DATA_FLAGS=(
 read -r -a ORDER <<<"${CONFIGS:-real+synth synth-only}"
 
 # One run: train, export, score; one JSON result in $dir/result.json. A run scored there
-# is not repeated (scored again, not trained, when DETECTOR is new to it).
+# is not repeated (scored again, not trained, when DETECTOR is new to it), nor is a
+# finished training.
 run_one() {
   local name=$1 seed=$2 dir="$OUT/$1/seed$2"
   [ -s "$dir/result.json" ] && { [ -z "$DETECTOR" ] || grep -q end_to_end "$dir/result.json"; } && return
   mkdir -p "$dir"
-  if [ ! -f "$dir/model/plate-reader.onnx" ]; then
+  if ! grep -q "Best checkpoint:" "$dir/train.log" 2>/dev/null; then  # a finished training is kept
     # shellcheck disable=SC2086
     $CLI train-reader ${DATA_FLAGS[$name]} --model-dir "$dir/model" --batch-size 32 --lr 0.002 --seed "$seed" \
       --threads "$THREADS" >"$dir/train.log" 2>&1
-    $CLI export-reader --model-dir "$dir/model" >>"$dir/train.log" 2>&1
   fi
+  [ -f "$dir/model/plate-reader.onnx" ] || $CLI export-reader --model-dir "$dir/model" >>"$dir/train.log" 2>&1
   local det=()
   [ -n "$DETECTOR" ] && det=(--detector "$DETECTOR")
   score "$DATA" "$dir/result-preset.json" --plate-pattern "$PRESET"
