@@ -180,6 +180,27 @@ void prepare_out_folder(const std::string& out, const std::string& stamp) {
         fs::remove(entry.path(), ec);
 }
 
+// Image i of the set (BGR) and its plates: a scene, or with --plates one plate's close-up.
+cv::Mat synthetic_image(const SynthOptions& options, const std::vector<std::string>& photos, size_t i,
+                        std::vector<PlateBox>& boxes) {
+  Random r(options.seed * 1000003ull + static_cast<uint64_t>(i));
+  cv::Mat image;
+  if (options.plates) {
+    const PlateRegion region = synthetic_plate_region(r, "", options.clean);
+    cv::cvtColor(region.rgb, image, cv::COLOR_RGB2BGR);
+    boxes = {{region.box, region.text}};
+    return image;
+  }
+  static const cv::Size kSizes[] = {{640, 480}, {512, 384}, {800, 450}, {480, 480}, {640, 360}, {400, 300}};
+  const cv::Size size = kSizes[uniform_int(r, 0, 5)];
+  if (!photos.empty() && uniform_int(r, 0, 2) == 0)
+    image = photo_background(r, photos[uniform_int(r, 0, static_cast<int>(photos.size()) - 1)], size);
+  if (image.empty()) image = procedural_background(r, size);
+  boxes = place_plates(r, image);
+  photographic_effects(r, image);
+  return image;
+}
+
 }  // namespace
 
 SynthReport write_synthetic_plates(const SynthOptions& options) {
@@ -215,21 +236,7 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   std::vector<std::vector<PlateBox>> boxes(options.count);
   std::vector<cv::Size> sizes(options.count);
   auto draw = [&](size_t i) {
-    Random r(options.seed * 1000003ull + static_cast<uint64_t>(i));
-    cv::Mat image;
-    if (options.plates) {
-      const PlateRegion region = synthetic_plate_region(r, "", options.clean);
-      cv::cvtColor(region.rgb, image, cv::COLOR_RGB2BGR);
-      boxes[i] = {{region.box, region.text}};
-    } else {
-      static const cv::Size kSizes[] = {{640, 480}, {512, 384}, {800, 450}, {480, 480}, {640, 360}, {400, 300}};
-      const cv::Size size = kSizes[uniform_int(r, 0, 5)];
-      if (!photos.empty() && uniform_int(r, 0, 2) == 0)
-        image = photo_background(r, photos[uniform_int(r, 0, static_cast<int>(photos.size()) - 1)], size);
-      if (image.empty()) image = procedural_background(r, size);
-      boxes[i] = place_plates(r, image);
-      photographic_effects(r, image);
-    }
+    const cv::Mat image = synthetic_image(options, photos, i, boxes[i]);
     sizes[i] = image.size();
     std::vector<uchar> jpeg;
     cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
