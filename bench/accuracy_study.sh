@@ -41,6 +41,7 @@ declare -A FLAGS=(
   [default]=""
   [default-ema]="--ema 0.99"
   [before-29]="--priors auto-stored --stretch 1 --zoom-in 0"  # issue 14's defaults, before issue 29
+  [300-ssd-before-29]="--net mb1-ssd-relu6 --resolution 300 --priors ssd --stretch 1 --zoom-in 0"  # pytorch-ssd's
   [mb1-ssd-lite]="--net mb1-ssd-lite"
   [mb2-ssd-lite]="--net mb2-ssd-lite"
   [vgg16-ssd]="--net vgg16-ssd"
