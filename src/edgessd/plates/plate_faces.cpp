@@ -1,11 +1,9 @@
 // TrueType faces for synthetic plates; see plate_faces.h.
 #include "edgessd/plates/plate_faces.h"
 
-#include <map>
-#include <memory>
-#include <tuple>
-
 #include <filesystem>
+#include <map>
+#include <tuple>
 
 #ifdef EDGESSD_HAVE_FREETYPE
 #include <ft2build.h>

@@ -21,6 +21,7 @@
 #include "edgessd/common/random.h"
 #include "edgessd/data/plate_samples.h"
 #include "edgessd/plates/plate_crops.h"
+#include "edgessd/plates/plate_faces.h"
 #include "edgessd/plates/plate_render.h"
 #include "edgessd/model/checkpoint.h"
 #include "edgessd/model/plate_reader_net.h"
@@ -245,8 +246,8 @@ std::vector<size_t> real_crops_per_epoch(const std::vector<size_t>& sizes, const
 
 namespace {
 
-// The real crops (each set cycled through its shuffled plates), then `extra` more indices
-// from the end of all_train (this epoch's synthetic plates), shuffled together.
+// The real crops (each set cycled through its shuffled plates) and this epoch's synthetic
+// plates (the indices after all_train), shuffled together.
 std::vector<size_t> epoch_order(const ReaderData& d, const ReaderTrainOptions& o, int epoch) {
   Random r(mix_seed(o.seed, static_cast<uint64_t>(epoch), 17));
   std::vector<size_t> order;
@@ -424,6 +425,10 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
       throw Error(std::string("--synth-plates: ") + e.what());
     }
   }
+  if (o.synth_plates > 0 && installed_plate_faces().empty())
+    log_warning("no TrueType plate face is installed (scripts/setup.sh installs fonts-liberation, fonts-urw-base35, "
+                "fonts-roboto-unhinted, fonts-dejavu-core, fonts-dejavu-extra, fonts-b612): the synthetic plates are "
+                "drawn in stroke faces, which read real plates poorly");
   const NewFolderGuard made(o.model_dir);
   make_folder(o.model_dir, "--model-dir");  // once the data is known to be usable
   info.source = "edgessd train-reader on " + o.data.front();
