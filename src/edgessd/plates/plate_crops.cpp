@@ -82,20 +82,15 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
   const std::vector<cv::Point2f> to = {{0, 0}, {iw, 0}, {iw, ih}, {0, ih}};
   if (points && !points->empty())  // before `from` moves into the shrunk crop's pixels
     cv::perspectiveTransform(std::vector<cv::Point2f>(*points), *points, cv::getPerspectiveTransform(from, to));
-  cv::Mat crop;
-  const bool shrinking = rect.width > 2 * info.input_width;
-  const cv::Mat source = shrinking ? rgb(rect & cv::Rect(0, 0, rgb.cols, rgb.rows)) : rgb;
-  if (shrinking) {  // area-average first, as crop_plate does, so that the warp does not alias
-    cv::Mat small;
+  cv::Mat source = rgb;
+  if (rect.width > 2 * info.input_width) {  // area-average first, as crop_plate does, so that the warp does not alias
     const double f = 2.0 * info.input_width / rect.width;
-    cv::resize(source, small, cv::Size(), f, f, cv::INTER_AREA);
+    cv::resize(rgb(rect & cv::Rect(0, 0, rgb.cols, rgb.rows)), source, cv::Size(), f, f, cv::INTER_AREA);
     for (auto& p : from) p = cv::Point2f(static_cast<float>((p.x - rect.x) * f), static_cast<float>((p.y - rect.y) * f));
-    cv::warpPerspective(small, crop, cv::getPerspectiveTransform(from, to), cv::Size(info.input_width, info.input_height),
-                        cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  } else {
-    cv::warpPerspective(source, crop, cv::getPerspectiveTransform(from, to), cv::Size(info.input_width, info.input_height),
-                        cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   }
+  cv::Mat crop;
+  cv::warpPerspective(source, crop, cv::getPerspectiveTransform(from, to), cv::Size(info.input_width, info.input_height),
+                      cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   photometric(crop, r);
   return crop;
 }

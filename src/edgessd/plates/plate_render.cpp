@@ -198,10 +198,12 @@ DrawnPlate draw_plate(Random& r, double aspect, const std::string& alphabet) {
   return p;
 }
 
-cv::Rect warp_plate_into(cv::Mat& image, const cv::Mat& plate, const std::vector<cv::Point2f>& quad) {
+cv::Rect warp_plate_into(cv::Mat& image, const cv::Mat& plate, const std::vector<cv::Point2f>& quad,
+                         std::vector<cv::Point2f>* points) {
   const std::vector<cv::Point2f> source = {{0, 0}, {float(plate.cols), 0}, {float(plate.cols), float(plate.rows)},
                                            {0, float(plate.rows)}};
   const cv::Mat transform = cv::getPerspectiveTransform(source, quad);
+  if (points && !points->empty()) cv::perspectiveTransform(std::vector<cv::Point2f>(*points), *points, transform);
   cv::Mat warped, mask;
   cv::warpPerspective(plate, warped, transform, image.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
   cv::warpPerspective(cv::Mat(plate.size(), CV_8U, cv::Scalar(255)), mask, transform, image.size(), cv::INTER_LINEAR,
@@ -229,7 +231,9 @@ PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool 
     quad.emplace_back(static_cast<float>(cx + x * std::cos(angle) - y * std::sin(angle)),
                       static_cast<float>(cy + x * std::sin(angle) + y * std::cos(angle)));
   }
-  const cv::Rect covered = warp_plate_into(image, plate.bgr, quad);
+  PlateRegion region;
+  region.centres = plate.centres;
+  const cv::Rect covered = warp_plate_into(image, plate.bgr, quad, &region.centres);
   const double fewest = 48 / width;  // never below 48 px of plate width: too few pixels a character
   if (!clean && r.below(5) < 2 && fewest < 0.8) {  // far away: fewer pixels than the region shows
     cv::Mat small;
@@ -242,15 +246,9 @@ PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool 
     cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, r.between(25, 85)});
     image = cv::imdecode(jpeg, cv::IMREAD_COLOR);
   }
-  PlateRegion region;
   cv::cvtColor(image, region.rgb, cv::COLOR_BGR2RGB);
   region.box = {float(covered.x), float(covered.y), float(covered.br().x), float(covered.br().y)};
   region.text = plate.registration;
-  if (!plate.centres.empty()) {
-    const std::vector<cv::Point2f> corners = {{0, 0}, {float(plate.bgr.cols), 0},
-                                              {float(plate.bgr.cols), float(plate.bgr.rows)}, {0, float(plate.bgr.rows)}};
-    cv::perspectiveTransform(plate.centres, region.centres, cv::getPerspectiveTransform(corners, quad));
-  }
   return region;
 }
 

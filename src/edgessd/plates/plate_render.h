@@ -56,7 +56,9 @@ PlateLayout random_layout(Random& r);
 
 // Warps `plate` onto `image` so that its corners land on `quad` (clockwise from the top
 // left); returns the rectangle its pixels cover (empty when nothing landed).
-cv::Rect warp_plate_into(cv::Mat& image, const cv::Mat& plate, const std::vector<cv::Point2f>& quad);
+// `points` (of the flat plate), when given, are moved to where they land on `image`.
+cv::Rect warp_plate_into(cv::Mat& image, const cv::Mat& plate, const std::vector<cv::Point2f>& quad,
+                         std::vector<cv::Point2f>* points = nullptr);
 
 // Gradients, stripes, clutter (shapes and text-like glyphs) or a crude street.
 cv::Mat procedural_background(Random& r, cv::Size size);
