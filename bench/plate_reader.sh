@@ -5,8 +5,9 @@
 # same fresh plates: the domain gap), each scored on the data set's test split: exact plates and
 # characters on the ground-truth boxes, O/0 I/1 folded, and end to end with DETECTOR
 # (when given), and on the cross-domain set CROSS (never trained on; plates-eu), each with and
-# without its region's --plate-pattern preset (PRESET, CROSS_PRESET): mean, min, max over
-# the seeds. Speed: ms per plate (every engine, fp32 and
+# without its region's --plate-pattern preset (PRESET, CROSS_PRESET), and on held-out
+# synthetic two-row plates (square EU, motorcycles; `synth --plates --two-row`, a seed no
+# training draws): mean, min, max over the seeds. Speed: ms per plate (every engine, fp32 and
 # int8, and ONNX Runtime) and detect + track + read frames/s on a 1280x720 video at 2
 # threads, with (a)'s first seed.
 #
@@ -35,6 +36,7 @@ THREADS=$(( $(nproc) / PARALLEL ))
 DETECTOR=${1:-}
 mkdir -p "$OUT"
 $CLI synth --out "$OUT/synth" --count "$SYNTH_COUNT" --seed 7 2>"$OUT/synth.log"
+$CLI synth --plates --two-row --out "$OUT/two-row" --count 1000 --seed 99 2>>"$OUT/synth.log"
 
 # Nearly equal optimiser steps: the fresh plates outnumber either set's own.
 declare -A DATA_FLAGS=(
@@ -63,6 +65,7 @@ run_one() {
     score "$CROSS" "$dir/result-cross.json"
     score "$CROSS" "$dir/result-cross-preset.json" --plate-pattern "$CROSS_PRESET"
   fi
+  score "$OUT/two-row" "$dir/result-two-row.json"
   score "$DATA" "$dir/result.json" "${det[@]}"  # last: its presence marks the run done
 }
 
@@ -105,17 +108,18 @@ for name in "${ORDER[@]}"; do
     "$(stats "$name" '["ground_truth_boxes"]["character_accuracy"]')" \
     "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]')" "$e2e" "$e2ef"
 done
-echo "With region presets and on $CROSS (never trained on) (exact plates on ground-truth boxes, %):"
-printf '%-11s %-20s %-20s %-20s %-20s %-20s\n' config "exact, $PRESET" "cross exact" "cross, $CROSS_PRESET" \
-  "cross characters" "cross, O/0 I/1"
+echo "With region presets, on $CROSS (never trained on) and on two-row plates (exact plates on ground-truth boxes, %):"
+printf '%-11s %-20s %-20s %-20s %-20s %-20s %-20s\n' config "exact, $PRESET" "cross exact" "cross, $CROSS_PRESET" \
+  "cross characters" "cross, O/0 I/1" "two-row exact"
 for name in "${ORDER[@]}"; do
   [ -f "$OUT/$name/seed${SEEDS%% *}/result-cross.json" ] || continue
-  printf '%-11s %-20s %-20s %-20s %-20s %-20s\n' "$name" \
+  printf '%-11s %-20s %-20s %-20s %-20s %-20s %-20s\n' "$name" \
     "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-preset.json)" \
     "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-cross.json)" \
     "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-cross-preset.json)" \
     "$(stats "$name" '["ground_truth_boxes"]["character_accuracy"]' result-cross.json)" \
-    "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]' result-cross.json)"
+    "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]' result-cross.json)" \
+    "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-two-row.json)"
 done
 
 # Speed, with the first configuration's first seed.

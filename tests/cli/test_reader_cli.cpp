@@ -175,6 +175,8 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --real-share 0.99", "--real-share"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --column-loss -1", "--column-loss"},
       {"synth --clean --out " + out.file("s"), "--clean"},
+      {"synth --two-row --out " + out.file("s"), "--two-row"},
+      {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --two-row-aspect 5", "--two-row-aspect"},
       {"eval-reader --dataset " + dir.file("synth") + " --model " + onnx + " --plate-pattern @" + out.file("none.txt"),
        out.file("none.txt")},
       {"detect --model " + onnx + " --reader " + onnx + " --plate-pattern @" + out.file("empty") + " --headless x.jpg",
@@ -198,6 +200,8 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
       {R"({"kind": "plate-reader", "charset": "AB", "input_size": [9600, 32]})", "input_size"},
       {R"({"kind": "plate-reader", "charset": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "input_size": [96, 32],
            "crop_margin": 7})", "crop_margin"},
+      {R"({"kind": "plate-reader", "charset": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "input_size": [96, 32],
+           "two_row_below_aspect": -1})", "two_row_below_aspect"},
   };
   for (const auto& [json, says] : bad_json) {
     write_file_atomic(out.file("r.json"), json);

@@ -95,3 +95,90 @@ TEST(PlateCrops, PointsMoveWithTheCrop) {
     EXPECT_NEAR(points[0].y, m.m01 / m.m00, 1.5) << i;
   }
 }
+
+namespace {
+
+// A 400x300 black image with a 130x100 two-row plate at (130, 100): its upper half in
+// one colour (red), its lower half in another (blue).
+cv::Mat two_row_hand_made(CornerBox& box, const cv::Scalar& upper = {255, 0, 0}, const cv::Scalar& lower = {0, 0, 255}) {
+  cv::Mat image(300, 400, CV_8UC3, cv::Scalar::all(0));
+  cv::rectangle(image, cv::Rect(130, 100, 130, 50), upper, cv::FILLED);
+  cv::rectangle(image, cv::Rect(130, 150, 130, 50), lower, cv::FILLED);
+  box = {130, 100, 260, 200};
+  return image;
+}
+
+// Share of a crop's pixels in `rect` whose channel `c` is bright and the others dark.
+double share_of(const cv::Mat& crop, const cv::Rect& rect, int c) {
+  int n = 0;
+  for (int y = rect.y; y < rect.br().y; ++y)
+    for (int x = rect.x; x < rect.br().x; ++x) {
+      const cv::Vec3b p = crop.at<cv::Vec3b>(y, x);
+      n += p[c] > 150 && p[(c + 1) % 3] < 100 && p[(c + 2) % 3] < 100;
+    }
+  return static_cast<double>(n) / rect.area();
+}
+
+}  // namespace
+
+// A box narrower than two_row_aspect is read as two rows side by side: its upper half in
+// the input's left half, its lower half in the right; a 2:1 box is not, nor any box of
+// a reader from before two rows (two_row_aspect 0).
+TEST(PlateCrops, TwoRowBoxesAreReadSideBySide) {
+  CornerBox box;
+  const cv::Mat image = two_row_hand_made(box);
+  ReaderInfo info;
+  ASSERT_TRUE(reads_two_rows(box, info));
+  const cv::Mat crop = crop_plate(image, box, info);
+  ASSERT_EQ(crop.size(), cv::Size(info.input_width, info.input_height));
+  const int half = info.input_width / 2, h = info.input_height;
+  // The upper part's top 2/3 is the red row, the lower part's bottom 2/3 the blue one.
+  EXPECT_GT(share_of(crop, cv::Rect(4, h / 6, half - 8, h / 2), 0), 0.95);
+  EXPECT_GT(share_of(crop, cv::Rect(half + 4, h / 3, half - 8, h / 2), 2), 0.95);
+  EXPECT_EQ(share_of(crop, cv::Rect(half + 4, h / 3, half - 8, h / 2), 0), 0.0);
+
+  CornerBox wide;
+  const cv::Mat single = hand_made(wide);
+  EXPECT_FALSE(reads_two_rows(wide, info));
+  ReaderInfo before = info;
+  before.two_row_aspect = 0;
+  EXPECT_FALSE(reads_two_rows(box, before));
+  const cv::Mat stretched = crop_plate(image, box, before);
+  EXPECT_GT(share_of(stretched, cv::Rect(10, h / 4, info.input_width - 20, h / 6), 0), 0.95) << "red across the top";
+}
+
+// Augmented two-row crops keep the rows apart and move points with them: a point on the
+// white upper row lands in the left half on something brighter than where a point on the
+// grey lower row lands, in the right half (the colour changes are monotonic).
+TEST(PlateCrops, TwoRowAugmentedCropsMovePointsToTheirRow) {
+  CornerBox box;
+  const cv::Mat image = two_row_hand_made(box, cv::Scalar::all(255), cv::Scalar::all(90));
+  ReaderInfo info;
+  for (int i = 0; i < 50; ++i) {
+    Random r(mix_seed(31, static_cast<uint64_t>(i)));
+    std::vector<cv::Point2f> points = {{195, 125}, {195, 175}};
+    const cv::Mat crop = augmented_plate_crop(image, box, info, r, &points);
+    ASSERT_EQ(crop.size(), cv::Size(info.input_width, info.input_height));
+    EXPECT_LT(points[0].x, info.input_width / 2.0f) << i;
+    EXPECT_GE(points[1].x, info.input_width / 2.0f) << i;
+    double value[2];
+    for (int k = 0; k < 2; ++k) {
+      const cv::Point at(static_cast<int>(points[k].x), static_cast<int>(points[k].y));
+      ASSERT_TRUE(cv::Rect(0, 0, crop.cols, crop.rows).contains(at)) << i << " " << k;
+      value[k] = cv::sum(crop.at<cv::Vec3b>(at))[0];
+    }
+    EXPECT_GT(value[0], value[1] + 60) << "seed " << i;
+  }
+}
+
+// The two-row aspect travels in the reader's JSON; a reader's JSON from before two-row
+// plates (no key) reads every box as one row, as that reader was trained.
+TEST(PlateCrops, TwoRowAspectTravelsInTheReadersJson) {
+  ReaderInfo info;
+  info.two_row_aspect = 1.45f;
+  EXPECT_FLOAT_EQ(reader_info_from_json(reader_info_to_json(info), "r.json").two_row_aspect, 1.45f);
+  const std::string before =
+      R"({"kind": "plate-reader", "charset": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "input_size": [96, 32]})";
+  EXPECT_EQ(reader_info_from_json(before, "r.json").two_row_aspect, 0.0f);
+  EXPECT_GT(ReaderInfo().two_row_aspect, 1.5f) << "new readers read square boxes as two rows";
+}

@@ -16,6 +16,7 @@ void add_synth_command(CLI::App& app) {
   cmd->add_flag("--plates", a->plates, "Plate close-ups for the reader (one plate an image, its box and text) "
                                         "instead of scenes");
   cmd->add_flag("--clean", a->clean, "With --plates: frontal, sharp plates 80-220 px wide (no blur, JPEG or low resolution)");
+  cmd->add_flag("--two-row", a->two_row, "With --plates: two-row plates only (square EU plates, motorcycles)");
   cmd->callback([a] {
     a->photos_given = !a->photo_dirs.empty();
     if (a->photo_dirs.empty()) a->photo_dirs = edgessd::default_photo_dirs();

@@ -23,6 +23,9 @@ void add_train_reader_command(CLI::App& app) {
   cmd->add_option("--column-loss", o->column_loss,
                   "Weight of a cross-entropy at the column of each synthetic character's middle, beside CTC (0: none)")
       ->capture_default_str();
+  cmd->add_option("--two-row-aspect", o->two_row_aspect,
+                  "Read boxes narrower than this (width / height) as two rows, side by side (0: never)")
+      ->check(CLI::Range(0.0, 3.0))->capture_default_str();
   cmd->add_flag("--synth-clean", o->synth_clean, "Draw the synthetic plates frontal and sharp (a first test of a reader)");
   cmd->add_flag("--balance-data", o->balance_data, "Each --data as many crops an epoch as the largest (repeats the small ones)");
   cmd->add_option("--num-epochs,--num_epochs,--epochs", o->epochs, "Epochs")->capture_default_str();

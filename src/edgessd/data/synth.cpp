@@ -186,7 +186,8 @@ cv::Mat synthetic_image(const SynthOptions& options, const std::vector<std::stri
   Random r(options.seed * 1000003ull + static_cast<uint64_t>(i));
   cv::Mat image;
   if (options.plates) {
-    const PlateRegion region = synthetic_plate_region(r, "", options.clean);
+    const PlateRegion region = synthetic_plate_region(r, "", options.clean,
+                                                      options.two_row ? RegionLayouts::TwoRow : RegionLayouts::All);
     cv::cvtColor(region.rgb, image, cv::COLOR_RGB2BGR);
     boxes = {{region.box, region.text}};
     return image;
@@ -207,6 +208,7 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   if (options.out.empty()) throw Error("--out: give a folder");
   if (options.count < 3 || options.count > 1000000) throw Error("--count must be within 3..1000000");
   if (options.clean && !options.plates) throw Error("--clean: only with --plates (plate close-ups)");
+  if (options.two_row && !options.plates) throw Error("--two-row: only with --plates (plate close-ups)");
   const int threads = resolve_threads(options.threads);
   SynthReport report;
   const char* splits[] = {"train", "validation", "test"};
@@ -215,9 +217,11 @@ SynthReport write_synthetic_plates(const SynthOptions& options) {
   for (const char* s : splits) complete &= fs::exists(join_path(options.out, std::string("sub-") + s + "-annotations-bbox.csv"), ec);
   const std::string stamp = join_path(options.out, "synth.json");
   // "plates": sets drawn by an earlier plate drawer (or before PlateText) are drawn again.
-  const std::string kind = options.plates ? (options.clean ? ", \"kind\": \"clean-plates\"" : ", \"kind\": \"plates\"") : "";
+  const std::string kind = !options.plates ? ""
+                           : std::string(", \"kind\": \"") + (options.clean ? "clean-" : "") +
+                                 (options.two_row ? "two-row-" : "") + "plates\"";
   const std::string wanted = "{\"count\": " + std::to_string(options.count) + ", \"seed\": " +
-                             std::to_string(options.seed) + ", \"plates\": 2" + kind + "}\n";
+                             std::to_string(options.seed) + ", \"plates\": 3" + kind + "}\n";
   if (complete && fs::exists(stamp, ec) && read_file(stamp) == wanted) {
     report.reused = true;
     for (int i = 0; i < options.count; ++i) {

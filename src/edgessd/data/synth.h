@@ -17,6 +17,7 @@ struct SynthOptions {
   // box) instead of scenes; `clean` ones with `plates` only.
   bool plates = false;
   bool clean = false;
+  bool two_row = false;  // with `plates`: two-row plates only (square EU, motorcycles)
 };
 
 struct SynthReport {

@@ -26,12 +26,35 @@ cv::Rect plate_crop_rect(const CornerBox& b, const ReaderInfo& info, int image_w
 
 namespace {
 
-cv::Mat resized(const cv::Mat& region, const ReaderInfo& info) {
+cv::Mat resized(const cv::Mat& region, cv::Size size) {
   cv::Mat out;
-  const bool shrinking = region.cols > info.input_width && region.rows > info.input_height;
-  cv::resize(region, out, cv::Size(info.input_width, info.input_height), 0, 0,
-             shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  const bool shrinking = region.cols > size.width && region.rows > size.height;
+  cv::resize(region, out, size, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
   return out;
+}
+
+// A two-row plate's crop is first brought to half the input's width and 7/4 of its
+// height; its upper and lower input_height rows (which share the middle eighth, so a row
+// a little off the middle is still whole in one of them) then sit side by side.
+int two_row_height(const ReaderInfo& info) { return info.input_height * 7 / 4; }
+
+cv::Size crop_size(const ReaderInfo& info, bool two_rows) {
+  return two_rows ? cv::Size(info.input_width / 2, two_row_height(info)) : cv::Size(info.input_width, info.input_height);
+}
+
+cv::Mat rows_side_by_side(const cv::Mat& tall, const ReaderInfo& info) {
+  const int half = info.input_width / 2, h = info.input_height;
+  cv::Mat out;
+  cv::hconcat(tall(cv::Rect(0, 0, half, h)), tall(cv::Rect(0, tall.rows - h, half, h)), out);
+  return out;
+}
+
+// Points of the tall crop to where rows_side_by_side puts them (the lower row's from the
+// middle down).
+void points_side_by_side(std::vector<cv::Point2f>& points, const ReaderInfo& info) {
+  const float tall = static_cast<float>(two_row_height(info));
+  for (cv::Point2f& p : points)
+    if (p.y >= tall / 2) p = {p.x + static_cast<float>(info.input_width / 2), p.y - (tall - static_cast<float>(info.input_height))};
 }
 
 void photometric(cv::Mat& crop, Random& r) {
@@ -57,8 +80,15 @@ void photometric(cv::Mat& crop, Random& r) {
 
 }  // namespace
 
+bool reads_two_rows(const CornerBox& pixels, const ReaderInfo& info) {
+  const float w = pixels.x2 - pixels.x1, h = pixels.y2 - pixels.y1;
+  return info.two_row_aspect > 0 && h > 0 && w < info.two_row_aspect * h;
+}
+
 cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info) {
-  return resized(rgb(plate_crop_rect(pixels, info, rgb.cols, rgb.rows)), info);
+  const bool two_rows = reads_two_rows(pixels, info);
+  const cv::Mat crop = resized(rgb(plate_crop_rect(pixels, info, rgb.cols, rgb.rows)), crop_size(info, two_rows));
+  return two_rows ? rows_side_by_side(crop, info) : crop;
 }
 
 cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& r,
@@ -78,19 +108,23 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
     from.emplace_back(static_cast<float>(cx + x * std::cos(angle) - y * std::sin(angle)),
                       static_cast<float>(cy + x * std::sin(angle) + y * std::cos(angle)));
   }
-  const float iw = static_cast<float>(info.input_width), ih = static_cast<float>(info.input_height);
-  const std::vector<cv::Point2f> to = {{0, 0}, {iw, 0}, {iw, ih}, {0, ih}};
-  if (points && !points->empty())  // before `from` moves into the shrunk crop's pixels
+  const bool two_rows = reads_two_rows(pixels, info);
+  const cv::Size size = crop_size(info, two_rows);
+  const float cw = static_cast<float>(size.width), ch = static_cast<float>(size.height);
+  const std::vector<cv::Point2f> to = {{0, 0}, {cw, 0}, {cw, ch}, {0, ch}};
+  if (points && !points->empty()) {  // before `from` moves into the shrunk crop's pixels
     cv::perspectiveTransform(std::vector<cv::Point2f>(*points), *points, cv::getPerspectiveTransform(from, to));
+    if (two_rows) points_side_by_side(*points, info);
+  }
   cv::Mat source = rgb;
-  if (rect.width > 2 * info.input_width) {  // area-average first, as crop_plate does, so that the warp does not alias
-    const double f = 2.0 * info.input_width / rect.width;
+  if (rect.width > 2 * size.width) {  // area-average first, as crop_plate does, so that the warp does not alias
+    const double f = 2.0 * size.width / rect.width;
     cv::resize(rgb(rect & cv::Rect(0, 0, rgb.cols, rgb.rows)), source, cv::Size(), f, f, cv::INTER_AREA);
     for (auto& p : from) p = cv::Point2f(static_cast<float>((p.x - rect.x) * f), static_cast<float>((p.y - rect.y) * f));
   }
   cv::Mat crop;
-  cv::warpPerspective(source, crop, cv::getPerspectiveTransform(from, to), cv::Size(info.input_width, info.input_height),
-                      cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::warpPerspective(source, crop, cv::getPerspectiveTransform(from, to), size, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  if (two_rows) crop = rows_side_by_side(crop, info);
   photometric(crop, r);
   return crop;
 }

@@ -168,8 +168,8 @@ std::string formatted_registration(Random& r, const std::string& alphabet, const
   std::string text;
   if (drawn) drawn->clear();
   for (char f : format) {
-    if (f == ' ') {
-      if (drawn && separator != '.') *drawn += separator;
+    if (f == ' ' || f == '|') {
+      if (drawn && (f == '|' || separator != '.')) *drawn += f == '|' ? '|' : separator;
       continue;
     }
     const char c = pick(f == 'A' && !letters.empty() ? letters : f == '9' && !digits.empty() ? digits : both);

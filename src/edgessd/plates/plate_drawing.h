@@ -44,7 +44,8 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
                                  double fill = 0.75);
 
 // A registration in one of `formats` ('A' a letter, '9' a digit, '?' either; ' ' where a
-// separator may be drawn: one of `separators`' characters, '.' for none) from `alphabet`, or with
+// separator may be drawn: one of `separators`' characters, '.' for none; '|' where a
+// two-row plate's rows break, kept in `drawn`) from `alphabet`, or with
 // `free_share` probability 5-8 free characters; `drawn` gets what is painted.
 std::string formatted_registration(Random& r, const std::string& alphabet, const std::vector<std::string>& formats,
                                    double free_share, const std::string& separators, std::string* drawn);

@@ -2,6 +2,7 @@
 // Proportions are the plates' own (mm or inches), drawn 120 px high.
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "edgessd/common/random.h"
@@ -23,6 +24,10 @@ const std::vector<std::string> kUsFormats = {"9AAA999", "AAA 9999", "AAA 999", "
 const std::vector<std::string> kEuFormats = {"AA 999 AA", "AA 9999 AA", "AA99 AAA", "AA 999AA", "9999 AAA",
                                              "A 999 AAA", "AA 99999",   "AAA 999",  "AA 9999 A", "AAA 99AA"};
 const std::vector<std::string> kMercosurFormats = {"AAA9A99", "AAA9A99", "AAA9A99", "AA 999 AA", "AAA 9999"};
+// '|' breaks the rows of two-row plates (square EU plates, South American motorcycles).
+const std::vector<std::string> kEuSquareFormats = {"AA|9999", "AAA|999", "AA 999|AA", "A 99|AAA",
+                                                   "AA|999 AA", "AA 99|999", "AAA|99A"};
+const std::vector<std::string> kMotorcycleFormats = {"AAA|9A99", "AAA|9999"};
 const std::vector<std::string> kCountries = {"BRASIL", "ARGENTINA", "URUGUAY", "PARAGUAY"};
 
 const PlateFace* face_for(Random& r, FaceStyle style) {
@@ -150,13 +155,76 @@ DrawnPlate south_american_plate(Random& r, bool mercosur, const std::string& alp
   return p;
 }
 
+// Two rows, each in its half of `room`: `drawn` broken at its '|', or a free one after
+// half of its characters.
+RegistrationInk two_row_ink(Random& r, const std::string& drawn, const DrawnPlate& style, const cv::Rect& room) {
+  size_t cut = drawn.find('|');
+  if (cut == std::string::npos) {
+    size_t seen = 0;
+    const size_t chars = static_cast<size_t>(std::count_if(drawn.begin(), drawn.end(), [](char c) { return c != ' ' && c != '-'; }));
+    for (cut = 0; cut < drawn.size() && seen < (chars + 1) / 2; ++cut) seen += drawn[cut] != ' ' && drawn[cut] != '-';
+  }
+  const std::string top = drawn.substr(0, cut), bottom = drawn.substr(std::min(drawn.size(), cut + (drawn.find('|') == cut)));
+  const int gap = room.height / 10, row = (room.height - gap) / 2;
+  RegistrationInk ink = registration_ink(r, top, style, cv::Rect(room.x, room.y, room.width, row), 0.85);
+  RegistrationInk lower = registration_ink(r, bottom, style, cv::Rect(room.x, room.y + row + gap, room.width, row), 0.85);
+  cv::max(ink.ink, lower.ink, ink.ink);
+  ink.gaps.insert(ink.gaps.end(), lower.gaps.begin(), lower.gaps.end());
+  ink.centres.insert(ink.centres.end(), lower.centres.begin(), lower.centres.end());
+  return ink;
+}
+
+// A square EU plate (280 x 200 mm and kin): the band down the left, two rows.
+DrawnPlate eu_square_plate(Random& r, const std::string& alphabet) {
+  DrawnPlate p;
+  const int h = 120, w = static_cast<int>(h * r.uniform(1.3, 1.45)), band = w * 13 / 100;
+  p.bgr = plate_background(r, cv::Size(w, h), r.below(6) == 0 ? cv::Scalar(20, 200, 250) : cv::Scalar(245, 245, 245));
+  cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 4));
+  if (r.below(8) > 0) eu_band(r, p.bgr, band);
+  choose_face(r, p, FaceStyle::Din);
+  std::string drawn;
+  p.registration = formatted_registration(r, alphabet, kEuSquareFormats, 0.2, " -.", &drawn);
+  const cv::Rect room(band + w / 30, h / 14, w - band - w / 15, h - h / 7);
+  set_registration(p, two_row_ink(r, drawn, p, room));
+  paint(p.bgr, p.ink, kBlack);
+  return p;
+}
+
+// South American motorcycle plates (200 x 170 mm): Mercosur's under its band, or Brazil's
+// grey ones under the town; three letters over the rest.
+DrawnPlate motorcycle_plate(Random& r, const std::string& alphabet) {
+  DrawnPlate p;
+  const bool mercosur = r.coin();
+  const int h = 120, w = static_cast<int>(h * (mercosur ? r.uniform(1.12, 1.25) : r.uniform(1.3, 1.42)));
+  const int top = h * 18 / 100;
+  p.bgr = plate_background(r, cv::Size(w, h), mercosur ? cv::Scalar(245, 245, 245) : cv::Scalar::all(r.between(160, 205)));
+  cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 4));
+  if (mercosur) {
+    cv::rectangle(p.bgr, cv::Rect(0, 0, w, top), kEuBlue, cv::FILLED);
+    const std::string& country = kCountries[static_cast<size_t>(r.below(static_cast<int>(kCountries.size())))];
+    face_text(country, face_for(r, FaceStyle::Din), p.bgr, cv::Rect(w / 6, 0, w * 2 / 3, top), kWhite);
+  } else {
+    small_text(r, p.bgr, cv::Rect(w / 6, 3, w * 2 / 3, top - 4), kBlack);
+  }
+  choose_face(r, p, mercosur ? FaceStyle::Din : FaceStyle::Narrow);
+  std::string drawn;
+  p.registration = formatted_registration(r, alphabet, kMotorcycleFormats, 0.1, ".", &drawn);
+  const cv::Rect room(w / 12, top + h / 30, w - w / 6, h - top - h / 15);
+  set_registration(p, two_row_ink(r, drawn, p, room));
+  paint(p.bgr, p.ink, kBlack);
+  return p;
+}
+
 }  // namespace
 
 PlateLayout random_layout(Random& r) {
-  const int n = r.below(20);
-  return n < 7 ? PlateLayout::US : n < 13 ? PlateLayout::EU : n < 15 ? PlateLayout::Brazil
-                                                                     : n < 17 ? PlateLayout::Mercosur : PlateLayout::Free;
+  const int n = r.below(40);
+  return n < 13 ? PlateLayout::US : n < 24 ? PlateLayout::EU : n < 28 ? PlateLayout::Brazil
+       : n < 32 ? PlateLayout::Mercosur : n < 37 ? PlateLayout::Free : n < 39 ? PlateLayout::EUSquare
+                                                                       : PlateLayout::Motorcycle;
 }
+
+PlateLayout random_two_row_layout(Random& r) { return r.below(3) < 2 ? PlateLayout::EUSquare : PlateLayout::Motorcycle; }
 
 DrawnPlate draw_layout_plate(Random& r, PlateLayout layout, const std::string& alphabet) {
   const std::string chars = alphabet.empty() ? std::string(kAlphabet) : alphabet;
@@ -166,6 +234,8 @@ DrawnPlate draw_layout_plate(Random& r, PlateLayout layout, const std::string& a
     case PlateLayout::EU: p = eu_plate(r, chars); break;
     case PlateLayout::Brazil: p = south_american_plate(r, false, chars); break;
     case PlateLayout::Mercosur: p = south_american_plate(r, true, chars); break;
+    case PlateLayout::EUSquare: p = eu_square_plate(r, chars); break;
+    case PlateLayout::Motorcycle: p = motorcycle_plate(r, chars); break;
     case PlateLayout::Free: p = draw_plate(r, r.coin() ? r.uniform(1.8, 2.4) : r.uniform(1.8, 4.7), alphabet); break;
   }
   p.layout = layout;

@@ -213,12 +213,14 @@ cv::Rect warp_plate_into(cv::Mat& image, const cv::Mat& plate, const std::vector
   return cv::boundingRect(covered);
 }
 
-PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool clean) {
-  const DrawnPlate plate = draw_layout_plate(r, random_layout(r), alphabet);
+PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool clean, RegionLayouts layouts) {
+  const PlateLayout layout = layouts == RegionLayouts::TwoRow ? random_two_row_layout(r) : random_layout(r);
+  const DrawnPlate plate = draw_layout_plate(r, layout, alphabet);
   const double aspect = static_cast<double>(plate.bgr.cols) / plate.bgr.rows;
-  // At least 12 px high: a wide plate narrower than that is unreadable to anyone.
+  // At least 12 px a row: a plate smaller than that is unreadable to anyone.
+  const bool two_rows = layout == PlateLayout::EUSquare || layout == PlateLayout::Motorcycle;
   const double width =
-      std::max(12 * aspect, std::exp(uniform(r, std::log(clean ? 80.0 : 40.0), std::log(220.0))));
+      std::max((two_rows ? 28 : 12) * aspect, std::exp(uniform(r, std::log(clean ? 80.0 : 40.0), std::log(220.0))));
   const double height = width / aspect;
   const double mx = 0.3 * width + 2, my = 0.3 * height + 2;
   cv::Mat image = procedural_background(r, cv::Size(static_cast<int>(width + 2 * mx), static_cast<int>(height + 2 * my)));

@@ -23,12 +23,15 @@ enum class PlateLayout {
   EU,        // 4.7:1 (520 x 110 mm), the blue band with stars and country code, DIN-like faces
   Brazil,    // 3.1:1 (400 x 130 mm), grey, the town line above, AAA-9999
   Mercosur,  // 3.1:1, white under a blue band that names the country, AAA9A99
+  EUSquare,  // 1.3-1.45:1 (280 x 200 mm and kin), the band down the left, two rows
+  Motorcycle,  // 1.1-1.42:1 (200 x 170 mm), Mercosur's or Brazil's grey, AAA over 9A99 / 9999
 };
 
 struct DrawnPlate {
   cv::Mat bgr;               // the flat plate, 120 px high, width = 120 * aspect
   cv::Mat ink;               // CV_8U, plate-sized: the registration's strokes alone (255 = ink)
-  std::string registration;  // as PlateText writes it: the drawn characters, no space or dash
+  std::string registration;  // as PlateText writes it: the drawn characters, no space or dash,
+                             // a two-row plate's upper row first
   std::vector<cv::Point2f> centres;  // each registration character's middle, plate pixels
   PlateLayout layout = PlateLayout::Free;
   const PlateFace* face = nullptr;  // the TrueType face, or none: then a Hershey face,
@@ -50,9 +53,11 @@ DrawnPlate draw_plate(Random& r, double aspect, const std::string& alphabet = ""
 // time) from `alphabet`, in a TrueType face of the layout's style (stroke faces when none
 // is installed).
 DrawnPlate draw_layout_plate(Random& r, PlateLayout layout, const std::string& alphabet = "");
-// The layouts synthetic_plate_region draws, in these shares: US 35%, EU 30%, Brazil 10%,
-// Mercosur 10%, free 15%.
+// The layouts synthetic_plate_region draws, in these shares: US 32.5%, EU 27.5%, Brazil
+// 10%, Mercosur 10%, free 12.5%, square EU 5%, motorcycle 2.5%.
 PlateLayout random_layout(Random& r);
+// Two-row layouts only: square EU 2/3, motorcycle 1/3.
+PlateLayout random_two_row_layout(Random& r);
 
 // Warps `plate` onto `image` so that its corners land on `quad` (clockwise from the top
 // left); returns the rectangle its pixels cover (empty when nothing landed).
@@ -75,6 +80,9 @@ struct PlateRegion {
 // JPEG. The same `r` state gives the same region.
 // `clean`: frontal (tilt up to 2 degrees, corners moved up to 3%), 80-220 px wide, never
 // at a lower resolution or through JPEG: plates any reader should read.
-PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool clean = false);
+// `layouts`: random_layout's, or random_two_row_layout's.
+enum class RegionLayouts { All, TwoRow };
+PlateRegion synthetic_plate_region(Random& r, const std::string& alphabet, bool clean = false,
+                                   RegionLayouts layouts = RegionLayouts::All);
 
 }  // namespace edgessd

@@ -51,6 +51,7 @@ std::string reader_info_to_json(const ReaderInfo& info) {
   j["image_mean"] = info.image_mean;
   j["image_std"] = info.image_std;
   j["crop_margin"] = info.crop_margin;
+  j["two_row_below_aspect"] = info.two_row_aspect;
   if (!info.source.empty()) j["source"] = info.source;
   return j.dump(2) + "\n";
 }
@@ -70,6 +71,7 @@ ReaderInfo reader_info_from_json(const std::string& text, const std::string& wha
     info.image_mean = j.value("image_mean", info.image_mean);
     info.image_std = j.value("image_std", info.image_std);
     info.crop_margin = j.value("crop_margin", info.crop_margin);
+    info.two_row_aspect = j.value("two_row_below_aspect", 0.0f);  // absent: a reader that never saw two rows
     info.source = j.value("source", std::string());
   } catch (const Error& e) {
     throw Error(what + ": " + e.what());
@@ -80,6 +82,8 @@ ReaderInfo reader_info_from_json(const std::string& text, const std::string& wha
   if (!(info.image_std > 0) || !std::isfinite(info.image_std) || !std::isfinite(info.image_mean))
     throw Error(what + ": image_std must be a positive number and image_mean finite");
   if (!(info.crop_margin >= 0 && info.crop_margin <= 1)) throw Error(what + ": crop_margin must be within 0..1");
+  if (!(info.two_row_aspect >= 0 && info.two_row_aspect <= 3))
+    throw Error(what + ": two_row_below_aspect must be within 0..3");
   return info;
 }
 

@@ -18,6 +18,10 @@ struct ReaderInfo {
   float image_mean = 127.0f;
   float image_std = 128.0f;
   float crop_margin = 0.08f;  // of the box's width and height, added on each side
+  // A box narrower than this (width / height) holds two rows (square EU plates, motorcycle
+  // plates): its crop's upper and lower 4/7 are read side by side (plates/plate_crops.h).
+  // Single-row plates are 2:1 (US) to 4.7:1 (EU); 0 = never (readers trained before it).
+  float two_row_aspect = 1.6f;
   std::string source;
   int num_classes() const { return static_cast<int>(charset.size()) + 1; }
 };

@@ -167,6 +167,7 @@ void check_options(const ReaderTrainOptions& o) {
   if (o.synth_plates < 0 || o.synth_plates > 1000000) throw Error("--synth-plates must be within 0..1000000");
   if (!(o.real_share >= 0 && o.real_share <= 0.95)) throw Error("--real-share must be within 0..0.95");
   if (!(o.column_loss >= 0 && o.column_loss <= 100)) throw Error("--column-loss must be within 0..100");
+  if (!(o.two_row_aspect >= 0 && o.two_row_aspect <= 3)) throw Error("--two-row-aspect must be within 0..3");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -404,6 +405,7 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
   torch::manual_seed(o.seed);
   ReaderInfo info;
   info.charset.clear();
+  info.two_row_aspect = static_cast<float>(o.two_row_aspect);  // a resumed run keeps its own
   int start_epoch = 0;
   StateDict resumed;
   if (!o.resume.empty()) {

@@ -28,6 +28,8 @@ struct ReaderTrainOptions {
   // Weight of the synthetic plates' per-column cross-entropy beside CTC: their characters'
   // places are known, and telling them shortens CTC's all-blank start (README, "Reading plates").
   double column_loss = 1;  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
+  // Boxes narrower than this are read as two rows (ReaderInfo::two_row_aspect); 0 = never.
+  double two_row_aspect = 1.6;
   int epochs = 45;
   int batch_size = 32;
   double lr = 2e-3;  // Adam, cosine to 0 over the epochs
