@@ -158,13 +158,16 @@ DrawnPlate south_american_plate(Random& r, bool mercosur, const std::string& alp
 // Two rows, each in its half of `room`: `drawn` broken at its '|', or a free one after
 // half of its characters.
 RegistrationInk two_row_ink(Random& r, const std::string& drawn, const DrawnPlate& style, const cv::Rect& room) {
-  size_t cut = drawn.find('|');
-  if (cut == std::string::npos) {
+  const size_t bar = drawn.find('|');
+  size_t cut = bar;
+  if (bar == std::string::npos) {  // a free registration: its first half of characters on top
+    auto is_char = [](char c) { return c != ' ' && c != '-'; };
+    const size_t chars = static_cast<size_t>(std::count_if(drawn.begin(), drawn.end(), is_char));
     size_t seen = 0;
-    const size_t chars = static_cast<size_t>(std::count_if(drawn.begin(), drawn.end(), [](char c) { return c != ' ' && c != '-'; }));
-    for (cut = 0; cut < drawn.size() && seen < (chars + 1) / 2; ++cut) seen += drawn[cut] != ' ' && drawn[cut] != '-';
+    for (cut = 0; cut < drawn.size() && seen < (chars + 1) / 2; ++cut) seen += is_char(drawn[cut]);
   }
-  const std::string top = drawn.substr(0, cut), bottom = drawn.substr(std::min(drawn.size(), cut + (drawn.find('|') == cut)));
+  const std::string top = drawn.substr(0, cut);
+  const std::string bottom = bar == std::string::npos ? drawn.substr(cut) : drawn.substr(bar + 1);
   const int gap = room.height / 10, row = (room.height - gap) / 2;
   RegistrationInk ink = registration_ink(r, top, style, cv::Rect(room.x, room.y, room.width, row), 0.85);
   RegistrationInk lower = registration_ink(r, bottom, style, cv::Rect(room.x, room.y + row + gap, room.width, row), 0.85);
@@ -177,7 +180,7 @@ RegistrationInk two_row_ink(Random& r, const std::string& drawn, const DrawnPlat
 // A square EU plate (280 x 200 mm and kin): the band down the left, two rows.
 DrawnPlate eu_square_plate(Random& r, const std::string& alphabet) {
   DrawnPlate p;
-  const int h = 120, w = static_cast<int>(h * r.uniform(1.3, 1.45)), band = w * 13 / 100;
+  const int h = 120, w = static_cast<int>(h * r.uniform(1.3, 1.5)), band = w * 13 / 100;
   p.bgr = plate_background(r, cv::Size(w, h), r.below(6) == 0 ? cv::Scalar(20, 200, 250) : cv::Scalar(245, 245, 245));
   cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 4));
   if (r.below(8) > 0) eu_band(r, p.bgr, band);
@@ -195,7 +198,7 @@ DrawnPlate eu_square_plate(Random& r, const std::string& alphabet) {
 DrawnPlate motorcycle_plate(Random& r, const std::string& alphabet) {
   DrawnPlate p;
   const bool mercosur = r.coin();
-  const int h = 120, w = static_cast<int>(h * (mercosur ? r.uniform(1.12, 1.25) : r.uniform(1.3, 1.42)));
+  const int h = 120, w = static_cast<int>(h * (mercosur ? r.uniform(1.12, 1.25) : r.uniform(1.3, 1.45)));
   const int top = h * 18 / 100;
   p.bgr = plate_background(r, cv::Size(w, h), mercosur ? cv::Scalar(245, 245, 245) : cv::Scalar::all(r.between(160, 205)));
   cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 4));

@@ -23,8 +23,8 @@ enum class PlateLayout {
   EU,        // 4.7:1 (520 x 110 mm), the blue band with stars and country code, DIN-like faces
   Brazil,    // 3.1:1 (400 x 130 mm), grey, the town line above, AAA-9999
   Mercosur,  // 3.1:1, white under a blue band that names the country, AAA9A99
-  EUSquare,  // 1.3-1.45:1 (280 x 200 mm and kin), the band down the left, two rows
-  Motorcycle,  // 1.1-1.42:1 (200 x 170 mm), Mercosur's or Brazil's grey, AAA over 9A99 / 9999
+  EUSquare,  // 1.3-1.5:1 (280 x 200 mm and kin), the band down the left, two rows
+  Motorcycle,  // 1.1-1.45:1 (200 x 170 mm), Mercosur's or Brazil's grey, AAA over 9A99 / 9999
 };
 
 struct DrawnPlate {
