@@ -34,7 +34,7 @@ cv::Mat resized(const cv::Mat& region, cv::Size size) {
 }
 
 // A two-row plate's crop is first brought to half the input's width and 7/4 of its
-// height; its upper and lower input_height rows (which share the middle eighth, so a row
+// height; its upper and lower input_height rows (which share the middle seventh, so a row
 // a little off the middle is still whole in one of them) then sit side by side.
 int two_row_height(const ReaderInfo& info) { return info.input_height * 7 / 4; }
 
