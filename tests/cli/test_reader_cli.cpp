@@ -132,7 +132,7 @@ TEST(ReaderCli, ReadsHeldOutCleanSyntheticPlatesAndExportsTheSameScores) {
   CommandResult r = cli("synth --plates --clean --out " + dir.file("p") + " --count 300 --seed 11");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = cli("train-reader --data " + dir.file("p") + " --model-dir " + dir.file("m") +
-          " --synth-plates 1500 --synth-clean --num-epochs 30 --threads 2 --seed 1");
+          " --synth-plates 1500 --synth-clean --num-epochs 30 --threads 1 --seed 1");  // one: ctest -j runs a second test beside it
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = cli("export-reader --model-dir " + dir.file("m"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
