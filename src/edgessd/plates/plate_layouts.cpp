@@ -67,6 +67,13 @@ void eu_band(Random& r, cv::Mat& plate, int band) {
   face_text(code, face_for(r, FaceStyle::Din), plate, cv::Rect(0, h * 6 / 10, band, h * 35 / 100), kWhite);
 }
 
+// Mercosur's blue band across the top, `top` high, naming a member country in `name`.
+void mercosur_band(Random& r, cv::Mat& plate, int top, const cv::Rect& name) {
+  cv::rectangle(plate, cv::Rect(0, 0, plate.cols, top), kEuBlue, cv::FILLED);
+  const std::string& country = kCountries[static_cast<size_t>(r.below(static_cast<int>(kCountries.size())))];
+  face_text(country, face_for(r, FaceStyle::Din), plate, name, kWhite);
+}
+
 // A city's emblem, a sticker or a seal in a gap between the registration's groups.
 void emblem(Random& r, cv::Mat& plate, const cv::Rect& gap) {
   if (gap.width < 4) return;
@@ -140,9 +147,7 @@ DrawnPlate south_american_plate(Random& r, bool mercosur, const std::string& alp
   std::string drawn;
   const int top = h * 24 / 100;
   if (mercosur) {
-    cv::rectangle(p.bgr, cv::Rect(0, 0, w, top), kEuBlue, cv::FILLED);
-    const std::string& country = kCountries[static_cast<size_t>(r.below(static_cast<int>(kCountries.size())))];
-    face_text(country, face_for(r, FaceStyle::Din), p.bgr, cv::Rect(w / 4, 0, w / 2, top), kWhite);
+    mercosur_band(r, p.bgr, top, cv::Rect(w / 4, 0, w / 2, top));
     cv::rectangle(p.bgr, cv::Rect(w - w / 9, top / 5, w / 12, top * 3 / 5), cv::Scalar(40, 160, 40), cv::FILLED);
     p.registration = formatted_registration(r, alphabet, kMercosurFormats, 0.1, ". ", &drawn);
   } else {
@@ -203,9 +208,7 @@ DrawnPlate motorcycle_plate(Random& r, const std::string& alphabet) {
   p.bgr = plate_background(r, cv::Size(w, h), mercosur ? cv::Scalar(245, 245, 245) : cv::Scalar::all(r.between(160, 205)));
   cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 4));
   if (mercosur) {
-    cv::rectangle(p.bgr, cv::Rect(0, 0, w, top), kEuBlue, cv::FILLED);
-    const std::string& country = kCountries[static_cast<size_t>(r.below(static_cast<int>(kCountries.size())))];
-    face_text(country, face_for(r, FaceStyle::Din), p.bgr, cv::Rect(w / 6, 0, w * 2 / 3, top), kWhite);
+    mercosur_band(r, p.bgr, top, cv::Rect(w / 6, 0, w * 2 / 3, top));
   } else {
     small_text(r, p.bgr, cv::Rect(w / 6, 3, w * 2 / 3, top - 4), kBlack);
   }
