@@ -44,12 +44,16 @@ declare -A FLAGS=(
   [300-ssd-before-29]="--net mb1-ssd-relu6 --resolution 300 --priors ssd --stretch 1 --zoom-in 0"  # pytorch-ssd's
   [mb1-ssd-lite]="--net mb1-ssd-lite"
   [mb2-ssd-lite]="--net mb2-ssd-lite"
+  [mb1-ssd-lite-s8]="--net mb1-ssd-lite-s8"
+  [mb2-ssd-lite-s8]="--net mb2-ssd-lite-s8"
   [vgg16-ssd]="--net vgg16-ssd"
 )
 # Where a configuration starts: the face-api SSD (all but the heads), else as named here.
 declare -A START=(
   [mb1-ssd-lite]="--base-net"  # the same MobileNetV1 base; its extras and heads differ
+  [mb1-ssd-lite-s8]="--base-net"
   [mb2-ssd-lite]="scratch"
+  [mb2-ssd-lite-s8]="scratch"
   [vgg16-ssd]="scratch"
 )
 ORDER=(300-ssd 300-auto 300-s8 384-auto 384-s8 512-auto default)

@@ -15,7 +15,7 @@
 # env: CLI (build/edgessd), DATA (plates-us), CROSS (plates-eu; skipped when absent),
 #      PRESET (us), CROSS_PRESET (eu), OUT (reader-study), SEEDS ("1 2 3"),
 #      EPOCHS (45), SYNTH_PLATES (4000 an epoch), SYNTH_COUNT (400 images), RUNS (200),
-#      PARALLEL (1), CONFIGS ("real+synth synth-only")
+#      PARALLEL (1), CONFIGS ("real+synth synth-only"; also real+synth-letterbox128)
 # A run already scored under OUT is not repeated, so the study can be stopped and continued.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,8 @@ $CLI synth --plates --two-row --out "$OUT/two-row" --count 1000 --seed 99 2>>"$O
 declare -A DATA_FLAGS=(
   [real+synth]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS"
   [synth-only]="--data $OUT/synth --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS"
+  # The input geometry: a 4:1 input with the plate's shape kept (letterbox) against the stretch.
+  [real+synth-letterbox128]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS --input-width 128 --geometry letterbox"
 )
 read -r -a ORDER <<<"${CONFIGS:-real+synth synth-only}"
 
@@ -134,7 +136,8 @@ echo "ms per plate (crop + network + decode):"
 build/bench/reader_time "$first/plate-reader.onnx" "$RUNS"
 build/bench/reader_time "$first/plate-reader-int8.onnx" "$RUNS" | grep onednn-int8
 if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ]; then
-  for t in 1 2; do node bench/ort_bench.js "$first/plate-reader.onnx" $t "$RUNS" 32 96 | tail -1; done
+  width=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input_size"][0])' "$first/best.json")
+  for t in 1 2; do node bench/ort_bench.js "$first/plate-reader.onnx" $t "$RUNS" 32 "$width" | tail -1; done
 fi
 if [ -n "$DETECTOR" ]; then
   build/bench/make_pan_video "$DATA/test" "$OUT/pan.avi" 20 >/dev/null

@@ -68,6 +68,11 @@ std::vector<Case> cases() {
   ModelInfo mb2_half = plate_model("mb2-ssd-lite");
   mb2_half.width_mult = 0.5;
   mb2_half.input_width = 320, mb2_half.input_height = 256;
+  ModelInfo mb1_lite_s8 = plate_model("mb1-ssd-lite-s8");
+  mb1_lite_s8.input_width = mb1_lite_s8.input_height = 384;
+  ModelInfo mb2_s8_half = plate_model("mb2-ssd-lite-s8");
+  mb2_s8_half.width_mult = 0.75;
+  mb2_s8_half.input_width = 320, mb2_s8_half.input_height = 256;
   ModelInfo vgg_wide = plate_model("vgg16-ssd");
   vgg_wide.input_width = 384, vgg_wide.input_height = 320;
   return {{"stride8_auto_300", s8},
@@ -76,6 +81,8 @@ std::vector<Case> cases() {
           {"mb1_ssd_lite", plate_model("mb1-ssd-lite")},
           {"mb2_ssd_lite", plate_model("mb2-ssd-lite")},
           {"mb2_ssd_lite_half_320x256", mb2_half},
+          {"mb1_ssd_lite_s8_384", mb1_lite_s8},
+          {"mb2_ssd_lite_s8_0.75_320x256", mb2_s8_half},
           {"vgg16_ssd", plate_model("vgg16-ssd")},
           {"vgg16_ssd_384x320", vgg_wide}};
 }

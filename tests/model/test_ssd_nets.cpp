@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "edgessd/common/error.h"
 #include "edgessd/model/checkpoint.h"
@@ -241,5 +242,35 @@ TEST(PytorchSsdNets, EveryParameterGetsAGradient) {
     for (const auto& p : net->named_parameters())
       EXPECT_TRUE(p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0)
           << c.fixture << ": " << p.key();
+  }
+}
+
+// The lite nets' stride-8 twins: every layer of the plain net under the same key and shape,
+// a seventh head first on the stride-8 map (38x38 at 300), told apart by their keys.
+TEST(PytorchSsdNets, StrideEightLiteNetsAreTheirTwinAndAHead) {
+  const std::pair<NetKind, NetKind> twins[] = {{NetKind::Mb1SsdLite, NetKind::Mb1SsdLiteS8},
+                                               {NetKind::Mb2SsdLite, NetKind::Mb2SsdLiteS8}};
+  for (const auto& [plain_kind, s8_kind] : twins) {
+    SCOPED_TRACE(net_kind_name(s8_kind));
+    EXPECT_EQ(stride8_twin_of(net_kind_name(plain_kind)), net_kind_name(s8_kind));
+    Ssd plain(plain_kind, 2), s8(s8_kind, 2);
+    const StateDict plain_state = state_dict_of(*plain), s8_state = state_dict_of(*s8);
+    std::map<std::string, std::vector<int64_t>> s8_shapes;
+    for (const auto& [key, t] : s8_state) s8_shapes[key] = t.sizes().vec();
+    for (const auto& [key, t] : plain_state) {
+      if (key.find("_headers.") != std::string::npos) continue;
+      ASSERT_TRUE(s8_shapes.count(key)) << key;
+      EXPECT_EQ(s8_shapes[key], t.sizes().vec()) << key;
+    }
+    EXPECT_TRUE(s8_shapes.count("classification_headers.6.weight"));
+    EXPECT_EQ(net_of_keys(s8_state), net_kind_name(s8_kind));
+    EXPECT_EQ(net_of_keys(plain_state), net_kind_name(plain_kind));
+    EXPECT_EQ(s8->priors().size(0), plain->priors().size(0) + 38 * 38 * 6);
+    s8->train();
+    auto [confidences, locations] = s8->forward(torch::randn({2, 3, 300, 300}));  // 2: BN on a 1x1 map
+    EXPECT_EQ(confidences.size(1), s8->priors().size(0));
+    (confidences.square().mean() + locations.square().mean()).backward();
+    for (const auto& p : s8->named_parameters())
+      EXPECT_TRUE(p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0) << p.key();
   }
 }

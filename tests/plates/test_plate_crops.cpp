@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
+#include <cmath>
+
 #include "edgessd/common/random.h"
 #include "edgessd/plates/plate_crops.h"
+#include "edgessd/plates/reader_info.h"
 
 using namespace edgessd;
 
@@ -181,4 +184,62 @@ TEST(PlateCrops, TwoRowAspectTravelsInTheReadersJson) {
       R"({"kind": "plate-reader", "charset": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "input_size": [96, 32]})";
   EXPECT_EQ(reader_info_from_json(before, "r.json").two_row_aspect, 0.0f);
   EXPECT_GT(ReaderInfo().two_row_aspect, 1.5f) << "new readers read square boxes as two rows";
+}
+
+// Letterbox keeps the plate's shape: the hand-made 200x60 plate (3.3:1 with its margin)
+// in a 128x32 input fills the height and 3.3 x 32 columns, centred, grey (127) either
+// side; a 4:1 input of a wide plate fills its width with grey above and below. Augmented
+// crops stay inside the same placement and move points with it.
+TEST(PlateCrops, LetterboxKeepsThePlatesShape) {
+  CornerBox box;
+  const cv::Mat image = hand_made(box);
+  ReaderInfo info;
+  info.input_width = 128;
+  info.geometry = "letterbox";
+  const cv::Mat crop = crop_plate(image, box, info);
+  ASSERT_EQ(crop.size(), cv::Size(128, 32));
+  // The crop: 232x70 pixels (the box and its 8% margins, outward to whole pixels).
+  const int inner = static_cast<int>(std::lround(32.0 * 232 / 70));
+  const int left = (128 - inner) / 2;
+  EXPECT_EQ(crop.at<cv::Vec3b>(16, left - 1), cv::Vec3b(127, 127, 127));
+  EXPECT_EQ(crop.at<cv::Vec3b>(16, left + inner), cv::Vec3b(127, 127, 127));
+  const cv::Rect b = bright(crop);
+  EXPECT_NEAR(b.width, inner / 1.16, 2.0);
+  EXPECT_NEAR(b.height, 32 / 1.16, 2.0);
+  EXPECT_NEAR(b.x + b.width / 2.0, 64, 1.5);
+
+  CornerBox wide{50, 140, 350, 160};  // 15:1 with its margin: grey above and below
+  const cv::Mat strip = crop_plate(image, wide, info);
+  EXPECT_EQ(strip.at<cv::Vec3b>(0, 64), cv::Vec3b(127, 127, 127));
+  EXPECT_EQ(strip.at<cv::Vec3b>(31, 64), cv::Vec3b(127, 127, 127));
+  EXPECT_NE(strip.at<cv::Vec3b>(16, 64), cv::Vec3b(127, 127, 127));
+
+  for (int i = 0; i < 30; ++i) {
+    Random r(mix_seed(8, static_cast<uint64_t>(i)));
+    std::vector<cv::Point2f> points = {{100, 150}, {300, 150}};  // the plate's left and right ends
+    const cv::Mat a = augmented_plate_crop(image, box, info, r, &points);
+    ASSERT_EQ(a.size(), cv::Size(128, 32));
+    EXPECT_EQ(a.at<cv::Vec3b>(16, 0), cv::Vec3b(127, 127, 127)) << i;
+    EXPECT_EQ(a.at<cv::Vec3b>(16, 127), cv::Vec3b(127, 127, 127)) << i;
+    EXPECT_NEAR(points[1].x - points[0].x, inner / 1.16, 0.2 * inner) << i;
+    EXPECT_NEAR((points[0].x + points[1].x) / 2, 64, 0.1 * inner) << i;
+  }
+}
+
+// The geometry and width travel in the reader's JSON; readers before them stretched to 96.
+TEST(PlateCrops, GeometryAndWidthTravelInTheReadersJson) {
+  ReaderInfo info;
+  info.input_width = 128;
+  info.geometry = "letterbox";
+  const ReaderInfo back = reader_info_from_json(reader_info_to_json(info), "r.json");
+  EXPECT_EQ(back.input_width, 128);
+  EXPECT_EQ(back.geometry, "letterbox");
+  const std::string before =
+      R"({"kind": "plate-reader", "charset": "0123456789", "input_size": [96, 32]})";
+  EXPECT_EQ(reader_info_from_json(before, "r.json").geometry, "stretch");
+  for (const std::string& bad : {R"("input_size": [90, 32])", R"("input_size": [96, 48])", R"("input_size": [512, 32])",
+                                 R"("input_size": [96, 32], "geometry": "crop")"}) {
+    const std::string text = R"({"kind": "plate-reader", "charset": "0123456789", )" + bad + "}";
+    EXPECT_THROW(reader_info_from_json(text, "r.json"), std::exception) << bad;
+  }
 }

@@ -6,6 +6,7 @@
 #include "edgessd/common/error.h"
 #include "edgessd/common/files.h"
 #include "edgessd/common/model_info.h"
+#include "edgessd/train/train_setup.h"
 #include "edgessd/train/training_run.h"
 #include "support/test_support.h"
 
@@ -84,4 +85,19 @@ TEST(TrainingRun, CosineFallsFromTheBaseToZero) {
   EXPECT_DOUBLE_EQ(cosine_lr(0.01, 0, 100), 0.01);
   EXPECT_NEAR(cosine_lr(0.01, 50, 100), 0.005, 1e-15);
   EXPECT_NEAR(cosine_lr(0.01, 100, 100), 0.0, 1e-15);
+}
+
+// Without --net, a start file's mb1-ssd trains with its stride-8 twin (the default head)
+// while a lite net stays itself (so pytorch-ssd still loads it); the lite nets' twins are
+// taken when asked for, with the start's width multiplier.
+TEST(TrainSetup, LiteNetsKeepTheirNetUnlessTheStride8TwinIsAsked) {
+  TempDir dir;
+  TrainOptions o;
+  o.pretrained_ssd = dir.file("pytorch-ssd.pth");  // no model JSON beside it: its keys tell the net
+  EXPECT_EQ(net_name_of(o, PretrainedKeys{"mb1-ssd", 1.0}), "mb1-ssd-s8");
+  EXPECT_EQ(net_name_of(o, PretrainedKeys{"mb1-ssd-lite", 1.0}), "mb1-ssd-lite");
+  EXPECT_EQ(net_name_of(o, PretrainedKeys{"mb2-ssd-lite", 0.5}), "mb2-ssd-lite");
+  o.net = "mb2-ssd-lite-s8";
+  EXPECT_EQ(net_name_of(o, PretrainedKeys{"mb2-ssd-lite", 0.5}), "mb2-ssd-lite-s8");
+  EXPECT_EQ(with_start_width(o, o.net, PretrainedKeys{"mb2-ssd-lite", 0.5}).width_mult, 0.5);
 }

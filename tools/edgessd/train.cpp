@@ -90,8 +90,8 @@ void add_train_command(CLI::App& app) {
   edgessd::cli::add_dataset_type_flag(*cmd, *dataset_type);
   cmd->add_option("--data,--datasets", o->data, "Dataset folder(s); several train together")->required();
   cmd->add_flag("--balance-data,--balance_data", o->balance_data, "Balance classes by sampling (open_images)");
-  cmd->add_option("--net", o->net, edgessd::known_net_names_text() + " (default: --resume's, else the --pretrained-ssd/--base-net net with the stride-8 head, "
-                  "else mb1-ssd-s8)")
+  cmd->add_option("--net", o->net, edgessd::known_net_names_text() + " (default: --resume's, else the --pretrained-ssd/--base-net net, "
+                  "an mb1-ssd with the stride-8 head; else mb1-ssd-s8)")
       ->check(CLI::IsMember(edgessd::known_net_names()));
   auto* width = cmd->add_option("--mb2-width-mult,--mb2_width_mult", *width_mult,
                   "mb2-ssd-lite's width multiplier (default: --resume's, else 1.0)")

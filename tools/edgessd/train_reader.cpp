@@ -26,6 +26,12 @@ void add_train_reader_command(CLI::App& app) {
   cmd->add_option("--two-row-aspect", o->two_row_aspect,
                   "Read boxes narrower than this (width / height) as two rows, side by side (0: never)")
       ->check(CLI::Range(0.0, 3.0))->capture_default_str();
+  cmd->add_option("--input-width", o->input_width,
+                  "The reader's input width in pixels (its height is 32): a multiple of 4 within 64..256")
+      ->capture_default_str();
+  cmd->add_option("--geometry", o->geometry,
+                  "How a plate's crop fills the input: stretch (to it) or letterbox (its shape kept, grey around)")
+      ->capture_default_str();
   cmd->add_flag("--synth-clean", o->synth_clean, "Draw the synthetic plates frontal and sharp (a first test of a reader)");
   cmd->add_flag("--balance-data", o->balance_data, "Each --data as many crops an epoch as the largest (repeats the small ones)");
   cmd->add_option("--num-epochs,--num_epochs,--epochs", o->epochs, "Epochs")->capture_default_str();

@@ -15,8 +15,9 @@
 namespace edgessd {
 
 const std::vector<std::string>& known_net_names() {
-  static const std::vector<std::string> names = {"mb1-ssd",      "mb1-ssd-relu6", "mb1-ssd-s8", "mb1-ssd-relu6-s8",
-                                                 "mb1-ssd-lite", "mb2-ssd-lite",  "vgg16-ssd"};
+  static const std::vector<std::string> names = {"mb1-ssd",         "mb1-ssd-relu6", "mb1-ssd-s8",
+                                                 "mb1-ssd-relu6-s8", "mb1-ssd-lite",  "mb2-ssd-lite",
+                                                 "vgg16-ssd",        "mb1-ssd-lite-s8", "mb2-ssd-lite-s8"};
   return names;
 }
 
@@ -31,7 +32,7 @@ std::string stride8_twin_of(const std::string& net) {
   return std::find(names.begin(), names.end(), net + "-s8") != names.end() ? net + "-s8" : "";
 }
 
-bool net_has_width_mult(const std::string& net) { return net == "mb2-ssd-lite"; }
+bool net_has_width_mult(const std::string& net) { return net.rfind("mb2-ssd-lite", 0) == 0; }
 
 namespace {
 // What a net's pixels, feature maps and default priors follow: pytorch-ssd's configs

@@ -32,13 +32,13 @@ struct ModelInfo {
 };
 
 // The nets a checkpoint can hold (pytorch-ssd's names, and ours with a stride-8 head:
-// "-s8"), for flags and errors; the text form is "mb1-ssd, ... or vgg16-ssd".
+// "-s8"), for flags and errors; the text form is "mb1-ssd, ... or mb2-ssd-lite-s8".
 const std::vector<std::string>& known_net_names();
 std::string known_net_names_text();
 bool net_has_stride8_head(const std::string& net);
 int head_count(const std::string& net);  // 6, or 7 with the stride-8 head
 // The net with a stride-8 head that shares `net`'s other layers ("mb1-ssd" -> "mb1-ssd-s8");
-// empty when there is none (a -s8 net itself, the lite nets).
+// empty when there is none (a -s8 net itself, vgg16-ssd).
 std::string stride8_twin_of(const std::string& net);
 bool net_has_width_mult(const std::string& net);  // mb2-ssd-lite's --mb2-width-mult
 // The net's pytorch-ssd config values for pixels: vgg16-ssd's per-channel mean (123, 117,

@@ -168,7 +168,7 @@ class SsdNodes {
 // are conv_dw (depthwise .0/.1, pointwise .3/.4). The heads read layer 11's output and
 // layer 13's (-s8 nets: layer 5's first).
 void mobilenet_v1_ssd(SsdNodes& ssd, const SsdWeights& w, const std::string& net) {
-  const bool lite = net == "mb1-ssd-lite", stride8 = net_has_stride8_head(net);
+  const bool lite = net.rfind("mb1-ssd-lite", 0) == 0, stride8 = net_has_stride8_head(net);
   const Act act = net.find("relu6") != std::string::npos ? Act::Relu6 : Act::Relu;
   auto head_conv = [&](const std::string& x, const std::string& p) {
     if (!lite || w.has(p + ".weight")) return ssd.conv(x, p, "", 1, 1, Act::None);
@@ -194,24 +194,26 @@ void mobilenet_v1_ssd(SsdNodes& ssd, const SsdWeights& w, const std::string& net
 }
 
 // mb2-ssd-lite: base_net.0 conv_bn, 1..17 InvertedResidual, 18 conv_1x1_bn; the first
-// head reads block 14's expansion, the second the base net's output.
-void mobilenet_v2_ssd_lite(SsdNodes& ssd, const SsdWeights& w) {
+// head reads block 14's expansion (-s8: block 7's first), the next the base net's output.
+void mobilenet_v2_ssd_lite(SsdNodes& ssd, const SsdWeights& w, bool stride8) {
   auto head_conv = [&](const std::string& x, const std::string& p) {
     if (w.has(p + ".weight")) return ssd.conv(x, p, "", 1, 1, Act::None);
     return ssd.separable(x, p, 1, true, Act::Relu6);
   };
   const int strides[18] = {2, 1, 2, 1, 2, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1};
   std::string x = ssd.conv("input_0", "base_net.0.0", "base_net.0.1", strides[0], 1, Act::Relu6);
+  int head = 0;
   for (int layer = 1; layer < 18; ++layer) {
     std::string tapped;
-    x = ssd.inverted_residual(x, "base_net." + std::to_string(layer), strides[layer], layer == 14 ? &tapped : nullptr);
-    if (layer == 14) ssd.head(tapped, 0, head_conv);
+    const bool tap = layer == 14 || (layer == 7 && stride8);
+    x = ssd.inverted_residual(x, "base_net." + std::to_string(layer), strides[layer], tap ? &tapped : nullptr);
+    if (tap) ssd.head(tapped, head++, head_conv);
   }
   x = ssd.conv(x, "base_net.18.0", "base_net.18.1", 1, 1, Act::Relu6);
-  ssd.head(x, 1, head_conv);
+  ssd.head(x, head++, head_conv);
   for (int e = 0; e < 4; ++e) {
     x = ssd.inverted_residual(x, "extras." + std::to_string(e), 2);
-    ssd.head(x, 2 + e, head_conv);
+    ssd.head(x, head++, head_conv);
   }
 }
 
@@ -248,7 +250,7 @@ void vgg16_ssd(SsdNodes& ssd) {
 
 void add_ssd_network(GraphBuilder& g, const SsdWeights& w, const std::string& net, int64_t batch, int64_t classes) {
   SsdNodes ssd(g, w, batch, classes);
-  if (net == "mb2-ssd-lite") mobilenet_v2_ssd_lite(ssd, w);
+  if (net.rfind("mb2-ssd-lite", 0) == 0) mobilenet_v2_ssd_lite(ssd, w, net_has_stride8_head(net));
   else if (net == "vgg16-ssd") vgg16_ssd(ssd);
   else mobilenet_v1_ssd(ssd, w, net);
   ssd.finish();

@@ -39,10 +39,10 @@ int num_classes_of(const StateDict& state, const std::string& path) {
 
 std::string net_of_keys(const StateDict& state) {
   if (find_key(state, "source_layer_add_ons.0.weight")) return "vgg16-ssd";
-  if (find_key(state, "base_net.1.conv.0.weight")) return "mb2-ssd-lite";
-  if (find_key(state, "extras.0.2.0.weight")) return "mb1-ssd-lite";
-  if (find_key(state, "classification_headers.6.weight")) return "mb1-ssd-s8";
-  return "mb1-ssd";
+  const std::string s8 = find_key(state, "classification_headers.6.weight") ? "-s8" : "";  // a seventh head
+  if (find_key(state, "base_net.1.conv.0.weight")) return "mb2-ssd-lite" + s8;
+  if (find_key(state, "extras.0.2.0.weight")) return "mb1-ssd-lite" + s8;
+  return "mb1-ssd" + s8;
 }
 
 double width_mult_of(const StateDict& state, const std::string& path) {

@@ -15,9 +15,9 @@ namespace edgessd {
 namespace nn = torch::nn;
 
 namespace {
-constexpr NetKind kKinds[] = {NetKind::Mb1Ssd,        NetKind::Mb1SsdRelu6, NetKind::Mb1SsdS8,
-                              NetKind::Mb1SsdRelu6S8, NetKind::Mb1SsdLite,  NetKind::Mb2SsdLite,
-                              NetKind::Vgg16Ssd};
+constexpr NetKind kKinds[] = {NetKind::Mb1Ssd,       NetKind::Mb1SsdRelu6,    NetKind::Mb1SsdS8,
+                              NetKind::Mb1SsdRelu6S8, NetKind::Mb1SsdLite,    NetKind::Mb2SsdLite,
+                              NetKind::Vgg16Ssd,     NetKind::Mb1SsdLiteS8, NetKind::Mb2SsdLiteS8};
 }
 
 NetKind parse_net_kind(const std::string& name) {
@@ -34,9 +34,13 @@ std::string net_kind_name(NetKind kind) {
 }
 
 bool uses_relu6(NetKind kind) {
-  return kind == NetKind::Mb1SsdRelu6 || kind == NetKind::Mb1SsdRelu6S8 || kind == NetKind::Mb2SsdLite;
+  return kind == NetKind::Mb1SsdRelu6 || kind == NetKind::Mb1SsdRelu6S8 || is_mb2_ssd_lite(kind);
 }
-bool has_stride8_head(NetKind kind) { return kind == NetKind::Mb1SsdS8 || kind == NetKind::Mb1SsdRelu6S8; }
+bool has_stride8_head(NetKind kind) {
+  return kind == NetKind::Mb1SsdS8 || kind == NetKind::Mb1SsdRelu6S8 || kind == NetKind::Mb1SsdLiteS8 ||
+         kind == NetKind::Mb2SsdLiteS8;
+}
+bool is_mb2_ssd_lite(NetKind kind) { return kind == NetKind::Mb2SsdLite || kind == NetKind::Mb2SsdLiteS8; }
 
 bool same_weight_layout(NetKind a, NetKind b) {
   auto without_relu6 = [](NetKind k) {
@@ -91,7 +95,7 @@ SsdImpl::SsdImpl(NetKind kind, int num_classes, double width_mult, const PriorBo
   if (!net_has_width_mult(net_kind_name(kind)) && width_mult != 1.0)
     throw Error("a width multiplier is for mb2-ssd-lite; " + net_kind_name(kind) + " has none");
   const std::vector<int> per_location = priors.boxes_per_location();
-  SsdLayers layers = kind == NetKind::Mb2SsdLite ? mobilenet_v2_ssd_lite_layers(num_classes, per_location, width_mult)
+  SsdLayers layers = is_mb2_ssd_lite(kind) ? mobilenet_v2_ssd_lite_layers(kind, num_classes, per_location, width_mult)
                      : kind == NetKind::Vgg16Ssd ? vgg16_ssd_layers(num_classes, per_location)
                                                  : mobilenet_v1_ssd_layers(kind, num_classes, per_location);
   // Registered in pytorch-ssd's attribute order so state_dict keys come out the same.

@@ -15,13 +15,16 @@ namespace edgessd {
 // The nets edgessd builds: pytorch-ssd's create_mobilenetv1_ssd, create_mobilenetv1_ssd_lite,
 // create_mobilenetv2_ssd_lite and create_vgg_ssd graphs; relu6 clips every activation of
 // mb1-ssd at 6 like TensorFlow's ssd_mobilenet_v1. The -s8 variants add a seventh head,
-// first, on the base net's stride-8 map (layer 5's 256 channels, 38x38 at 300):
-// pytorch-ssd cannot load them.
-enum class NetKind { Mb1Ssd, Mb1SsdRelu6, Mb1SsdS8, Mb1SsdRelu6S8, Mb1SsdLite, Mb2SsdLite, Vgg16Ssd };
+// first, on the base net's stride-8 map (38x38 at 300; mb1's layer 5, 256 channels; mb2's
+// block 7's expansion, 192 channels at width 1): pytorch-ssd cannot load them.
+enum class NetKind {
+  Mb1Ssd, Mb1SsdRelu6, Mb1SsdS8, Mb1SsdRelu6S8, Mb1SsdLite, Mb2SsdLite, Vgg16Ssd, Mb1SsdLiteS8, Mb2SsdLiteS8
+};
 NetKind parse_net_kind(const std::string& name);  // "mb1-ssd" | ... "-s8" | "mb1-ssd-lite" | ... "vgg16-ssd"
 std::string net_kind_name(NetKind kind);
 bool uses_relu6(NetKind kind);
 bool has_stride8_head(NetKind kind);
+bool is_mb2_ssd_lite(NetKind kind);  // with or without the stride-8 head
 // Whether two nets' state_dicts have the same keys and shapes (relu6 changes activations only).
 bool same_weight_layout(NetKind a, NetKind b);
 

@@ -122,7 +122,7 @@ std::pair<torch::Tensor, torch::Tensor> InvertedResidualImpl::forward_tapped(con
 }
 
 SsdLayers mobilenet_v1_ssd_layers(NetKind kind, int num_classes, const std::vector<int>& per_location) {
-  const bool relu6 = uses_relu6(kind), lite = kind == NetKind::Mb1SsdLite;
+  const bool relu6 = uses_relu6(kind), lite = kind == NetKind::Mb1SsdLite || kind == NetKind::Mb1SsdLiteS8;
   SsdLayers layers;
   layers.base_net = nn::ModuleList();
   nn::Sequential first;
@@ -145,7 +145,8 @@ SsdLayers mobilenet_v1_ssd_layers(NetKind kind, int num_classes, const std::vect
   return layers;
 }
 
-SsdLayers mobilenet_v2_ssd_lite_layers(int num_classes, const std::vector<int>& per_location, double width_mult) {
+SsdLayers mobilenet_v2_ssd_lite_layers(NetKind kind, int num_classes, const std::vector<int>& per_location,
+                                       double width_mult) {
   SsdLayers layers;
   layers.base_net = nn::ModuleList();
   int channels = static_cast<int>(32 * width_mult);  // Python's int(): towards zero
@@ -154,12 +155,13 @@ SsdLayers mobilenet_v2_ssd_lite_layers(int num_classes, const std::vector<int>& 
   layers.base_net->push_back(first);
   const int settings[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2},  {6, 64, 4, 2},
                               {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};  // t, c, n, s
-  int tap_channels = 0;
+  int tap_channels = 0, stride8_channels = 0;
   for (const auto& [t, c, n, s] : settings) {
     const int out = static_cast<int>(c * width_mult);
     for (int i = 0; i < n; ++i) {
       InvertedResidual block(channels, out, i == 0 ? s : 1, t);
       if (layers.base_net->size() == 14) tap_channels = block->hidden_channels;
+      if (layers.base_net->size() == 7) stride8_channels = block->hidden_channels;
       layers.base_net->push_back(block);
       channels = out;
     }
@@ -174,7 +176,12 @@ SsdLayers mobilenet_v2_ssd_lite_layers(int num_classes, const std::vector<int>& 
   layers.extras->push_back(InvertedResidual(256, 256, 2, 0.5));
   layers.extras->push_back(InvertedResidual(256, 64, 2, 0.25));
   layers.taps = {{14, 3}, {19}};
-  add_heads(layers, {tap_channels, last, 512, 256, 256, 64}, per_location, num_classes, true, true, true);
+  std::vector<int> head_channels = {tap_channels, last, 512, 256, 256, 64};
+  if (has_stride8_head(kind)) {  // block 7's expansion: the last map at stride 8, like block 14's at 16
+    head_channels.insert(head_channels.begin(), stride8_channels);
+    layers.taps.insert(layers.taps.begin(), SourceTap{7, 3});
+  }
+  add_heads(layers, head_channels, per_location, num_classes, true, true, true);
   return layers;
 }
 

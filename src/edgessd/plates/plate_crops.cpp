@@ -42,6 +42,26 @@ cv::Size crop_size(const ReaderInfo& info, bool two_rows) {
   return two_rows ? cv::Size(info.input_width / 2, two_row_height(info)) : cv::Size(info.input_width, info.input_height);
 }
 
+// Where a region of `region` pixels lands in the input: all of it (stretch, two rows), or
+// the largest rectangle of the region's shape, centred (letterbox).
+cv::Rect placement(cv::Size region, const ReaderInfo& info, bool two_rows) {
+  const cv::Size input = crop_size(info, two_rows);
+  if (two_rows || info.geometry != "letterbox" || region.width <= 0 || region.height <= 0) return {{0, 0}, input};
+  const double scale = std::min(static_cast<double>(input.width) / region.width,
+                                static_cast<double>(input.height) / region.height);
+  const int w = std::clamp(static_cast<int>(std::lround(region.width * scale)), 4, input.width);
+  const int h = std::clamp(static_cast<int>(std::lround(region.height * scale)), 4, input.height);
+  return {(input.width - w) / 2, (input.height - h) / 2, w, h};
+}
+
+// `inner` set at `where` in a grey input of `size` (grey: 127, zero after normalising).
+cv::Mat framed(const cv::Mat& inner, const cv::Rect& where, cv::Size size) {
+  if (where.size() == size) return inner;
+  cv::Mat out(size, inner.type(), cv::Scalar::all(127));
+  inner.copyTo(out(where));
+  return out;
+}
+
 cv::Mat rows_side_by_side(const cv::Mat& tall, const ReaderInfo& info) {
   const int half = info.input_width / 2, h = info.input_height;
   cv::Mat out;
@@ -87,7 +107,9 @@ bool reads_two_rows(const CornerBox& pixels, const ReaderInfo& info) {
 
 cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info) {
   const bool two_rows = reads_two_rows(pixels, info);
-  const cv::Mat crop = resized(rgb(plate_crop_rect(pixels, info, rgb.cols, rgb.rows)), crop_size(info, two_rows));
+  const cv::Rect rect = plate_crop_rect(pixels, info, rgb.cols, rgb.rows);
+  const cv::Rect where = placement(rect.size(), info, two_rows);
+  const cv::Mat crop = framed(resized(rgb(rect), where.size()), where, crop_size(info, two_rows));
   return two_rows ? rows_side_by_side(crop, info) : crop;
 }
 
@@ -109,11 +131,13 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
                       static_cast<float>(cy + x * std::sin(angle) + y * std::cos(angle)));
   }
   const bool two_rows = reads_two_rows(pixels, info);
-  const cv::Size size = crop_size(info, two_rows);
+  const cv::Rect where = placement(rect.size(), info, two_rows);
+  const cv::Size size = where.size();
   const float cw = static_cast<float>(size.width), ch = static_cast<float>(size.height);
   const std::vector<cv::Point2f> to = {{0, 0}, {cw, 0}, {cw, ch}, {0, ch}};
   if (points && !points->empty()) {  // before `from` moves into the shrunk crop's pixels
     cv::perspectiveTransform(std::vector<cv::Point2f>(*points), *points, cv::getPerspectiveTransform(from, to));
+    for (cv::Point2f& p : *points) p += cv::Point2f(static_cast<float>(where.x), static_cast<float>(where.y));
     if (two_rows) points_side_by_side(*points, info);
   }
   cv::Mat source = rgb;
@@ -124,6 +148,10 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
   }
   cv::Mat crop;
   cv::warpPerspective(source, crop, cv::getPerspectiveTransform(from, to), size, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  if (size != crop_size(info, two_rows)) {  // letterboxed: the grey frame stays the grey the net reads as zero
+    photometric(crop, r);
+    return framed(crop, where, crop_size(info, two_rows));
+  }
   if (two_rows) crop = rows_side_by_side(crop, info);
   photometric(crop, r);
   return crop;

@@ -21,7 +21,8 @@ CornerBox in_pixels(const CornerBox& normalised, const cv::Mat& image);
 cv::Rect plate_crop_rect(const CornerBox& pixels, const ReaderInfo& info, int image_width, int image_height);
 // Whether the reader reads `pixels` (a box) as two rows: narrower than info.two_row_aspect.
 bool reads_two_rows(const CornerBox& pixels, const ReaderInfo& info);
-// That rectangle of `rgb`, resized to the reader's input (area when shrinking); a
+// That rectangle of `rgb`, resized to the reader's input (area when shrinking), or with
+// info.geometry "letterbox" to the largest rectangle of its shape, centred in grey; a
 // two-row box's upper rows on the left half of the input, its lower rows on the right.
 cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info);
 // For training: each side of the box moved by up to 8% of the box's size, the crop turned

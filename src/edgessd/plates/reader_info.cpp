@@ -26,6 +26,13 @@ const std::vector<ReaderLayer>& reader_layers() {
 
 int reader_columns(int input_width) { return (input_width + 3) / 4; }
 
+bool valid_reader_width(int width) { return width >= 64 && width <= 256 && width % 4 == 0; }
+
+void check_reader_geometry(const std::string& geometry, const std::string& what) {
+  if (geometry != "stretch" && geometry != "letterbox")
+    throw Error(what + " " + geometry.substr(0, 32) + ": expected stretch or letterbox");
+}
+
 std::string normalise_plate_text(const std::string& text) {
   std::string out;
   for (unsigned char c : text)
@@ -52,6 +59,7 @@ std::string reader_info_to_json(const ReaderInfo& info) {
   j["image_std"] = info.image_std;
   j["crop_margin"] = info.crop_margin;
   j["two_row_below_aspect"] = info.two_row_aspect;
+  j["geometry"] = info.geometry;
   if (!info.source.empty()) j["source"] = info.source;
   return j.dump(2) + "\n";
 }
@@ -64,15 +72,16 @@ ReaderInfo reader_info_from_json(const std::string& text, const std::string& wha
       throw Error("not a plate reader's JSON (no \"kind\": \"plate-reader\"); is it a detector?");
     info.charset = j.at("charset").get<std::string>();
     const auto size = j.at("input_size").get<std::vector<int>>();
-    if (size.size() != 2 || size[0] != 96 || size[1] != 32)
-      throw Error("input_size must be [96, 32], the reader's fixed geometry");
+    if (size.size() != 2 || size[1] != 32 || !valid_reader_width(size[0]))
+      throw Error("input_size must be [W, 32] with W a multiple of 4 within 64..256");
     info.input_width = size[0];
     info.input_height = size[1];
     info.image_mean = j.value("image_mean", info.image_mean);
     info.image_std = j.value("image_std", info.image_std);
     info.crop_margin = j.value("crop_margin", info.crop_margin);
     info.two_row_aspect = j.value("two_row_below_aspect", 0.0f);  // absent: a reader that never saw two rows
-    info.source = j.value("source", std::string());
+    info.geometry = j.value("geometry", std::string("stretch"));  // absent: readers before it stretched
+    check_reader_geometry(info.geometry, "geometry");    info.source = j.value("source", std::string());
   } catch (const Error& e) {
     throw Error(what + ": " + e.what());
   } catch (const std::exception& e) {

@@ -12,9 +12,13 @@ struct ReaderInfo {
   std::string charset = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
   // 32x96: 3:1 sits between US plates (2:1) and EU ones (4.7:1), so neither is squashed
   // by more than ~1.6x; 32 rows keep ~16 px per character height; 24 output columns
-  // (stride 4) leave room for CTC's blanks between 8-9 characters.
+  // (stride 4) leave room for CTC's blanks between 8-9 characters. The width may be any
+  // multiple of 4 within 64..256 (the net is convolutional along it); the height is 32.
   int input_width = 96;
   int input_height = 32;
+  // How a single-row box's crop becomes the input: "stretch" to it whatever its shape, or
+  // "letterbox": scaled to fit with its shape kept, centred, the rest grey (127).
+  std::string geometry = "stretch";
   float image_mean = 127.0f;
   float image_std = 128.0f;
   float crop_margin = 0.08f;  // of the box's width and height, added on each side
@@ -36,6 +40,9 @@ struct ReaderLayer {
 const std::vector<ReaderLayer>& reader_layers();
 // Output columns for an input width (the stride-4 width).
 int reader_columns(int input_width);
+bool valid_reader_width(int width);  // a multiple of 4 within 64..256
+// An Error naming `what` unless `geometry` is "stretch" or "letterbox".
+void check_reader_geometry(const std::string& geometry, const std::string& what);
 
 // Uppercase, spaces and dashes dropped: how PlateText is compared and trained on.
 std::string normalise_plate_text(const std::string& text);

@@ -168,6 +168,9 @@ void check_options(const ReaderTrainOptions& o) {
   if (!(o.real_share >= 0 && o.real_share <= 0.95)) throw Error("--real-share must be within 0..0.95");
   if (!(o.column_loss >= 0 && o.column_loss <= 100)) throw Error("--column-loss must be within 0..100");
   if (!(o.two_row_aspect >= 0 && o.two_row_aspect <= 3)) throw Error("--two-row-aspect must be within 0..3");
+  if (!valid_reader_width(o.input_width))
+    throw Error("--input-width " + std::to_string(o.input_width) + ": expected a multiple of 4 within 64..256");
+  check_reader_geometry(o.geometry, "--geometry");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -405,7 +408,9 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
   torch::manual_seed(o.seed);
   ReaderInfo info;
   info.charset.clear();
-  info.two_row_aspect = static_cast<float>(o.two_row_aspect);  // a resumed run keeps its own
+  info.two_row_aspect = static_cast<float>(o.two_row_aspect);  // a resumed run keeps its own, and its input
+  info.input_width = o.input_width;
+  info.geometry = o.geometry;
   int start_epoch = 0;
   StateDict resumed;
   if (!o.resume.empty()) {

@@ -24,12 +24,14 @@ struct ReaderTrainOptions {
   // anew each time (with 130 real plates beside 4000 synthetic ones they were 3%); 0 =
   // each real plate once an epoch.
   double real_share = 0.4;
-  bool synth_clean = false;
+  bool synth_clean = false;  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
   // Weight of the synthetic plates' per-column cross-entropy beside CTC: their characters'
   // places are known, and telling them shortens CTC's all-blank start (README, "Reading plates").
-  double column_loss = 1;  // the synthetic plates frontal and sharp (synthetic_plate_region's clean)
+  double column_loss = 1;
   // Boxes narrower than this are read as two rows (ReaderInfo::two_row_aspect); 0 = never.
   double two_row_aspect = 1.6;
+  int input_width = 96;               // ReaderInfo::input_width
+  std::string geometry = "stretch";   // ReaderInfo::geometry
   int epochs = 45;
   int batch_size = 32;
   double lr = 2e-3;  // Adam, cosine to 0 over the epochs

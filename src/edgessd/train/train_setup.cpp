@@ -112,6 +112,13 @@ namespace {
 // The nets whose base_net state_dicts are alike: MobileNetV1's (mb1-ssd and its relu6, -s8
 // and lite variants), else the net alone.
 std::string base_net_family(const std::string& net) { return net.rfind("mb1-", 0) == 0 ? "mb1" : net; }
+
+// What a start's net trains as without --net: mb1-ssd's stride-8 twin (the measured
+// default); a lite net stays itself, so its checkpoints still load in pytorch-ssd.
+std::string implicit_net(const std::string& start_net) {
+  const bool lite = start_net.find("-lite") != std::string::npos;
+  return lite || stride8_twin_of(start_net).empty() ? start_net : stride8_twin_of(start_net);
+}
 }  // namespace
 
 std::string net_name_of(const TrainOptions& options, const PretrainedKeys& keys) {
@@ -122,10 +129,8 @@ std::string net_name_of(const TrainOptions& options, const PretrainedKeys& keys)
   // A stride-8 net starts from its plain twin: they share every layer but the heads.
   if (options.net.empty()) {
     if (!has_start_info && options.pretrained_ssd.empty()) return kDefaultNet;
-    if (!has_start_info)  // a pytorch-ssd checkpoint: its keys tell its net
-      return stride8_twin_of(keys.net).empty() ? keys.net : stride8_twin_of(keys.net);
-    if (!options.resume.empty() || stride8_twin_of(start_info.net).empty()) return start_info.net;
-    return stride8_twin_of(start_info.net);
+    if (!has_start_info) return implicit_net(keys.net);  // a pytorch-ssd checkpoint: its keys tell its net
+    return options.resume.empty() ? implicit_net(start_info.net) : start_info.net;
   }
   const bool twin = options.resume.empty() && options.net == stride8_twin_of(start_info.net);
   const bool same_base = options.resume.empty() && !options.base_net.empty() &&
@@ -139,8 +144,8 @@ TrainOptions with_start_width(TrainOptions options, const std::string& net, cons
   if (options.width_mult || !options.resume.empty() || keys.net.empty() || !net_has_width_mult(net)) return options;
   ModelInfo start_info;
   if (load_model_info(options.pretrained_ssd, start_info)) {
-    if (start_info.net == net) options.width_mult = start_info.width_mult;
-  } else if (keys.net == net) {
+    if (start_info.net == net || stride8_twin_of(start_info.net) == net) options.width_mult = start_info.width_mult;
+  } else if (keys.net == net || stride8_twin_of(keys.net) == net) {
     options.width_mult = keys.width_mult;
   }
   return options;

@@ -25,7 +25,7 @@ struct PretrainedKeys {
 };
 
 // The net's kind: --net, else --resume's, else the starting checkpoint's (its JSON's, or
-// what its keys tell) with the stride-8 head where it has such a twin, else mb1-ssd-s8.
+// what its keys tell), an mb1-ssd with the stride-8 head, else mb1-ssd-s8.
 // --net against a start file's JSON: an Error unless the start fits it (its -s8 twin; for
 // --base-net, any net with the same base net).
 std::string net_name_of(const TrainOptions& options, const PretrainedKeys& keys);

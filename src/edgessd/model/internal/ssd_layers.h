@@ -35,7 +35,8 @@ struct SsdLayers {
 
 // per_location: priors a cell of each head, in head order (6 or 7 heads).
 SsdLayers mobilenet_v1_ssd_layers(NetKind kind, int num_classes, const std::vector<int>& per_location);
-SsdLayers mobilenet_v2_ssd_lite_layers(int num_classes, const std::vector<int>& per_location, double width_mult);
+SsdLayers mobilenet_v2_ssd_lite_layers(NetKind kind, int num_classes, const std::vector<int>& per_location,
+                                       double width_mult);
 // VGG16 as amdegroot's ssd.pytorch lays it out (a flat list: Conv2d, ReLU, MaxPool2d;
 // pool5 3x3 stride 1, the dilated conv6 and conv7), conv4_3's map read through a BatchNorm.
 SsdLayers vgg16_ssd_layers(int num_classes, const std::vector<int>& per_location);
