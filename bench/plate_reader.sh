@@ -15,7 +15,8 @@
 # env: CLI (build/edgessd), DATA (plates-us), CROSS (plates-eu; skipped when absent),
 #      PRESET (us), CROSS_PRESET (eu), OUT (reader-study), SEEDS ("1 2 3"),
 #      EPOCHS (45), SYNTH_PLATES (4000 an epoch), SYNTH_COUNT (400 images), RUNS (200),
-#      PARALLEL (1), CONFIGS ("real+synth synth-only"; also real+synth-letterbox128)
+#      PARALLEL (1), CONFIGS ("real+synth synth-only"; also real+synth-letterbox128,
+#      real+synth-jitter18)
 # A run already scored under OUT is not repeated, so the study can be stopped and continued.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,8 @@ declare -A DATA_FLAGS=(
   [synth-only]="--data $OUT/synth --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS"
   # The input geometry: a 4:1 input with the plate's shape kept (letterbox) against the stretch.
   [real+synth-letterbox128]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS --input-width 128 --geometry letterbox"
+  # Boxes moved as far as a detector moves them (bench/detector_framing.py: 90% within ~18%).
+  [real+synth-jitter18]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS --box-jitter 0.18"
 )
 read -r -a ORDER <<<"${CONFIGS:-real+synth synth-only}"
 

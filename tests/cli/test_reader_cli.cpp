@@ -179,6 +179,7 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --two-row-aspect 5", "--two-row-aspect"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --input-width 90", "--input-width 90"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --geometry crop", "--geometry crop"},
+      {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --box-jitter 0.5", "--box-jitter"},
       {"eval-reader --dataset " + dir.file("synth") + " --model " + onnx + " --plate-pattern @" + out.file("none.txt"),
        out.file("none.txt")},
       {"detect --model " + onnx + " --reader " + onnx + " --plate-pattern @" + out.file("empty") + " --headless x.jpg",

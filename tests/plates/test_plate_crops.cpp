@@ -243,3 +243,26 @@ TEST(PlateCrops, GeometryAndWidthTravelInTheReadersJson) {
     EXPECT_THROW(reader_info_from_json(text, "r.json"), std::exception) << bad;
   }
 }
+
+// --box-jitter sets how far the box's sides move: none at 0, and the plate's width in the
+// crop spreads more at 0.2 than at the default 0.08.
+TEST(PlateCrops, BoxJitterSetsHowFarTheSidesMove) {
+  CornerBox box;
+  const cv::Mat image = hand_made(box);
+  ReaderInfo info;
+  auto width_spread = [&](float jitter) {
+    double lo = 1e9, hi = 0;
+    for (int i = 0; i < 100; ++i) {
+      Random r(mix_seed(12, static_cast<uint64_t>(i)));
+      std::vector<cv::Point2f> ends = {{100, 150}, {300, 150}};
+      augmented_plate_crop(image, box, info, r, &ends, jitter);
+      const double w = ends[1].x - ends[0].x;
+      lo = std::min(lo, w), hi = std::max(hi, w);
+    }
+    return hi - lo;
+  };
+  const double none = width_spread(0), standard = width_spread(0.08f), wide = width_spread(0.2f);
+  EXPECT_LT(none, 0.15 * info.input_width) << "at 0 only the corners move and the crop turns";
+  EXPECT_GT(standard, none + 0.1 * info.input_width);
+  EXPECT_GT(wide, 2 * standard);
+}

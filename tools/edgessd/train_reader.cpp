@@ -26,6 +26,9 @@ void add_train_reader_command(CLI::App& app) {
   cmd->add_option("--two-row-aspect", o->two_row_aspect,
                   "Read boxes narrower than this (width / height) as two rows, side by side (0: never)")
       ->check(CLI::Range(0.0, 3.0))->capture_default_str();
+  cmd->add_option("--box-jitter", o->box_jitter,
+                  "How far each side of a training box moves, of its size (uniform; a detector frames plates otherwise)")
+      ->capture_default_str();
   cmd->add_option("--input-width", o->input_width,
                   "The reader's input width in pixels (its height is 32): a multiple of 4 within 64..256")
       ->capture_default_str();

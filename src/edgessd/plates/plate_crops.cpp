@@ -114,9 +114,9 @@ cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo
 }
 
 cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& r,
-                             std::vector<cv::Point2f>* points) {
+                             std::vector<cv::Point2f>* points, float box_jitter) {
   const float w = pixels.x2 - pixels.x1, h = pixels.y2 - pixels.y1;
-  auto jitter = [&](float size) { return static_cast<float>(r.uniform(-0.08, 0.08) * size); };
+  auto jitter = [&](float size) { return static_cast<float>(r.uniform(-box_jitter, box_jitter) * size); };
   CornerBox moved{pixels.x1 + jitter(w), pixels.y1 + jitter(h), pixels.x2 + jitter(w), pixels.y2 + jitter(h)};
   if (moved.x2 - moved.x1 < 2 || moved.y2 - moved.y1 < 2) moved = pixels;
   const cv::Rect rect = plate_crop_rect(moved, info, rgb.cols, rgb.rows);

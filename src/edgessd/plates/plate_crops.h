@@ -25,12 +25,13 @@ bool reads_two_rows(const CornerBox& pixels, const ReaderInfo& info);
 // info.geometry "letterbox" to the largest rectangle of its shape, centred in grey; a
 // two-row box's upper rows on the left half of the input, its lower rows on the right.
 cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info);
-// For training: each side of the box moved by up to 8% of the box's size, the crop turned
-// by up to 4 degrees and each corner moved by up to 4% (perspective), then gain,
-// contrast, colour cast, blur, noise and sometimes grey, drawn from `random`.
-// `points` (of `rgb`), when given, are moved to where they land in the crop.
+// For training: each side of the box moved by up to `box_jitter` of the box's size (as a
+// detector frames it otherwise), the crop turned by up to 4 degrees and each corner moved
+// by up to 4% (perspective), then gain, contrast, colour cast, blur, noise and sometimes
+// grey, drawn from `random`. `points` (of `rgb`), when given, are moved to where they
+// land in the crop.
 cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& random,
-                             std::vector<cv::Point2f>* points = nullptr);
+                             std::vector<cv::Point2f>* points = nullptr, float box_jitter = 0.08f);
 // (x - mean) / std, HWC -> CHW: 3 x input_height x input_width floats into `out`.
 void reader_input(const cv::Mat& crop_rgb, const ReaderInfo& info, float* out);
 

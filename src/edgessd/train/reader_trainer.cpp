@@ -95,7 +95,7 @@ void label_columns(const std::vector<cv::Point2f>& middles, const std::string& t
 }
 
 Batch make_batch(const std::vector<CachedPlate>& plates, const std::vector<size_t>& order, size_t begin, size_t end,
-                 const ReaderInfo& info, const uint64_t* augment_seed, int threads) {
+                 const ReaderInfo& info, const uint64_t* augment_seed, int threads, float box_jitter = 0) {
   const int64_t n = static_cast<int64_t>(end - begin);
   const int64_t plane = int64_t{3} * info.input_height * info.input_width;
   Batch b;
@@ -109,7 +109,7 @@ Batch make_batch(const std::vector<CachedPlate>& plates, const std::vector<size_
     if (augment_seed) {
       Random r(mix_seed(*augment_seed, begin + i, order[begin + i]));
       std::vector<cv::Point2f> middles = p.centres;
-      crop = augmented_plate_crop(p.region, p.box, info, r, &middles);
+      crop = augmented_plate_crop(p.region, p.box, info, r, &middles, box_jitter);
       label_columns(middles, p.text, info, b.columns.data_ptr<int64_t>() + static_cast<int64_t>(i) * columns, columns);
     } else {
       crop = crop_plate(p.region, p.box, info);
@@ -171,6 +171,7 @@ void check_options(const ReaderTrainOptions& o) {
   if (!valid_reader_width(o.input_width))
     throw Error("--input-width " + std::to_string(o.input_width) + ": expected a multiple of 4 within 64..256");
   check_reader_geometry(o.geometry, "--geometry");
+  if (!(o.box_jitter >= 0 && o.box_jitter <= 0.3)) throw Error("--box-jitter must be within 0..0.3");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -311,7 +312,7 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
   for (size_t step = 0; step < steps; ++step) {
     const size_t begin = step * o.batch_size, end = std::min(order.size(), begin + o.batch_size);
     const uint64_t seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), step);
-    const Batch b = make_batch(plates, order, begin, end, info, &seed, threads);
+    const Batch b = make_batch(plates, order, begin, end, info, &seed, threads, static_cast<float>(o.box_jitter));
     m.lr = reader_lr(o.lr, static_cast<size_t>(epoch) * steps + step, total_steps);
     set_adam_lr(adam, m.lr);
     adam.zero_grad();

@@ -30,6 +30,9 @@ struct ReaderTrainOptions {
   double column_loss = 1;
   // Boxes narrower than this are read as two rows (ReaderInfo::two_row_aspect); 0 = never.
   double two_row_aspect = 1.6;
+  // How far each side of a box moves in training, of its size (uniform): the default covers
+  // a detector's typical framing error, not its tail (README, "Reading plates of several countries").
+  double box_jitter = 0.08;
   int input_width = 96;               // ReaderInfo::input_width
   std::string geometry = "stretch";   // ReaderInfo::geometry
   int epochs = 45;
