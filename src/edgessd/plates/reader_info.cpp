@@ -81,7 +81,8 @@ ReaderInfo reader_info_from_json(const std::string& text, const std::string& wha
     info.crop_margin = j.value("crop_margin", info.crop_margin);
     info.two_row_aspect = j.value("two_row_below_aspect", 0.0f);  // absent: a reader that never saw two rows
     info.geometry = j.value("geometry", std::string("stretch"));  // absent: readers before it stretched
-    check_reader_geometry(info.geometry, "geometry");    info.source = j.value("source", std::string());
+    check_reader_geometry(info.geometry, "geometry");
+    info.source = j.value("source", std::string());
   } catch (const Error& e) {
     throw Error(what + ": " + e.what());
   } catch (const std::exception& e) {
