@@ -32,6 +32,10 @@ std::string stride8_twin_of(const std::string& net) {
   return std::find(names.begin(), names.end(), net + "-s8") != names.end() ? net + "-s8" : "";
 }
 
+bool is_net_or_its_twin(const std::string& start, const std::string& net) {
+  return start == net || stride8_twin_of(start) == net;
+}
+
 bool net_has_width_mult(const std::string& net) { return net.rfind("mb2-ssd-lite", 0) == 0; }
 
 namespace {

@@ -40,6 +40,9 @@ int head_count(const std::string& net);  // 6, or 7 with the stride-8 head
 // The net with a stride-8 head that shares `net`'s other layers ("mb1-ssd" -> "mb1-ssd-s8");
 // empty when there is none (a -s8 net itself, vgg16-ssd).
 std::string stride8_twin_of(const std::string& net);
+// Whether a checkpoint of `start` holds every weight of `net` but the heads: the net itself
+// or its stride-8 twin.
+bool is_net_or_its_twin(const std::string& start, const std::string& net);
 bool net_has_width_mult(const std::string& net);  // mb2-ssd-lite's --mb2-width-mult
 // The net's pytorch-ssd config values for pixels: vgg16-ssd's per-channel mean (123, 117,
 // 104) and std 1, the MobileNets' 127 and 128.

@@ -131,6 +131,7 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
                       static_cast<float>(cy + x * std::sin(angle) + y * std::cos(angle)));
   }
   const bool two_rows = reads_two_rows(pixels, info);
+  const cv::Size input = crop_size(info, two_rows);
   const cv::Rect where = placement(rect.size(), info, two_rows);
   const cv::Size size = where.size();
   const float cw = static_cast<float>(size.width), ch = static_cast<float>(size.height);
@@ -148,9 +149,9 @@ cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const 
   }
   cv::Mat crop;
   cv::warpPerspective(source, crop, cv::getPerspectiveTransform(from, to), size, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  if (size != crop_size(info, two_rows)) {  // letterboxed: the grey frame stays the grey the net reads as zero
+  if (size != input) {  // letterboxed: the grey frame stays the grey the net reads as zero
     photometric(crop, r);
-    return framed(crop, where, crop_size(info, two_rows));
+    return framed(crop, where, input);
   }
   if (two_rows) crop = rows_side_by_side(crop, info);
   photometric(crop, r);

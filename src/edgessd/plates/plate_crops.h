@@ -31,7 +31,7 @@ cv::Mat crop_plate(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo
 // grey, drawn from `random`. `points` (of `rgb`), when given, are moved to where they
 // land in the crop.
 cv::Mat augmented_plate_crop(const cv::Mat& rgb, const CornerBox& pixels, const ReaderInfo& info, Random& random,
-                             std::vector<cv::Point2f>* points = nullptr, float box_jitter = 0.08f);
+                             std::vector<cv::Point2f>* points = nullptr, float box_jitter = kDefaultBoxJitter);
 // (x - mean) / std, HWC -> CHW: 3 x input_height x input_width floats into `out`.
 void reader_input(const cv::Mat& crop_rgb, const ReaderInfo& info, float* out);
 

@@ -30,6 +30,10 @@ struct ReaderInfo {
   int num_classes() const { return static_cast<int>(charset.size()) + 1; }
 };
 
+// How far training moves each side of a plate box, of its size (train-reader --box-jitter's
+// default; the crops of plates/plate_crops.h).
+constexpr float kDefaultBoxJitter = 0.08f;
+
 // One convolution of the reader (each followed by BatchNorm + ReLU but the last, which
 // has a bias and gives the CTC scores). The LibTorch net and the ONNX export both build
 // from this table, so they cannot disagree.

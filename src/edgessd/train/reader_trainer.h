@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "edgessd/plates/reader_info.h"
+
 namespace edgessd {
 
 struct ReaderTrainOptions {
@@ -32,7 +34,7 @@ struct ReaderTrainOptions {
   double two_row_aspect = 1.6;
   // How far each side of a box moves in training, of its size (uniform): the default covers
   // a detector's typical framing error, not its tail (README, "Reading plates of several countries").
-  double box_jitter = 0.08;
+  double box_jitter = kDefaultBoxJitter;
   int input_width = 96;               // ReaderInfo::input_width
   std::string geometry = "stretch";   // ReaderInfo::geometry
   int epochs = 45;

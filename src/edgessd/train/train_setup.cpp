@@ -144,8 +144,8 @@ TrainOptions with_start_width(TrainOptions options, const std::string& net, cons
   if (options.width_mult || !options.resume.empty() || keys.net.empty() || !net_has_width_mult(net)) return options;
   ModelInfo start_info;
   if (load_model_info(options.pretrained_ssd, start_info)) {
-    if (start_info.net == net || stride8_twin_of(start_info.net) == net) options.width_mult = start_info.width_mult;
-  } else if (keys.net == net || stride8_twin_of(keys.net) == net) {
+    if (is_net_or_its_twin(start_info.net, net)) options.width_mult = start_info.width_mult;
+  } else if (is_net_or_its_twin(keys.net, net)) {
     options.width_mult = keys.width_mult;
   }
   return options;

@@ -85,7 +85,7 @@ PretrainedKeys keys_of(const TrainOptions& options, const StateDict& pretrained,
   if (pretrained.empty()) return keys;
   keys.net = net_of_keys(pretrained);
   ModelInfo start_info;  // a model JSON names the width itself
-  if ((keys.net == net || stride8_twin_of(keys.net) == net) && net_has_width_mult(net) && !options.width_mult &&
+  if (is_net_or_its_twin(keys.net, net) && net_has_width_mult(net) && !options.width_mult &&
       !load_model_info(options.pretrained_ssd, start_info))
     keys.width_mult = width_mult_of(pretrained, options.pretrained_ssd);
   return keys;
