@@ -64,6 +64,28 @@ TEST(ReaderCli, TrainWritesTrainsConventionsAndResumes) {
   EXPECT_EQ(line_count(dir.file("m/metrics.csv")), 4u);
 }
 
+// --ema validates and saves the average: the same run's training losses (the live
+// weights train as without it), other weights saved.
+TEST(ReaderCli, EmaSavesTheAverageAndLeavesTrainingAlone) {
+  const TempDir& dir = trained();
+  TempDir out;
+  std::map<std::string, std::string> metrics, weights;
+  for (const std::string ema : {"0", "0.9"}) {
+    const std::string m = out.file("ema" + ema);
+    const CommandResult r = cli("train-reader --data " + dir.file("synth") + " --model-dir " + m +
+                                " --synth-plates 64 --num-epochs 2 --batch-size 16 --threads 1 --ema " + ema);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::istringstream csv(read_file(m + "/metrics.csv"));
+    for (std::string line; std::getline(csv, line);) {  // epoch,train_loss
+      const size_t second = line.find(',', line.find(',') + 1);
+      metrics[ema] += line.substr(0, second) + ";";
+    }
+    weights[ema] = read_file(m + "/best.pth");
+  }
+  EXPECT_EQ(metrics["0"], metrics["0.9"]);
+  EXPECT_NE(weights["0"], weights["0.9"]);
+}
+
 TEST(ReaderCli, ExportedReaderScoresAsTheCheckpointAndReadsInDetect) {
   const TempDir& dir = trained();
   CommandResult r = cli("export-reader --model-dir " + dir.file("m"));
@@ -173,6 +195,7 @@ TEST(ReaderCli, ErrorsAreOneLineAndWriteNothing) {
       {"detect --model " + onnx + " --reader " + onnx + " --plate-pattern AAA --headless x.jpg", "is a plate reader"},
       {"eval-reader --dataset " + dir.file("synth") + " --model " + onnx + " --plate-pattern 'A#'", "--plate-pattern A#"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --real-share 0.99", "--real-share"},
+      {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --ema 1", "--ema"},
       {"train-reader --data " + dir.file("synth") + " --model-dir " + out.file("m") + " --column-loss -1", "--column-loss"},
       {"synth --clean --out " + out.file("s"), "--clean"},
       {"synth --two-row --out " + out.file("s"), "--two-row"},

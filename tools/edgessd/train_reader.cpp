@@ -29,6 +29,9 @@ void add_train_reader_command(CLI::App& app) {
   cmd->add_option("--box-jitter", o->box_jitter,
                   "How far each side of a training box moves, of its size (uniform; a detector frames plates otherwise)")
       ->capture_default_str();
+  cmd->add_option("--ema", o->ema,
+                  "Validate and save an exponential moving average of the weights with this decay (0: off; e.g. 0.999)")
+      ->capture_default_str();
   cmd->add_option("--input-width", o->input_width,
                   "The reader's input width in pixels (its height is 32): a multiple of 4 within 64..256")
       ->capture_default_str();

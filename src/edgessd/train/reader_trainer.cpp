@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -29,6 +30,7 @@
 #include "edgessd/train/training_run.h"
 #include "edgessd/train/optimizer_state.h"
 #include "edgessd/train/run_files.h"
+#include "edgessd/train/weight_average.h"
 
 namespace edgessd {
 
@@ -172,6 +174,7 @@ void check_options(const ReaderTrainOptions& o) {
     throw Error("--input-width " + std::to_string(o.input_width) + ": expected a multiple of 4 within 64..256");
   check_reader_geometry(o.geometry, "--geometry");
   if (!(o.box_jitter >= 0 && o.box_jitter <= 0.3)) throw Error("--box-jitter must be within 0..0.3");
+  if (!(o.ema >= 0 && o.ema <= 0.9999)) throw Error("--ema must be within 0..0.9999");
   if (o.batch_size < 1 || o.batch_size > 4096) throw Error("--batch-size must be within 1..4096");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw Error("--lr must be a positive number");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) throw Error("--weight-decay must be 0 or more");
@@ -299,8 +302,8 @@ std::vector<CachedPlate> epoch_plates(const ReaderData& d, const ReaderInfo& inf
   return plates;
 }
 
-double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderData& d, const ReaderInfo& info,
-                   const ReaderTrainOptions& o, int epoch, int threads, ReaderEpoch& m) {
+double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, WeightAverage* average, const ReaderData& d,
+                   const ReaderInfo& info, const ReaderTrainOptions& o, int epoch, int threads, ReaderEpoch& m) {
   net->train();
   const std::vector<CachedPlate> plates = epoch_plates(d, info, o, epoch, threads);
   const std::vector<size_t> order = epoch_order(d, o, epoch);
@@ -321,6 +324,7 @@ double train_epoch(PlateReaderNet& net, torch::optim::Adam& adam, const ReaderDa
     if (o.column_loss > 0 && b.any_column) loss = loss + o.column_loss * column_loss_of(logits, b);
     loss.backward();
     adam.step();
+    if (average) average->update();
     const double value = loss.item<double>();
     if (!std::isfinite(value)) throw Error("epoch " + std::to_string(epoch) + ": the CTC loss is not finite; try a lower --lr");
     sum += value;
@@ -449,6 +453,8 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
     if (std::filesystem::exists(optimizer_path(o.resume), ec)) load_adam_state(adam, optimizer_path(o.resume));
     log_info("Resume from the model " + o.resume + " at epoch " + std::to_string(start_epoch));
   }
+  std::optional<WeightAverage> average;
+  if (o.ema > 0) average.emplace(*net, o.ema);
   const bool validated = !data.validation.empty();
   TrainingRun run(o.model_dir, kReaderNetName, kReaderMetricsHeader, -1e300,
                   validated ? "validation exact plates (characters break ties)" : "negated training loss");
@@ -460,7 +466,8 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
   run.run(start_epoch, o.epochs, [&](int epoch) {
     ReaderEpoch m;
     m.epoch = epoch;
-    train_epoch(net, adam, data, info, o, epoch, threads, m);
+    train_epoch(net, adam, average ? &*average : nullptr, data, info, o, epoch, threads, m);
+    const AveragedWeights averaged(average ? &*average : nullptr);  // validated and saved: the average
     validate(net, data.validation, info, threads, m);
     log_info(epoch_line(m));
     const double score = selection_score(m.val_exact, m.val_character, m.train_loss, validated);

@@ -35,6 +35,9 @@ struct ReaderTrainOptions {
   // How far each side of a box moves in training, of its size (uniform): the default covers
   // a detector's typical framing error, not its tail (README, "Reading plates of several countries").
   double box_jitter = kDefaultBoxJitter;
+  // Validation and checkpoints use an exponential moving average of the weights with this
+  // decay (WeightAverage, train's --ema); 0 = the live weights.
+  double ema = 0;
   int input_width = 96;               // ReaderInfo::input_width
   std::string geometry = "stretch";   // ReaderInfo::geometry
   int epochs = 45;
