@@ -47,7 +47,7 @@ declare -A DATA_FLAGS=(
   [real+synth-letterbox128]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS --input-width 128 --geometry letterbox"
   # Boxes moved as far as a detector moves them (bench/detector_framing.py: 90% within ~18%).
   [real+synth-jitter18]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS --box-jitter 0.18"
-  # The same, validated and saved as an average of the weights (seeds spread by 13 points without).
+  # The same, validated and saved as an average of the weights (the seeds of one configuration spread widely).
   [real+synth-jitter18-ema]="--data $DATA --synth-plates $SYNTH_PLATES --num-epochs $EPOCHS --box-jitter 0.18 --ema 0.999"
 )
 read -r -a ORDER <<<"${CONFIGS:-real+synth synth-only}"
