@@ -453,8 +453,9 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
     if (std::filesystem::exists(optimizer_path(o.resume), ec)) load_adam_state(adam, optimizer_path(o.resume));
     log_info("Resume from the model " + o.resume + " at epoch " + std::to_string(start_epoch));
   }
-  std::optional<WeightAverage> average;
-  if (o.ema > 0) average.emplace(*net, o.ema);
+  std::optional<WeightAverage> ema;
+  if (o.ema > 0) ema.emplace(*net, o.ema);
+  WeightAverage* const average = ema ? &*ema : nullptr;  // --ema's, or null
   const bool validated = !data.validation.empty();
   TrainingRun run(o.model_dir, kReaderNetName, kReaderMetricsHeader, -1e300,
                   validated ? "validation exact plates (characters break ties)" : "negated training loss");
@@ -466,8 +467,8 @@ ReaderTrainResult train_reader(const ReaderTrainOptions& o) {
   run.run(start_epoch, o.epochs, [&](int epoch) {
     ReaderEpoch m;
     m.epoch = epoch;
-    train_epoch(net, adam, average ? &*average : nullptr, data, info, o, epoch, threads, m);
-    const AveragedWeights averaged(average ? &*average : nullptr);  // validated and saved: the average
+    train_epoch(net, adam, average, data, info, o, epoch, threads, m);
+    const AveragedWeights averaged(average);  // validated and saved: the average
     validate(net, data.validation, info, threads, m);
     log_info(epoch_line(m));
     const double score = selection_score(m.val_exact, m.val_character, m.train_loss, validated);
