@@ -51,14 +51,14 @@ TEST(PlateCrops, AugmentedCropsStillFrameThePlate) {
   double widest = 0, narrowest = 1e9, tilt_seen = 0;
   for (int i = 0; i < 200; ++i) {
     Random r(mix_seed(21, static_cast<uint64_t>(i)));
-    const cv::Mat crop = augmented_plate_crop(image, box, info, r);
+    const cv::Mat crop = augmented_plate_crop(image, box, info, r, nullptr, 0.08f);
     ASSERT_EQ(crop.size(), cv::Size(info.input_width, info.input_height));
     cv::Mat grey;
     cv::cvtColor(crop, grey, cv::COLOR_RGB2GRAY);
     const cv::Mat plate = grey > 128;
     const cv::Moments m = cv::moments(plate, true);
     ASSERT_GT(m.m00, 0) << "seed " << i << ": no plate in the crop";
-    // Centred within the box jitter (8%) and the corner moves (4%).
+    // Centred within the box jitter (8% here) and the corner moves (4%).
     EXPECT_NEAR(m.m10 / m.m00, info.input_width / 2.0, 0.14 * info.input_width) << i;
     EXPECT_NEAR(m.m01 / m.m00, info.input_height / 2.0, 0.16 * info.input_height) << i;
     // Its area: from a box grown by 16% to one shrunk by 16%, never lost or cut to a sliver.
@@ -217,7 +217,7 @@ TEST(PlateCrops, LetterboxKeepsThePlatesShape) {
   for (int i = 0; i < 30; ++i) {
     Random r(mix_seed(8, static_cast<uint64_t>(i)));
     std::vector<cv::Point2f> points = {{100, 150}, {300, 150}};  // the plate's left and right ends
-    const cv::Mat a = augmented_plate_crop(image, box, info, r, &points);
+    const cv::Mat a = augmented_plate_crop(image, box, info, r, &points, 0.08f);  // the bounds below: 8% jitter
     ASSERT_EQ(a.size(), cv::Size(128, 32));
     EXPECT_EQ(a.at<cv::Vec3b>(16, 0), cv::Vec3b(127, 127, 127)) << i;
     EXPECT_EQ(a.at<cv::Vec3b>(16, 127), cv::Vec3b(127, 127, 127)) << i;
@@ -245,7 +245,7 @@ TEST(PlateCrops, GeometryAndWidthTravelInTheReadersJson) {
 }
 
 // --box-jitter sets how far the box's sides move: none at 0, and the plate's width in the
-// crop spreads more at 0.2 than at the default 0.08.
+// crop spreads more at 0.2 than at 0.08.
 TEST(PlateCrops, BoxJitterSetsHowFarTheSidesMove) {
   CornerBox box;
   const cv::Mat image = hand_made(box);
@@ -261,8 +261,8 @@ TEST(PlateCrops, BoxJitterSetsHowFarTheSidesMove) {
     }
     return hi - lo;
   };
-  const double none = width_spread(0), standard = width_spread(0.08f), wide = width_spread(0.2f);
+  const double none = width_spread(0), narrow = width_spread(0.08f), wide = width_spread(0.2f);
   EXPECT_LT(none, 0.15 * info.input_width) << "at 0 only the corners move and the crop turns";
-  EXPECT_GT(standard, none + 0.1 * info.input_width);
-  EXPECT_GT(wide, 2 * standard);
+  EXPECT_GT(narrow, none + 0.1 * info.input_width);
+  EXPECT_GT(wide, 2 * narrow);
 }

@@ -32,7 +32,7 @@ struct ReaderInfo {
 
 // How far training moves each side of a plate box, of its size (train-reader --box-jitter's
 // default; the crops of plates/plate_crops.h).
-constexpr float kDefaultBoxJitter = 0.08f;
+constexpr float kDefaultBoxJitter = 0.18f;
 
 // One convolution of the reader (each followed by BatchNorm + ReLU but the last, which
 // has a bias and gives the CTC scores). The LibTorch net and the ONNX export both build

@@ -33,7 +33,8 @@ struct ReaderTrainOptions {
   // Boxes narrower than this are read as two rows (ReaderInfo::two_row_aspect); 0 = never.
   double two_row_aspect = 1.6;
   // How far each side of a box moves in training, of its size (uniform): the default covers
-  // a detector's typical framing error, not its tail (README, "Reading plates of several countries").
+  // a detector's framing error to its tail, which end to end reads more plates than 0.08
+  // (README, "Reading plates of several countries").
   double box_jitter = kDefaultBoxJitter;
   // Validation and checkpoints use an exponential moving average of the weights with this
   // decay (WeightAverage, train's --ema); 0 = the live weights.
