@@ -22,12 +22,16 @@ cv::Mat hand_made(CornerBox& box) {
   return image;
 }
 
-// The bright part of a crop (grey > 128): its bounding box.
-cv::Rect bright(const cv::Mat& crop) {
+// The bright part of a crop (grey > 128): the plate's pixels, and their bounding box.
+cv::Mat bright_pixels(const cv::Mat& crop) {
   cv::Mat grey;
   cv::cvtColor(crop, grey, cv::COLOR_RGB2GRAY);
-  return cv::boundingRect(grey > 128);
+  return grey > 128;
 }
+cv::Rect bright(const cv::Mat& crop) { return cv::boundingRect(bright_pixels(crop)); }
+
+// The box jitter the bounds of the tests below were written for (the default is wider).
+constexpr float kTestedJitter = 0.08f;
 
 }  // namespace
 
@@ -51,11 +55,9 @@ TEST(PlateCrops, AugmentedCropsStillFrameThePlate) {
   double widest = 0, narrowest = 1e9, tilt_seen = 0;
   for (int i = 0; i < 200; ++i) {
     Random r(mix_seed(21, static_cast<uint64_t>(i)));
-    const cv::Mat crop = augmented_plate_crop(image, box, info, r, nullptr, 0.08f);
+    const cv::Mat crop = augmented_plate_crop(image, box, info, r, nullptr, kTestedJitter);
     ASSERT_EQ(crop.size(), cv::Size(info.input_width, info.input_height));
-    cv::Mat grey;
-    cv::cvtColor(crop, grey, cv::COLOR_RGB2GRAY);
-    const cv::Mat plate = grey > 128;
+    const cv::Mat plate = bright_pixels(crop);
     const cv::Moments m = cv::moments(plate, true);
     ASSERT_GT(m.m00, 0) << "seed " << i << ": no plate in the crop";
     // Centred within the box jitter (8% here) and the corner moves (4%).
@@ -78,9 +80,8 @@ TEST(PlateCrops, AugmentedCropsStillFrameThePlate) {
   // box grown by 18% a side (with its margin, about 0.66 x 0.66 of the crop) to one that fills it.
   for (int i = 0; i < 200; ++i) {
     Random r(mix_seed(22, static_cast<uint64_t>(i)));
-    cv::Mat grey;
-    cv::cvtColor(augmented_plate_crop(image, box, info, r), grey, cv::COLOR_RGB2GRAY);
-    const double share = cv::countNonZero(grey > 128) / double(info.input_width * info.input_height);
+    const cv::Mat plate = bright_pixels(augmented_plate_crop(image, box, info, r));
+    const double share = cv::countNonZero(plate) / double(info.input_width * info.input_height);
     EXPECT_GT(share, 0.3) << i;
   }
 }
@@ -226,7 +227,7 @@ TEST(PlateCrops, LetterboxKeepsThePlatesShape) {
   for (int i = 0; i < 30; ++i) {
     Random r(mix_seed(8, static_cast<uint64_t>(i)));
     std::vector<cv::Point2f> points = {{100, 150}, {300, 150}};  // the plate's left and right ends
-    const cv::Mat a = augmented_plate_crop(image, box, info, r, &points, 0.08f);  // the bounds below: 8% jitter
+    const cv::Mat a = augmented_plate_crop(image, box, info, r, &points, kTestedJitter);
     ASSERT_EQ(a.size(), cv::Size(128, 32));
     EXPECT_EQ(a.at<cv::Vec3b>(16, 0), cv::Vec3b(127, 127, 127)) << i;
     EXPECT_EQ(a.at<cv::Vec3b>(16, 127), cv::Vec3b(127, 127, 127)) << i;
@@ -270,7 +271,7 @@ TEST(PlateCrops, BoxJitterSetsHowFarTheSidesMove) {
     }
     return hi - lo;
   };
-  const double none = width_spread(0), narrow = width_spread(0.08f), wide = width_spread(0.2f);
+  const double none = width_spread(0), narrow = width_spread(kTestedJitter), wide = width_spread(0.2f);
   EXPECT_LT(none, 0.15 * info.input_width) << "at 0 only the corners move and the crop turns";
   EXPECT_GT(narrow, none + 0.1 * info.input_width);
   EXPECT_GT(wide, 2 * narrow);
