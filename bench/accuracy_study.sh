@@ -47,6 +47,7 @@ declare -A FLAGS=(
   [mb1-ssd-lite-s8]="--net mb1-ssd-lite-s8"
   [mb2-ssd-lite-s8]="--net mb2-ssd-lite-s8"
   [vgg16-ssd]="--net vgg16-ssd"
+  [vgg16-ssd-300]="--net vgg16-ssd --resolution 300"  # pytorch-ssd's size for it
 )
 # Where a configuration starts: the face-api SSD (all but the heads), else as named here.
 declare -A START=(
@@ -55,6 +56,7 @@ declare -A START=(
   [mb2-ssd-lite]="scratch"
   [mb2-ssd-lite-s8]="scratch"
   [vgg16-ssd]="scratch"
+  [vgg16-ssd-300]="scratch"
 )
 ORDER=(300-ssd 300-auto 300-s8 384-auto 384-s8 512-auto default)
 if [ $# -gt 0 ]; then

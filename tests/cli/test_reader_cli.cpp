@@ -170,10 +170,11 @@ TEST(ReaderCli, ReadsHeldOutCleanSyntheticPlatesAndExportsTheSameScores) {
   const nlohmann::json& pth = scored[dir.file("m/best.pth")];
   const nlohmann::json& onnx = scored[dir.file("m/plate-reader.onnx")];
   EXPECT_EQ(pth["plates"].get<int>(), 30);
-  // Measured 80% exact, 96% characters (issue 30 asks 90% exact: not reached yet; the
-  // misreads are O/0, S/5 and B/8 between faces).
-  EXPECT_GE(pth["exact_accuracy"].get<double>(), 0.7) << pth.dump();
-  EXPECT_GE(pth["character_accuracy"].get<double>(), 0.93) << pth.dump();
+  // Below what three training seeds read of this draw of plates, by the margins the bounds
+  // had before (README, "Reading plates of several countries"; issue 30 asks 90% exact:
+  // not reached yet; the misreads are serif, italic and stroke faces, O/0 and B/8).
+  EXPECT_GE(pth["exact_accuracy"].get<double>(), 0.6) << pth.dump();
+  EXPECT_GE(pth["character_accuracy"].get<double>(), 0.88) << pth.dump();
   EXPECT_EQ(onnx["exact"], pth["exact"]);
   EXPECT_NEAR(onnx["character_accuracy"].get<double>(), pth["character_accuracy"].get<double>(), 1e-9);
 }

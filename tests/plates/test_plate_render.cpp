@@ -211,6 +211,27 @@ TEST(PlateRender, LayoutPlatesReadBackInTheirProportions) {
   }
 }
 
+// What stands left of an EU registration: the band on most plates, a national mark (a
+// shield or flag over the country code, on the plate's paper) on some, nothing on the rest.
+TEST(PlateRender, EuPlatesCarryTheBandOrANationalMark) {
+  int band = 0, mark = 0, plain = 0;
+  const int plates = 160;
+  for (int i = 0; i < plates; ++i) {
+    Random r(mix_seed(81, static_cast<uint64_t>(i)));
+    const DrawnPlate plate = draw_layout_plate(r, PlateLayout::EU);
+    const int width = plate.bgr.cols * 9 / 100;
+    const cv::Mat left = plate.bgr(cv::Rect(width / 6, plate.bgr.rows / 6, width * 2 / 3, plate.bgr.rows * 2 / 3));
+    cv::Scalar mean, spread;
+    cv::meanStdDev(left, mean, spread);
+    if (mean[0] > mean[2] + 60) ++band;  // blue (BGR)
+    else if ((spread[0] + spread[1] + spread[2]) / 3 > 25) ++mark;
+    else ++plain;
+  }
+  EXPECT_NEAR(band, plates * 5 / 8, 20);
+  EXPECT_NEAR(mark, plates * 2 / 8, 16);
+  EXPECT_NEAR(plain, plates / 8, 12);
+}
+
 // The registrations follow their layouts' formats: Brazil's grey plates are AAA9999 and
 // most Mercosur plates AAA9A99; the shares of random_layout are as documented.
 TEST(PlateRender, LayoutsFollowTheirFormatsAndShares) {

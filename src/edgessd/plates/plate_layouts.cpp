@@ -67,6 +67,28 @@ void eu_band(Random& r, cv::Mat& plate, int band) {
   face_text(code, face_for(r, FaceStyle::Din), plate, cv::Rect(0, h * 6 / 10, band, h * 35 / 100), kWhite);
 }
 
+// A national mark where the band would stand (plates from before the band, and countries
+// outside the EU): a shield or a flag over the country code, on the plate's own paper.
+void national_mark(Random& r, cv::Mat& plate, int band, const cv::Scalar& paper) {
+  const int h = plate.rows, side = band * 7 / 10, x = (band - side) / 2 + 2, y = h / 8;
+  static const cv::Scalar colours[] = {{40, 40, 200}, {150, 50, 0}, {250, 250, 250}, {40, 140, 40}, {0, 200, 250}};
+  const int stripes = r.between(2, 3);
+  for (int i = 0; i < stripes; ++i) {  // a flag's stripes, or a shield's fields
+    const cv::Rect field(x, y + side * i / stripes, side, side / stripes + 1);
+    cv::rectangle(plate, field, colours[r.below(5)], cv::FILLED);
+  }
+  if (r.coin()) {  // a shield: its lower corners cut away, a cross or chequer on it
+    const cv::Point left[] = {{x, y + side * 2 / 3}, {x, y + side + 1}, {x + side / 2, y + side + 1}};
+    const cv::Point right[] = {{x + side, y + side * 2 / 3}, {x + side, y + side + 1}, {x + side / 2, y + side + 1}};
+    cv::fillConvexPoly(plate, left, 3, paper);
+    cv::fillConvexPoly(plate, right, 3, paper);
+    cv::line(plate, {x + side / 2, y + side / 6}, {x + side / 2, y + side * 2 / 3}, kWhite, std::max(1, side / 8));
+    cv::line(plate, {x + side / 4, y + side / 3}, {x + side * 3 / 4, y + side / 3}, kWhite, std::max(1, side / 8));
+  }
+  const std::string code = random_word(r, 1, 3);
+  face_text(code, face_for(r, FaceStyle::Din), plate, cv::Rect(0, y + side + h / 20, band, h / 5), kBlack);
+}
+
 // Mercosur's blue band across the top, `top` high, naming a member country in `name`.
 void mercosur_band(Random& r, cv::Mat& plate, int top, const cv::Rect& name) {
   cv::rectangle(plate, cv::Rect(0, 0, plate.cols, top), kEuBlue, cv::FILLED);
@@ -121,9 +143,12 @@ DrawnPlate eu_plate(Random& r, const std::string& alphabet) {
   DrawnPlate p;
   const int h = 120, w = static_cast<int>(h * r.uniform(4.4, 4.8)), band = w * 9 / 100;
   const bool yellow = r.below(6) == 0;  // rear plates of the Netherlands and the UK
-  p.bgr = plate_background(r, cv::Size(w, h), yellow ? cv::Scalar(20, 200, 250) : cv::Scalar(245, 245, 245));
+  const cv::Scalar paper = yellow ? cv::Scalar(20, 200, 250) : cv::Scalar(245, 245, 245);
+  p.bgr = plate_background(r, cv::Size(w, h), paper);
   cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 5));
-  if (r.below(8) > 0) eu_band(r, p.bgr, band);
+  const int mark = r.below(8);  // the band on most, a national mark on some, nothing on the rest
+  if (mark > 2) eu_band(r, p.bgr, band);
+  if (mark == 1 || mark == 2) national_mark(r, p.bgr, band, paper);
   choose_face(r, p, FaceStyle::Din);
   std::string drawn;
   p.registration = formatted_registration(r, alphabet, kEuFormats, 0.2, " -.", &drawn);
