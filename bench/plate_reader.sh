@@ -92,9 +92,11 @@ score() {
 stats() {
   local name=$1 field=$2 file=${3:-result.json} values
   values=$(for s in $SEEDS; do
+    [ -f "$OUT/$name/seed$s/$file" ] || continue  # a run stopped or failed: left out, not read as 0
     /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(j$field*100 if '$field'.split('\"')[1] in j else 'nan')" \
       "$OUT/$name/seed$s/$file"; done)
-  awk '{s += $1; if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1} END {printf "%.1f (%.1f-%.1f)", s / NR, lo, hi}' <<<"$values"
+  awk 'NF {s += $1; n++; if (n == 1 || $1 < lo) lo = $1; if (n == 1 || $1 > hi) hi = $1}
+       END {if (n) printf "%.1f (%.1f-%.1f)", s / n, lo, hi; else printf "-"}' <<<"$values"
 }
 
 jobs_running=0
