@@ -77,7 +77,7 @@ void national_mark(Random& r, cv::Mat& plate, int band, const cv::Scalar& paper)
     const cv::Rect field(x, y + side * i / stripes, side, side / stripes + 1);
     cv::rectangle(plate, field, colours[r.below(5)], cv::FILLED);
   }
-  if (r.coin()) {  // a shield: its lower corners cut away, a cross or chequer on it
+  if (r.coin()) {  // a shield: its lower corners cut away, a cross on it
     const cv::Point left[] = {{x, y + side * 2 / 3}, {x, y + side + 1}, {x + side / 2, y + side + 1}};
     const cv::Point right[] = {{x + side, y + side * 2 / 3}, {x + side, y + side + 1}, {x + side / 2, y + side + 1}};
     cv::fillConvexPoly(plate, left, 3, paper);
