@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "edgessd/common/random.h"
 #include "edgessd/plates/plate_drawing.h"
@@ -75,7 +76,7 @@ void national_mark(Random& r, cv::Mat& plate, int band, const cv::Scalar& paper)
   const int stripes = r.between(2, 3);
   for (int i = 0; i < stripes; ++i) {  // a flag's stripes, or a shield's fields
     const cv::Rect field(x, y + side * i / stripes, side, side / stripes + 1);
-    cv::rectangle(plate, field, colours[r.below(5)], cv::FILLED);
+    cv::rectangle(plate, field, colours[r.below(static_cast<int>(std::size(colours)))], cv::FILLED);
   }
   if (r.coin()) {  // a shield: its lower corners cut away, a cross on it
     const cv::Point left[] = {{x, y + side * 2 / 3}, {x, y + side + 1}, {x + side / 2, y + side + 1}};
