@@ -304,3 +304,36 @@ TEST(PlateRender, TwoRowPlatesReadTopRowFirst) {
   EXPECT_GE(two_row_narrow, 291) << "of 300 two-row regions narrower than 1.6:1";
   EXPECT_GE(single_row_wide, singles * 97 / 100) << "of " << singles << " single-row regions at least 1.6:1";
 }
+
+// Some US and EU plates carry an emblem between their groups (a seal, a shield, a state's
+// graphic), in a space as wide as a character: the widest spacing of their character
+// centres stands out from the rest, and the space, the ink aside, is not paper alone.
+TEST(PlateRender, SomeUsAndEuPlatesCarryAnEmblemBetweenTheirGroups) {
+  for (const PlateLayout layout : {PlateLayout::US, PlateLayout::EU}) {
+    int emblems = 0;
+    const int plates = 400;
+    for (int i = 0; i < plates; ++i) {
+      Random r(mix_seed(82, static_cast<uint64_t>(layout), static_cast<uint64_t>(i)));
+      const DrawnPlate plate = draw_layout_plate(r, layout);
+      std::vector<float> steps;
+      for (size_t k = 1; k < plate.centres.size(); ++k) steps.push_back(plate.centres[k].x - plate.centres[k - 1].x);
+      if (steps.size() < 3) continue;
+      std::vector<float> sorted = steps;
+      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+      const float median = sorted[sorted.size() / 2];
+      const size_t widest = static_cast<size_t>(std::max_element(steps.begin(), steps.end()) - steps.begin());
+      if (steps[widest] < 1.75f * median) continue;
+      const cv::Point2f from = plate.centres[widest], to = plate.centres[widest + 1];
+      const int x = static_cast<int>(from.x + (to.x - from.x) * 0.35f), w = static_cast<int>((to.x - from.x) * 0.3f);
+      const cv::Rect middle(x, static_cast<int>(from.y - median * 0.3f), std::max(1, w), static_cast<int>(median * 0.6f));
+      cv::Scalar mean, spread;
+      const cv::Rect inside = middle & cv::Rect(0, 0, plate.bgr.cols, plate.bgr.rows);
+      cv::meanStdDev(plate.bgr(inside), mean, spread, plate.ink(inside) == 0);  // a dash's ink is no emblem
+      emblems += (spread[0] + spread[1] + spread[2]) / 3 > 20;
+    }
+    // A space in the format (formatted, US 60% x 8 formats in 10, EU 80% x all; free, half
+    // of 40% and 20%) and the emblem's space one separator in four: US ~17%, EU ~22%.
+    const int expected = layout == PlateLayout::US ? plates * 17 / 100 : plates * 22 / 100;
+    EXPECT_NEAR(emblems, expected, expected / 3) << (layout == PlateLayout::US ? "US" : "EU");
+  }
+}

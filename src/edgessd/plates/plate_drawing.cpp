@@ -59,9 +59,11 @@ namespace {
 constexpr int kEm = 96;  // TrueType glyphs are drawn this large, then scaled with the line
 
 // One character as a column of the line: `height` rows, the glyph's ink at its place
-// relative to the baseline row, cropped to its ink in x. A space is an empty column.
+// relative to the baseline row, cropped to its ink in x. A space is an empty column, and
+// an emblem's space ('_') one as wide as a character.
 cv::Mat character_column(char c, const DrawnPlate& style, int height, int baseline_row, int space) {
   if (c == ' ') return cv::Mat(height, space, CV_8U, cv::Scalar(0));
+  if (c == kEmblemSpace) return cv::Mat(height, 2 * space, CV_8U, cv::Scalar(0));
   cv::Mat cell(height, 3 * height, CV_8U, cv::Scalar(0));
   if (style.face) {
     const Glyph g = render_glyph(*style.face, c, kEm);
@@ -96,11 +98,12 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
   }
   const int gap = stroke + r.between(2, 3 * stroke);
   cv::Mat big(height, 2 * stroke, CV_8U, cv::Scalar(0));
-  std::vector<std::pair<int, int>> spaces;  // x range of each space on the big line
-  std::vector<double> middles;               // x of each registration character on it
+  std::vector<std::pair<int, int>> spaces, emblem_spaces;  // x range of each space on the big line
+  std::vector<double> middles;                              // x of each registration character on it
   for (char c : drawn) {
     const cv::Mat column = character_column(c, style, height, baseline_row, space);
     if (c == ' ') spaces.emplace_back(big.cols, big.cols + column.cols);
+    else if (c == kEmblemSpace) emblem_spaces.emplace_back(big.cols, big.cols + column.cols);
     else if (c != '-') middles.push_back(big.cols + column.cols / 2.0);
     cv::hconcat(std::vector<cv::Mat>{big, column, cv::Mat(height, gap, CV_8U, cv::Scalar(0))}, big);
   }
@@ -121,9 +124,12 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
   const int x = room.x + r.between(0, room.width - scaled.cols), y = room.y + r.between(0, room.height - scaled.rows);
   scaled.copyTo(out.ink(cv::Rect(x, y, scaled.cols, scaled.rows)));
   const double sx = static_cast<double>(scaled.cols) / strokes.cols;
-  for (const auto& [from, to] : spaces)
-    out.gaps.emplace_back(x + static_cast<int>((from - inked.x) * sx), y,
-                          std::max(1, static_cast<int>((to - from) * sx)), scaled.rows);
+  auto on_plate = [&](const std::pair<int, int>& space_x) {
+    return cv::Rect(x + static_cast<int>((space_x.first - inked.x) * sx), y,
+                    std::max(1, static_cast<int>((space_x.second - space_x.first) * sx)), scaled.rows);
+  };
+  for (const auto& s : spaces) out.gaps.push_back(on_plate(s));
+  for (const auto& s : emblem_spaces) out.emblem_gaps.push_back(on_plate(s));
   for (double m : middles)
     out.centres.emplace_back(static_cast<float>(x + (m - inked.x) * sx), static_cast<float>(y + scaled.rows / 2.0));
   return out;

@@ -27,11 +27,16 @@ void small_text(Random& r, cv::Mat& plate, const cv::Rect& band, const cv::Scala
 void face_text(const std::string& text, const PlateFace* face, cv::Mat& plate, const cv::Rect& band,
                const cv::Scalar& colour);
 
+// In a drawn registration: a space as wide as a character, where a seal, a shield or a
+// state's graphic stands between the groups (as on German, Czech, Slovak and many US plates).
+constexpr char kEmblemSpace = '_';
+
 // The registration's strokes, plate-sized (CV_8U, 255 = ink), and where its gaps (the
 // spaces of `drawn`) landed on the plate, for emblems drawn between the groups.
 struct RegistrationInk {
   cv::Mat ink;
   std::vector<cv::Rect> gaps;
+  std::vector<cv::Rect> emblem_gaps;  // of each kEmblemSpace
   std::vector<cv::Point2f> centres;  // of each registration character (not ' ' or '-') on the plate
 };
 // The ink and the character centres into `plate`.
@@ -44,8 +49,8 @@ RegistrationInk registration_ink(Random& r, const std::string& drawn, const Draw
                                  double fill = 0.75);
 
 // A registration in one of `formats` ('A' a letter, '9' a digit, '?' either; ' ' where a
-// separator may be drawn: one of `separators`' characters, '.' for none; '|' where a
-// two-row plate's rows break, kept in `drawn`) from `alphabet`, or with
+// separator may be drawn: one of `separators`' characters, '.' for none, kEmblemSpace for
+// an emblem's space; '|' where a two-row plate's rows break, kept in `drawn`) from `alphabet`, or with
 // `free_share` probability 5-8 free characters; `drawn` gets what is painted.
 std::string formatted_registration(Random& r, const std::string& alphabet, const std::vector<std::string>& formats,
                                    double free_share, const std::string& separators, std::string* drawn);

@@ -113,6 +113,26 @@ void emblem(Random& r, cv::Mat& plate, const cv::Rect& gap) {
   }
 }
 
+// A state's graphic between the groups (an outline of the state, a flag, a keystone): a
+// ragged shape in one colour, at times with a second inside it.
+void state_graphic(Random& r, cv::Mat& plate, const cv::Rect& gap) {
+  if (gap.width < 4) return;
+  const cv::Point2d centre(gap.x + gap.width / 2.0, gap.y + gap.height / 2.0);
+  const double rx = gap.width / 2.0, ry = gap.height * r.uniform(0.35, 0.55);
+  const int shapes = r.between(1, 2);
+  for (int s = 0; s < shapes; ++s) {
+    const double scale = s == 0 ? 1.0 : r.uniform(0.3, 0.6);
+    std::vector<cv::Point> outline;
+    const int corners = r.between(5, 10);
+    for (int i = 0; i < corners; ++i) {
+      const double a = 2 * M_PI * i / corners, reach = scale * r.uniform(0.6, 1.0);
+      outline.emplace_back(static_cast<int>(centre.x + rx * reach * std::cos(a)),
+                           static_cast<int>(centre.y + ry * reach * std::sin(a)));
+    }
+    cv::fillPoly(plate, std::vector<std::vector<cv::Point>>{outline}, random_colour(r, 20, 230), cv::LINE_AA);
+  }
+}
+
 DrawnPlate us_plate(Random& r, const std::string& alphabet) {
   DrawnPlate p;
   const int h = 120, w = static_cast<int>(h * r.uniform(1.9, 2.1));
@@ -123,7 +143,7 @@ DrawnPlate us_plate(Random& r, const std::string& alphabet) {
   p.bgr = plate_background(r, cv::Size(w, h), backgrounds[r.below(5)]);
   choose_face(r, p, FaceStyle::Narrow);
   std::string drawn;
-  p.registration = formatted_registration(r, alphabet, kUsFormats, 0.4, ". -", &drawn);
+  p.registration = formatted_registration(r, alphabet, kUsFormats, 0.4, ". -_", &drawn);
   const cv::Rect room(w / 14, h * 26 / 100, w - w / 7, h * 56 / 100);
   const std::string state = random_word(r, 4, 12);  // one draw a statement: a fixed order on every compiler
   const PlateFace* state_face = face_for(r, FaceStyle::Any);
@@ -135,7 +155,9 @@ DrawnPlate us_plate(Random& r, const std::string& alphabet) {
     const int sw = w / 9, x = r.coin() ? 6 : w - sw - 6;
     cv::rectangle(p.bgr, cv::Rect(x, 4, sw, room.y - 6), random_colour(r, 60, 255), cv::FILLED);
   }
-  set_registration(p, registration_ink(r, drawn, p, room));
+  RegistrationInk registration = registration_ink(r, drawn, p, room);
+  for (const cv::Rect& gap : registration.emblem_gaps) state_graphic(r, p.bgr, gap);
+  set_registration(p, std::move(registration));
   paint(p.bgr, p.ink, ink);
   return p;
 }
@@ -152,11 +174,12 @@ DrawnPlate eu_plate(Random& r, const std::string& alphabet) {
   if (mark == 1 || mark == 2) national_mark(r, p.bgr, band, paper);
   choose_face(r, p, FaceStyle::Din);
   std::string drawn;
-  p.registration = formatted_registration(r, alphabet, kEuFormats, 0.2, " -.", &drawn);
+  p.registration = formatted_registration(r, alphabet, kEuFormats, 0.2, " -._", &drawn);
   const cv::Rect room(band + w / 40, h / 10, w - band - w / 20, h * 8 / 10);
   RegistrationInk ink = registration_ink(r, drawn, p, room, 0.85);
   for (const cv::Rect& gap : ink.gaps)
     if (r.coin()) emblem(r, p.bgr, gap);
+  for (const cv::Rect& gap : ink.emblem_gaps) emblem(r, p.bgr, gap);
   set_registration(p, std::move(ink));
   paint(p.bgr, p.ink, kBlack);
   return p;
@@ -192,7 +215,7 @@ RegistrationInk two_row_ink(Random& r, const std::string& drawn, const DrawnPlat
   const size_t bar = drawn.find('|');
   size_t cut = bar;
   if (bar == std::string::npos) {  // a free registration: its first half of characters on top
-    auto is_char = [](char c) { return c != ' ' && c != '-'; };
+    auto is_char = [](char c) { return c != ' ' && c != '-' && c != kEmblemSpace; };
     const size_t chars = static_cast<size_t>(std::count_if(drawn.begin(), drawn.end(), is_char));
     size_t seen = 0;
     for (cut = 0; cut < drawn.size() && seen < (chars + 1) / 2; ++cut) seen += is_char(drawn[cut]);
@@ -204,6 +227,7 @@ RegistrationInk two_row_ink(Random& r, const std::string& drawn, const DrawnPlat
   RegistrationInk lower = registration_ink(r, bottom, style, cv::Rect(room.x, room.y + row + gap, room.width, row), 0.85);
   cv::max(ink.ink, lower.ink, ink.ink);
   ink.gaps.insert(ink.gaps.end(), lower.gaps.begin(), lower.gaps.end());
+  ink.emblem_gaps.insert(ink.emblem_gaps.end(), lower.emblem_gaps.begin(), lower.emblem_gaps.end());
   ink.centres.insert(ink.centres.end(), lower.centres.begin(), lower.centres.end());
   return ink;
 }
