@@ -149,3 +149,36 @@ TEST(PlatePattern, FormatsFromAFile) {
   EXPECT_NE(edgessd::testing::error_of([&] { check_plate_pattern_syntax("@" + dir.file("absent")); }).find("absent"),
             std::string::npos);
 }
+
+// read(): a format mends a near tie, but a reading the network is sure of and no format
+// fits stays as read, and a reading no format can fit in its columns is the free one;
+// strict ('!') patterns read only what fits.
+TEST(PlatePattern, ReadPrefersAFittingReadButKeepsASureOne) {
+  const PlatePattern eu("AA999AA", kCharset);
+  // RK-099AN with the first digit a near tie between O and 0: the format wants the 0.
+  std::vector<std::vector<std::pair<char, float>>> spec;
+  for (const auto& column : std::vector<std::vector<std::pair<char, float>>>{
+           {{'R', 0.9f}}, {{'K', 0.9f}}, {{'O', 0.5f}, {'0', 0.4f}}, {{'9', 0.9f}}, {{'9', 0.9f}}, {{'A', 0.9f}}, {{'N', 0.9f}}})
+    spec.push_back(column), spec.push_back({{' ', 0.9f}});
+  const std::vector<float> tie = columns(spec);
+  EXPECT_EQ(ctc_greedy_read(tie.data(), spec.size(), kCharset).text, "RKO99AN");
+  EXPECT_EQ(eu.read(tie.data(), spec.size()).text, "RK099AN");
+  // A vanity plate read surely: the format's best fit is far less probable, so the free read stays.
+  const std::vector<float> vanity = reading("GWAGEN");
+  const size_t vanity_columns = vanity.size() / (kCharset.size() + 1);
+  EXPECT_FALSE(eu.decode(vanity.data(), vanity_columns).text.empty()) << "decode() forces a fit";
+  EXPECT_NE(eu.decode(vanity.data(), vanity_columns).text, "GWAGEN");
+  EXPECT_EQ(eu.read(vanity.data(), vanity_columns).text, "GWAGEN");
+  // A leading '!': strict, every read fits (a preset's or a file's formats as well).
+  EXPECT_EQ(PlatePattern("!AA999AA", kCharset).read(vanity.data(), vanity_columns).text,
+            eu.decode(vanity.data(), vanity_columns).text);
+  EXPECT_NE(PlatePattern("!eu", kCharset).read(vanity.data(), vanity_columns).text, "GWAGEN");
+  EXPECT_EQ(expand_plate_pattern("!eu"), expand_plate_pattern("eu"));
+  EXPECT_EQ(plate_pattern_file("!@f.txt"), "f.txt");
+  EXPECT_EQ(plate_pattern_file("@f.txt"), "f.txt");
+  EXPECT_EQ(plate_pattern_file("!eu"), "");
+  // Seven characters in three columns: nothing fits, the free read is given.
+  const auto three = columns({{{'7', 0.9f}}, {{' ', 0.9f}}, {{'4', 0.9f}}});
+  EXPECT_EQ(eu.decode(three.data(), 3).text, "");
+  EXPECT_EQ(eu.read(three.data(), 3).text, "74");
+}

@@ -88,8 +88,10 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--reader", a->reader,
                  "Plate reader ONNX (edgessd export-reader): read each detection; with --events, one voted text per track");
   cmd.add_option("--plate-pattern", a->plate_pattern,
-                 "With --reader: plate formats the text must fit, 'A' letter, '9' digit, '?' any, '|' between formats "
-                 "(e.g. AAA9999|9AAA999), a region's preset (us, eu, br, mercosur) or @FILE (a format a line)");
+                 "With --reader: plate formats a read should fit (the best fitting read unless 100x less probable than "
+                 "the free one), 'A' letter, '9' digit, '?' any, '|' between formats "
+                 "(e.g. AAA9999|9AAA999), a region's preset (us, eu, br, mercosur) or @FILE (a format a line); "
+                 "a leading '!' reads only what fits");
   cmd.callback([a, network, camera, &exit_code, &cmd] {
     check_follow_flags(cmd, a->follow);
     if (!network->empty() && !a->model.empty())

@@ -109,7 +109,8 @@ void check_detect_outputs(const DetectRunOptions& options) {
   const NamedPath output{file_output ? local_path(options.output) : "", "output"};
   std::vector<NamedPath> inputs = {{options.model, "--model"}, {options.labels, "--labels"},
                                    {options.reader, "--reader"}, {labels_beside(options.model), "--model's labels"}};
-  if (options.plate_pattern.rfind('@', 0) == 0) inputs.push_back({options.plate_pattern.substr(1), "--plate-pattern"});
+  if (!plate_pattern_file(options.plate_pattern).empty())
+    inputs.push_back({plate_pattern_file(options.plate_pattern), "--plate-pattern"});
   check_outputs_apart({output}, inputs);
   const std::string input = local_path(options.input);
   inputs.push_back({input.find_first_of("*?[") == std::string::npos ? input

@@ -25,7 +25,7 @@ struct DetectRunOptions {
   FollowOptions follow;  // --tracking, --tracker-*, --events, --event-merge-seconds
   std::string roi;     // --roi x,y,w,h: detect in this region of the frame, at full resolution
   std::string reader;  // --reader plate-reader.onnx: read every detection (seen ones, when tracking)
-  std::string plate_pattern;  // --plate-pattern: formats the reads must fit
+  std::string plate_pattern;  // --plate-pattern: formats the reads should fit
   CaptureOptions capture;
   OutputOptions output_options;
   EngineOptions engine;

@@ -53,7 +53,7 @@ PlateReading PlateReader::read_rgb(const cv::Mat& rgb, const CornerBox& pixels) 
   // Batch slot 0 only: a model exported for batch N reads one plate at a time here.
   const size_t columns = static_cast<size_t>(chars.shape[1]);
   PlateReading r = pattern_.empty() ? ctc_greedy_read(chars.data.data(), columns, info.charset)
-                                    : pattern_.decode(chars.data.data(), columns);
+                                    : pattern_.read(chars.data.data(), columns);
   last_ms_ = ms_since(start);
   return r;
 }

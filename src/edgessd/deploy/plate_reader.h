@@ -1,7 +1,8 @@
 #pragma once
 // Reading plates with an exported reader (plate-reader.onnx) on the runtime's engines: a
 // box of a frame cropped as in training (plates/plate_crops.h), the engine's column
-// probabilities decoded greedily, or by --plate-pattern's formats when given.
+// probabilities decoded greedily, or preferring --plate-pattern's formats when given
+// (PlatePattern::read).
 #include <memory>
 #include <string>
 #include <vector>

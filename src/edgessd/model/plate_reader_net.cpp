@@ -61,7 +61,7 @@ std::vector<PlateReading> read_plates(PlateReaderNet& net, const ReaderInfo& inf
   const int64_t columns = probs.size(1);
   for (size_t i = 0; i < boxes.size(); ++i) {
     const float* p = probs[static_cast<int64_t>(i)].data_ptr<float>();
-    out.push_back(pattern && !pattern->empty() ? pattern->decode(p, static_cast<size_t>(columns))
+    out.push_back(pattern && !pattern->empty() ? pattern->read(p, static_cast<size_t>(columns))
                                                : ctc_greedy_read(p, static_cast<size_t>(columns), info.charset));
   }
   return out;

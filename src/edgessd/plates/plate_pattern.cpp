@@ -88,10 +88,18 @@ std::string formats_from_file(const std::string& path, const std::string& flag) 
 }  // namespace
 
 std::string expand_plate_pattern(const std::string& value, const std::string& flag) {
-  for (const auto& [name, formats] : kPresets)
-    if (value == name) return formats;
-  if (!value.empty() && value[0] == '@') return formats_from_file(value.substr(1), flag);
-  return value;
+  const std::string formats = is_strict_plate_pattern(value) ? value.substr(1) : value;
+  for (const auto& [name, preset] : kPresets)
+    if (formats == name) return preset;
+  if (!plate_pattern_file(value).empty()) return formats_from_file(plate_pattern_file(value), flag);
+  return formats;
+}
+
+bool is_strict_plate_pattern(const std::string& value) { return !value.empty() && value[0] == '!'; }
+
+std::string plate_pattern_file(const std::string& value) {
+  const size_t at = is_strict_plate_pattern(value) ? 1 : 0;
+  return value.size() > at && value[at] == '@' ? value.substr(at + 1) : std::string();
 }
 
 std::vector<std::string> plate_pattern_presets() {
@@ -105,7 +113,7 @@ void check_plate_pattern_syntax(const std::string& value, const std::string& fla
 }
 
 PlatePattern::PlatePattern(const std::string& value, const std::string& charset, const std::string& flag)
-    : charset_(charset) {
+    : charset_(charset), strict_(is_strict_plate_pattern(value)) {
   const std::string text = expand_plate_pattern(value, flag);
   check_formats(text, flag);
   for (const std::string& format : formats_of(text)) {
@@ -127,7 +135,7 @@ PlatePattern::PlatePattern(const std::string& value, const std::string& charset,
   }
 }
 
-PlateReading PlatePattern::decode(const float* probs, size_t columns) const {
+PlateReading PlatePattern::decode(const float* probs, size_t columns, double* log_score) const {
   PlateReading best;
   double best_score = -std::numeric_limits<double>::infinity();
   for (const auto& format : formats_) {
@@ -135,7 +143,20 @@ PlateReading PlatePattern::decode(const float* probs, size_t columns) const {
     PlateReading r = decode_format(format, probs, columns, score);
     if (!r.text.empty() && score > best_score) best = r, best_score = score;
   }
+  if (log_score) *log_score = best_score;
   return best;
+}
+
+PlateReading PlatePattern::read(const float* probs, size_t columns) const {
+  double fitting = 0;
+  PlateReading r = decode(probs, columns, &fitting);
+  if (strict_) return r;
+  const size_t classes = charset_.size() + 1;
+  double free = 0;  // the free reading's path: every column's most probable class
+  for (size_t t = 0; t < columns; ++t)
+    free += std::log(std::max(*std::max_element(probs + t * classes, probs + (t + 1) * classes), 1e-30f));
+  if (r.text.empty() || fitting < free - std::log(kFormatOdds)) return ctc_greedy_read(probs, columns, charset_);
+  return r;
 }
 
 // States: blank before position k (2k), or position k holding allowed class j. A path
