@@ -34,7 +34,7 @@ std::string german_formats() {
 }
 
 // The standard issues of each region, from the registration rules of the larger issuers
-// (vanity and special plates fit none: decode them without a preset).
+// (vanity and special plates fit none: read() keeps them as read, a strict '!' forces them).
 const std::pair<const char*, std::string> kPresets[] = {
     // California, New York, Texas, Pennsylvania, Florida, Illinois, New Jersey, Ohio, ...
     {"us", "9AAA999|AAA9999|AAA999|999AAA|AAAA99|AA99999|A99AAA|9AA9999|AAA99A|9AAA99|AAA9A9|999A999"},
