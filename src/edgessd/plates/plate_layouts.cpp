@@ -143,7 +143,7 @@ DrawnPlate us_plate(Random& r, const std::string& alphabet) {
   p.bgr = plate_background(r, cv::Size(w, h), backgrounds[r.below(5)]);
   choose_face(r, p, FaceStyle::Narrow);
   std::string drawn;
-  p.registration = formatted_registration(r, alphabet, kUsFormats, 0.4, ". -_", &drawn);
+  p.registration = formatted_registration(r, alphabet, kUsFormats, 0.4, std::string(". -") + kEmblemSpace, &drawn);
   const cv::Rect room(w / 14, h * 26 / 100, w - w / 7, h * 56 / 100);
   const std::string state = random_word(r, 4, 12);  // one draw a statement: a fixed order on every compiler
   const PlateFace* state_face = face_for(r, FaceStyle::Any);
@@ -174,7 +174,7 @@ DrawnPlate eu_plate(Random& r, const std::string& alphabet) {
   if (mark == 1 || mark == 2) national_mark(r, p.bgr, band, paper);
   choose_face(r, p, FaceStyle::Din);
   std::string drawn;
-  p.registration = formatted_registration(r, alphabet, kEuFormats, 0.2, " -._", &drawn);
+  p.registration = formatted_registration(r, alphabet, kEuFormats, 0.2, std::string(" -.") + kEmblemSpace, &drawn);
   const cv::Rect room(band + w / 40, h / 10, w - band - w / 20, h * 8 / 10);
   RegistrationInk ink = registration_ink(r, drawn, p, room, 0.85);
   for (const cv::Rect& gap : ink.gaps)

@@ -91,7 +91,8 @@ std::string expand_plate_pattern(const std::string& value, const std::string& fl
   const std::string formats = is_strict_plate_pattern(value) ? value.substr(1) : value;
   for (const auto& [name, preset] : kPresets)
     if (formats == name) return preset;
-  if (!plate_pattern_file(value).empty()) return formats_from_file(plate_pattern_file(value), flag);
+  const std::string file = plate_pattern_file(value);
+  if (!file.empty()) return formats_from_file(file, flag);
   return formats;
 }
 
