@@ -113,12 +113,9 @@ void emblem(Random& r, cv::Mat& plate, const cv::Rect& gap) {
   }
 }
 
-// A state's graphic between the groups (an outline of the state, a flag, a keystone): a
-// ragged shape in one colour, at times with a second inside it.
-void state_graphic(Random& r, cv::Mat& plate, const cv::Rect& gap) {
-  if (gap.width < 4) return;
-  const cv::Point2d centre(gap.x + gap.width / 2.0, gap.y + gap.height / 2.0);
-  const double rx = gap.width / 2.0, ry = gap.height * r.uniform(0.35, 0.55);
+// A ragged shape in one colour, at times with a second inside it (a state's outline, a
+// keystone).
+void ragged_shape(Random& r, cv::Mat& plate, const cv::Point2d& centre, double rx, double ry) {
   const int shapes = r.between(1, 2);
   for (int s = 0; s < shapes; ++s) {
     const double scale = s == 0 ? 1.0 : r.uniform(0.3, 0.6);
@@ -130,6 +127,52 @@ void state_graphic(Random& r, cv::Mat& plate, const cv::Rect& gap) {
                            static_cast<int>(centre.y + ry * reach * std::sin(a)));
     }
     cv::fillPoly(plate, std::vector<std::vector<cv::Point>>{outline}, random_colour(r, 20, 230), cv::LINE_AA);
+  }
+}
+
+// A flag: a dark field strewn with light stars (Alaska's dipper).
+void flag_graphic(Random& r, cv::Mat& plate, const cv::Point2d& centre, double rx, double ry) {
+  const cv::Rect field(static_cast<int>(centre.x - rx), static_cast<int>(centre.y - ry), static_cast<int>(2 * rx),
+                       static_cast<int>(2 * ry));
+  cv::rectangle(plate, field, random_colour(r, 20, 150), cv::FILLED);
+  const cv::Scalar star = random_colour(r, 170, 255);
+  for (int i = r.between(4, 9); i > 0; --i) {
+    const int x = field.x + r.below(std::max(1, field.width));  // one draw a statement: a fixed order
+    const int y = field.y + r.below(std::max(1, field.height));
+    cv::circle(plate, {x, y}, std::max(1, static_cast<int>(rx * r.uniform(0.12, 0.25))), star, cv::FILLED, cv::LINE_AA);
+  }
+}
+
+// A picture in many colours (a bird on a branch, a flower, a landscape): blobs of
+// saturated colour over one another, taller than the letters at times.
+void picture_graphic(Random& r, cv::Mat& plate, const cv::Point2d& centre, double rx, double ry) {
+  for (int i = r.between(3, 7); i > 0; --i) {
+    const int x = static_cast<int>(centre.x + rx * r.uniform(-0.5, 0.5));  // one draw a statement
+    const int y = static_cast<int>(centre.y + ry * r.uniform(-0.5, 0.5));
+    const int ax = std::max(1, static_cast<int>(rx * r.uniform(0.35, 0.7)));
+    const int ay = std::max(1, static_cast<int>(ry * r.uniform(0.3, 0.6)));
+    cv::Scalar colour = random_colour(r, 0, 255);
+    const int low = r.below(3);
+    colour[low] = r.uniform(0, 60);  // saturated: one channel low
+    const double angle = r.uniform(0, 180);
+    cv::ellipse(plate, {x, y}, {ax, ay}, angle, 0, 360, colour, cv::FILLED, cv::LINE_AA);
+  }
+}
+
+// A state's graphic between the groups: a ragged shape, a flag or a picture, about as tall
+// as the letters.
+void state_graphic(Random& r, cv::Mat& plate, const cv::Rect& gap) {
+  if (gap.width < 4) return;
+  const cv::Point2d centre(gap.x + gap.width / 2.0, gap.y + gap.height / 2.0);
+  const double rx = gap.width / 2.0;
+  const int kind = r.below(3);
+  if (kind == 0) {
+    ragged_shape(r, plate, centre, rx, gap.height * r.uniform(0.35, 0.55));
+  } else if (kind == 1) {
+    const double fx = r.uniform(0.85, 1.0);
+    flag_graphic(r, plate, centre, rx * fx, gap.height * r.uniform(0.35, 0.5));
+  } else {
+    picture_graphic(r, plate, centre, rx, gap.height * r.uniform(0.45, 0.6));
   }
 }
 

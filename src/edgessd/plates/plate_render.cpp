@@ -26,7 +26,9 @@ int uniform_int(Random& r, int lo, int hi) { return r.between(lo, hi); }
 namespace plate_drawing {
 
 cv::Scalar random_colour(Random& r, int lo, int hi) {
-  return cv::Scalar(uniform_int(r, lo, hi), uniform_int(r, lo, hi), uniform_int(r, lo, hi));
+  // One draw a statement (argument order is the compiler's): red first, as GCC drew it.
+  const int red = uniform_int(r, lo, hi), green = uniform_int(r, lo, hi), blue = uniform_int(r, lo, hi);
+  return cv::Scalar(blue, green, red);
 }
 
 }  // namespace plate_drawing
