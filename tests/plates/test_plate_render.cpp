@@ -337,3 +337,19 @@ TEST(PlateRender, SomeUsAndEuPlatesCarryAnEmblemBetweenTheirGroups) {
     EXPECT_NEAR(emblems, expected, expected / 3) << (layout == PlateLayout::US ? "US" : "EU");
   }
 }
+
+// About one EU plate in ten is light on dark (historic plates, special series): the
+// registration's ink brighter than the paper around it.
+TEST(PlateRender, SomeEuPlatesAreLightOnDark) {
+  int light_on_dark = 0;
+  const int plates = 400;
+  for (int i = 0; i < plates; ++i) {
+    Random r(mix_seed(83, static_cast<uint64_t>(i)));
+    const DrawnPlate plate = draw_layout_plate(r, PlateLayout::EU);
+    cv::Mat grey;
+    cv::cvtColor(plate.bgr, grey, cv::COLOR_BGR2GRAY);
+    const double ink = cv::mean(grey, plate.ink > 128)[0], paper = cv::mean(grey, plate.ink == 0)[0];
+    light_on_dark += ink > paper + 40;
+  }
+  EXPECT_NEAR(light_on_dark, plates / 10, plates / 30);
+}

@@ -209,9 +209,15 @@ DrawnPlate eu_plate(Random& r, const std::string& alphabet) {
   DrawnPlate p;
   const int h = 120, w = static_cast<int>(h * r.uniform(4.4, 4.8)), band = w * 9 / 100;
   const bool yellow = r.below(6) == 0;  // rear plates of the Netherlands and the UK
-  const cv::Scalar paper = yellow ? cv::Scalar(20, 200, 250) : cv::Scalar(245, 245, 245);
+  // Light on dark, one in ten: historic plates (black, silver or cream letters), special
+  // series and older national ones (dark blue, green or red, white letters).
+  static const cv::Scalar dark_papers[] = {{25, 25, 25}, {20, 20, 20}, {110, 40, 10}, {40, 80, 20}, {30, 30, 130}};
+  static const cv::Scalar light_inks[] = {{245, 245, 245}, {190, 190, 190}, {170, 220, 235}};
+  const bool dark = r.below(10) == 0;
+  const cv::Scalar paper = dark ? dark_papers[r.below(5)] : yellow ? cv::Scalar(20, 200, 250) : cv::Scalar(245, 245, 245);
+  const cv::Scalar ink = dark ? light_inks[r.below(3)] : kBlack;
   p.bgr = plate_background(r, cv::Size(w, h), paper);
-  cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), kBlack, r.between(2, 5));
+  cv::rectangle(p.bgr, cv::Rect(0, 0, w, h), ink, r.between(2, 5));
   const int mark = r.below(8);  // the band on most, a national mark on some, nothing on the rest
   if (mark > 2) eu_band(r, p.bgr, band);
   if (mark == 1 || mark == 2) national_mark(r, p.bgr, band, paper);
@@ -219,12 +225,12 @@ DrawnPlate eu_plate(Random& r, const std::string& alphabet) {
   std::string drawn;
   p.registration = formatted_registration(r, alphabet, kEuFormats, 0.2, std::string(" -.") + kEmblemSpace, &drawn);
   const cv::Rect room(band + w / 40, h / 10, w - band - w / 20, h * 8 / 10);
-  RegistrationInk ink = registration_ink(r, drawn, p, room, 0.85);
-  for (const cv::Rect& gap : ink.gaps)
+  RegistrationInk registration = registration_ink(r, drawn, p, room, 0.85);
+  for (const cv::Rect& gap : registration.gaps)
     if (r.coin()) emblem(r, p.bgr, gap);
-  for (const cv::Rect& gap : ink.emblem_gaps) emblem(r, p.bgr, gap);
-  set_registration(p, std::move(ink));
-  paint(p.bgr, p.ink, kBlack);
+  for (const cv::Rect& gap : registration.emblem_gaps) emblem(r, p.bgr, gap);
+  set_registration(p, std::move(registration));
+  paint(p.bgr, p.ink, ink);
   return p;
 }
 
