@@ -73,7 +73,7 @@ TEST(PlateCrops, TheCropKeepsAMarginInsideTheImageAndSamplesNeedText) {
   EXPECT_GE(outside.width, 1);
   EXPECT_LE(outside.x + outside.width, 640);
   const cv::Mat crop = crop_plate(cv::Mat(480, 640, CV_8UC3, cv::Scalar(1, 2, 3)), {10, 20, 110, 60}, info);
-  EXPECT_EQ(crop.size(), cv::Size(96, 32));
+  EXPECT_EQ(crop.size(), cv::Size(info.input_width, 32));
   DetectionDataset d;
   AnnotatedImage a;
   a.boxes = {{0, 0, 1, 1}, {0, 0, 1, 1}, {0, 0, 1, 1}};

@@ -48,17 +48,18 @@ TEST(ReaderExport, LibTorchEqualsEveryEngine) {
   const ReaderModel model = load_reader_model(dir.file("reader.onnx"));
   EXPECT_EQ(model.info.charset, info.charset);
   EXPECT_EQ(model.graph.outputs, (std::vector<std::string>{"chars"}));
-  EXPECT_EQ(model.graph.output_shapes[0][1], 24) << "columns";
-  const torch::Tensor x = torch::randn({1, 3, 32, 96});
+  const int columns = reader_columns(info.input_width);
+  EXPECT_EQ(model.graph.output_shapes[0][1], columns) << "columns";
+  const torch::Tensor x = torch::randn({1, 3, 32, info.input_width});
   const torch::Tensor expected = torch::softmax(net->forward(x), 1).transpose(1, 2).contiguous();
-  ASSERT_EQ(expected.sizes(), (std::vector<int64_t>{1, 24, info.num_classes()}));
+  ASSERT_EQ(expected.sizes(), (std::vector<int64_t>{1, columns, info.num_classes()}));
   for (const std::string engine : {"onednn", "opencv"}) {
     auto e = create_engine(model.graph, {engine, 1});
     std::vector<Tensor> out;
     e->forward(x.data_ptr<float>(), out);
     ASSERT_EQ(out.size(), 1u) << engine;
     EXPECT_EQ(out[0].name, "chars") << engine;
-    EXPECT_EQ(out[0].shape, (TensorShape{1, 24, info.num_classes()})) << engine;
+    EXPECT_EQ(out[0].shape, (TensorShape{1, columns, info.num_classes()})) << engine;
     const std::vector<float>& probs = out[0].data;
     ASSERT_EQ(probs.size(), static_cast<size_t>(expected.numel())) << engine;
     expect_close(probs.data(), expected.data_ptr<float>(), probs.size(), 1e-4, 1e-3, engine);
@@ -67,7 +68,7 @@ TEST(ReaderExport, LibTorchEqualsEveryEngine) {
   write_file_atomic(dir.file("input.f32"), std::string(reinterpret_cast<const char*>(x.data_ptr<float>()), x.numel() * 4));
   const CommandResult r = run_command("node '" + std::string(EDGESSD_SOURCE_DIR) + "/tests/runtime/ort_run.js' '" +
                                       dir.file("reader.onnx") + "' '" + dir.file("input.f32") + "' '" + dir.file("ort") +
-                                      "' 32 96");
+                                      "' 32 " + std::to_string(info.input_width));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto ort = read_raw<float>(dir.file("ort.chars.f32"));
   ASSERT_EQ(ort.size(), static_cast<size_t>(expected.numel()));
@@ -119,7 +120,7 @@ TEST(ReaderExport, Int8CalibrationOnPlateCrops) {
   auto e32 = create_engine(fp32.graph, {"onednn", 1});
   auto e8 = create_engine(int8.graph, {"onednn", 1});
   EXPECT_EQ(e8->name(), "onednn-int8");
-  std::vector<float> input(3 * 32 * 96);
+  std::vector<float> input(3 * 32 * static_cast<size_t>(info.input_width));
   reader_input(crop_plate(image, {40, 60, 200, 110}, info), info, input.data());
   std::vector<Tensor> o32, o8;
   e32->forward(input.data(), o32);

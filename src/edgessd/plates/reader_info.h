@@ -10,11 +10,13 @@ namespace edgessd {
 
 struct ReaderInfo {
   std::string charset = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  // 32x96: 3:1 sits between US plates (2:1) and EU ones (4.7:1), so neither is squashed
-  // by more than ~1.6x; 32 rows keep ~16 px per character height; 24 output columns
-  // (stride 4) leave room for CTC's blanks between 8-9 characters. The width may be any
-  // multiple of 4 within 64..256 (the net is convolutional along it); the height is 32.
-  int input_width = 96;
+  // 32x128: 4:1 sits between US plates (2:1) and EU ones (4.7:1), so neither is squashed
+  // by more than 2x; 32 rows keep ~16 px per character height; 32 output columns (stride
+  // 4) leave room for CTC's blanks between 8-9 characters. It reads more plates than 96
+  // wide, whose characters get a quarter fewer columns (README, "Reading plates of several
+  // countries"). The width may be any multiple of 4 within 64..256 (the net is
+  // convolutional along it); the height is 32.
+  int input_width = 128;
   int input_height = 32;
   // How a single-row box's crop becomes the input: "stretch" to it whatever its shape, or
   // "letterbox": scaled to fit with its shape kept, centred, the rest grey (127).

@@ -39,7 +39,7 @@ struct ReaderTrainOptions {
   // Validation and checkpoints use an exponential moving average of the weights with this
   // decay (WeightAverage, train's --ema); 0 = the live weights.
   double ema = 0;
-  int input_width = 96;               // ReaderInfo::input_width
+  int input_width = ReaderInfo{}.input_width;
   std::string geometry = "stretch";   // ReaderInfo::geometry
   int epochs = 45;
   int batch_size = 32;
