@@ -40,7 +40,8 @@ cv::Mat photo_background(Random& r, const std::string& path, cv::Size size) {
   // A random crop of at least half the photo, resized to the image.
   const double scale = uniform(r, 0.5, 1.0);
   const int w = std::max(16, static_cast<int>(photo.cols * scale)), h = std::max(16, static_cast<int>(photo.rows * scale));
-  const cv::Rect crop(uniform_int(r, 0, photo.cols - w), uniform_int(r, 0, photo.rows - h), w, h);
+  const int y = uniform_int(r, 0, photo.rows - h), x = uniform_int(r, 0, photo.cols - w);  // GCC's old order
+  const cv::Rect crop(x, y, w, h);
   cv::Mat out;
   cv::resize(photo(crop), out, size, 0, 0, cv::INTER_AREA);
   if (uniform_int(r, 0, 1)) cv::flip(out, out, 1);

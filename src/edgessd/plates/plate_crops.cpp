@@ -86,7 +86,9 @@ void photometric(cv::Mat& crop, Random& r) {
     cv::cvtColor(grey, f, cv::COLOR_GRAY2RGB);
   }
   const double contrast = r.uniform(0.5, 1.4), brightness = r.uniform(-40, 40);
-  const cv::Scalar cast(r.uniform(0.85, 1.15), r.uniform(0.85, 1.15), r.uniform(0.85, 1.15));
+  // One draw a statement, in GCC's old order (right to left), so training draws as before.
+  const double cast_red = r.uniform(0.85, 1.15), cast_green = r.uniform(0.85, 1.15), cast_blue = r.uniform(0.85, 1.15);
+  const cv::Scalar cast(cast_blue, cast_green, cast_red);
   const cv::Scalar mean = cv::mean(f);
   f = (f - mean) * contrast + mean + cv::Scalar::all(brightness);
   f = f.mul(cast);

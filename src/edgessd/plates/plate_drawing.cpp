@@ -24,10 +24,12 @@ cv::Mat plate_background(Random& r, cv::Size size, const cv::Scalar& colour) {
     }
   } else if (kind == 2 && !is_dark(colour)) {
     cv::Mat blobs(size, CV_8UC3, colour);
-    for (int i = r.between(2, 5); i > 0; --i)
-      cv::ellipse(blobs, cv::Point(r.below(size.width), r.below(size.height)),
-                  cv::Size(r.between(20, size.width / 3), r.between(10, size.height / 2)), r.uniform(0, 180), 0, 360,
-                  colour * r.uniform(0.6, 0.95), cv::FILLED);
+    for (int i = r.between(2, 5); i > 0; --i) {  // one draw a statement, in GCC's old order
+      const double shade = r.uniform(0.6, 0.95), angle = r.uniform(0, 180);
+      const int half_height = r.between(10, size.height / 2), half_width = r.between(20, size.width / 3);
+      const int y = r.below(size.height), x = r.below(size.width);
+      cv::ellipse(blobs, cv::Point(x, y), cv::Size(half_width, half_height), angle, 0, 360, colour * shade, cv::FILLED);
+    }
     cv::GaussianBlur(blobs, plate, cv::Size(), 9);
   }
   return plate;

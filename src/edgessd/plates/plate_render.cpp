@@ -60,23 +60,42 @@ cv::Mat procedural_background(Random& r, cv::Size size) {
   } else if (kind == 2) {  // clutter: rectangles, circles, lines, text-like glyphs
     image.setTo(random_colour(r));
     const int shapes = uniform_int(r, 15, 60);
+    // One draw a statement, in the order GCC drew them when several shared one (right to
+    // left), so the data sets and readers made before stay what they were.
     for (int i = 0; i < shapes; ++i) {
-      const cv::Point p(uniform_int(r, 0, size.width), uniform_int(r, 0, size.height));
+      const int y = uniform_int(r, 0, size.height), x = uniform_int(r, 0, size.width);
+      const cv::Point p(x, y);
       const int s = uniform_int(r, 5, size.width / 4);
       switch (uniform_int(r, 0, 3)) {
-        case 0: cv::rectangle(image, cv::Rect(p.x, p.y, s, uniform_int(r, 5, s + 5)), random_colour(r), cv::FILLED); break;
+        case 0: {
+          const cv::Scalar colour = random_colour(r);
+          const int height = uniform_int(r, 5, s + 5);
+          cv::rectangle(image, cv::Rect(p.x, p.y, s, height), colour, cv::FILLED);
+          break;
+        }
         case 1: cv::circle(image, p, s / 2, random_colour(r), cv::FILLED); break;
-        case 2: cv::line(image, p, p + cv::Point(uniform_int(r, -s, s), uniform_int(r, -s, s)), random_colour(r), uniform_int(r, 1, 6)); break;
+        case 2: {
+          const int thickness = uniform_int(r, 1, 6);
+          const cv::Scalar colour = random_colour(r);
+          const int dy = uniform_int(r, -s, s), dx = uniform_int(r, -s, s);
+          cv::line(image, p, p + cv::Point(dx, dy), colour, thickness);
+          break;
+        }
         default: {
           std::string word;
           for (int k = uniform_int(r, 2, 6); k > 0; --k) word += static_cast<char>('a' + uniform_int(r, 0, 25));
-          cv::putText(image, word, p, uniform_int(r, 0, 4), uniform(r, 0.4, 1.5), random_colour(r), uniform_int(r, 1, 3));
+          const int thickness = uniform_int(r, 1, 3);
+          const cv::Scalar colour = random_colour(r);
+          const double scale = uniform(r, 0.4, 1.5);
+          const int font = uniform_int(r, 0, 4);
+          cv::putText(image, word, p, font, scale, colour, thickness);
         }
       }
     }
   } else {  // a street: sky, buildings, road, car-like bodies
     const int horizon = static_cast<int>(size.height * uniform(r, 0.3, 0.55));
-    image(cv::Rect(0, 0, size.width, horizon)).setTo(cv::Scalar(uniform_int(r, 150, 255), uniform_int(r, 120, 220), uniform_int(r, 80, 200)));
+    const int sky_red = uniform_int(r, 80, 200), sky_green = uniform_int(r, 120, 220), sky_blue = uniform_int(r, 150, 255);
+    image(cv::Rect(0, 0, size.width, horizon)).setTo(cv::Scalar(sky_blue, sky_green, sky_red));
     image(cv::Rect(0, horizon, size.width, size.height - horizon)).setTo(cv::Scalar::all(uniform_int(r, 50, 130)));
     for (int x = 0; x < size.width;) {
       const int w = uniform_int(r, 30, 140), h = uniform_int(r, horizon / 3, horizon);
@@ -88,7 +107,8 @@ cv::Mat procedural_background(Random& r, cv::Size size) {
     const int cars = uniform_int(r, 1, 3);
     for (int i = 0; i < cars; ++i) {
       const int w = static_cast<int>(size.width * uniform(r, 0.25, 0.6)), h = w / 2;
-      const cv::Point p(uniform_int(r, -w / 4, size.width - w / 2), uniform_int(r, horizon - h / 3, size.height - h / 2));
+      const int y = uniform_int(r, horizon - h / 3, size.height - h / 2), x = uniform_int(r, -w / 4, size.width - w / 2);
+      const cv::Point p(x, y);
       const cv::Scalar body = random_colour(r);
       cv::rectangle(image, cv::Rect(p.x, p.y, w, h), body, cv::FILLED);
       cv::rectangle(image, cv::Rect(p.x + w / 6, p.y - h / 3, w * 2 / 3, h / 3 + 2), body * 0.8, cv::FILLED);
@@ -183,7 +203,8 @@ DrawnPlate draw_plate(Random& r, double aspect, const std::string& alphabet) {
   const cv::Rect room(band + width / 16, top, width - band - width / 8, bottom - top);
   static const int fonts[] = {cv::FONT_HERSHEY_SIMPLEX, cv::FONT_HERSHEY_DUPLEX, cv::FONT_HERSHEY_COMPLEX,
                               cv::FONT_HERSHEY_TRIPLEX, cv::FONT_HERSHEY_PLAIN};
-  p.font = fonts[r.below(5)] | (r.below(6) == 0 ? cv::FONT_ITALIC : 0);
+  const int face = r.below(5);  // one draw a statement, in GCC's old order
+  p.font = fonts[face] | (r.below(6) == 0 ? cv::FONT_ITALIC : 0);
   // Every face drawn with a 60 px cap height, so a stroke of 3-8 px is as bold on each.
   int baseline = 0;
   p.font_scale = 60.0 / cv::getTextSize("0", p.font, 1.0, 1, &baseline).height;

@@ -40,7 +40,7 @@ struct ReaderTrainOptions {
   // decay (WeightAverage, train's --ema); 0 = the live weights.
   double ema = 0;
   int input_width = ReaderInfo{}.input_width;
-  std::string geometry = "stretch";   // ReaderInfo::geometry
+  std::string geometry = ReaderInfo{}.geometry;
   int epochs = 45;
   int batch_size = 32;
   double lr = 2e-3;  // Adam, cosine to 0 over the epochs
