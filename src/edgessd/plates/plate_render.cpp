@@ -33,6 +33,44 @@ cv::Scalar random_colour(Random& r, int lo, int hi) {
 
 }  // namespace plate_drawing
 
+namespace {
+
+// One shape of a cluttered background: a rectangle, circle, line or short word. One draw
+// a statement, in the order GCC drew them when several shared one (right to left), so the
+// data sets and readers made before stay what they were.
+void clutter_shape(Random& r, cv::Mat& image) {
+  const int y = uniform_int(r, 0, image.rows), x = uniform_int(r, 0, image.cols);
+  const cv::Point p(x, y);
+  const int s = uniform_int(r, 5, image.cols / 4);
+  switch (uniform_int(r, 0, 3)) {
+    case 0: {
+      const cv::Scalar colour = random_colour(r);
+      const int height = uniform_int(r, 5, s + 5);
+      cv::rectangle(image, cv::Rect(p.x, p.y, s, height), colour, cv::FILLED);
+      break;
+    }
+    case 1: cv::circle(image, p, s / 2, random_colour(r), cv::FILLED); break;
+    case 2: {
+      const int thickness = uniform_int(r, 1, 6);
+      const cv::Scalar colour = random_colour(r);
+      const int dy = uniform_int(r, -s, s), dx = uniform_int(r, -s, s);
+      cv::line(image, p, p + cv::Point(dx, dy), colour, thickness);
+      break;
+    }
+    default: {
+      std::string word;
+      for (int k = uniform_int(r, 2, 6); k > 0; --k) word += static_cast<char>('a' + uniform_int(r, 0, 25));
+      const int thickness = uniform_int(r, 1, 3);
+      const cv::Scalar colour = random_colour(r);
+      const double scale = uniform(r, 0.4, 1.5);
+      const int font = uniform_int(r, 0, 4);
+      cv::putText(image, word, p, font, scale, colour, thickness);
+    }
+  }
+}
+
+}  // namespace
+
 // Procedural backgrounds: gradients, stripes, clutter, and a crude street scene.
 cv::Mat procedural_background(Random& r, cv::Size size) {
   cv::Mat image(size, CV_8UC3);
@@ -60,38 +98,7 @@ cv::Mat procedural_background(Random& r, cv::Size size) {
   } else if (kind == 2) {  // clutter: rectangles, circles, lines, text-like glyphs
     image.setTo(random_colour(r));
     const int shapes = uniform_int(r, 15, 60);
-    // One draw a statement, in the order GCC drew them when several shared one (right to
-    // left), so the data sets and readers made before stay what they were.
-    for (int i = 0; i < shapes; ++i) {
-      const int y = uniform_int(r, 0, size.height), x = uniform_int(r, 0, size.width);
-      const cv::Point p(x, y);
-      const int s = uniform_int(r, 5, size.width / 4);
-      switch (uniform_int(r, 0, 3)) {
-        case 0: {
-          const cv::Scalar colour = random_colour(r);
-          const int height = uniform_int(r, 5, s + 5);
-          cv::rectangle(image, cv::Rect(p.x, p.y, s, height), colour, cv::FILLED);
-          break;
-        }
-        case 1: cv::circle(image, p, s / 2, random_colour(r), cv::FILLED); break;
-        case 2: {
-          const int thickness = uniform_int(r, 1, 6);
-          const cv::Scalar colour = random_colour(r);
-          const int dy = uniform_int(r, -s, s), dx = uniform_int(r, -s, s);
-          cv::line(image, p, p + cv::Point(dx, dy), colour, thickness);
-          break;
-        }
-        default: {
-          std::string word;
-          for (int k = uniform_int(r, 2, 6); k > 0; --k) word += static_cast<char>('a' + uniform_int(r, 0, 25));
-          const int thickness = uniform_int(r, 1, 3);
-          const cv::Scalar colour = random_colour(r);
-          const double scale = uniform(r, 0.4, 1.5);
-          const int font = uniform_int(r, 0, 4);
-          cv::putText(image, word, p, font, scale, colour, thickness);
-        }
-      }
-    }
+    for (int i = 0; i < shapes; ++i) clutter_shape(r, image);
   } else {  // a street: sky, buildings, road, car-like bodies
     const int horizon = static_cast<int>(size.height * uniform(r, 0.3, 0.55));
     const int sky_red = uniform_int(r, 80, 200), sky_green = uniform_int(r, 120, 220), sky_blue = uniform_int(r, 150, 255);
