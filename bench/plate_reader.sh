@@ -5,7 +5,8 @@
 # same fresh plates: the domain gap), each scored on the data set's test split: exact plates and
 # characters on the ground-truth boxes, O/0 I/1 folded, and end to end with DETECTOR
 # (when given), and on the cross-domain set CROSS (never trained on; plates-eu), each with and
-# without its region's --plate-pattern preset (PRESET, CROSS_PRESET), and on held-out
+# without its region's --plate-pattern preset (PRESET, CROSS_PRESET) and with the presets of
+# the countries its plates are from (CROSS_COUNTRY, as a user who knows them), and on held-out
 # synthetic two-row plates (square EU, motorcycles; `synth --plates --two-row`, a seed no
 # training draws): mean, min, max over the seeds. Speed: ms per plate (every engine, fp32 and
 # int8, and ONNX Runtime) and detect + track + read frames/s on a 1280x720 video at 2
@@ -13,7 +14,8 @@
 #
 # usage: bench/plate_reader.sh [DETECTOR.onnx]
 # env: CLI (build/edgessd), DATA (plates-us), CROSS (plates-eu; skipped when absent),
-#      PRESET (us), CROSS_PRESET (eu), OUT (reader-study), SEEDS ("1 2 3"),
+#      PRESET (us), CROSS_PRESET (eu), CROSS_COUNTRY ("sk|cz": plates-eu's are Slovak and
+#      Czech, a few German and Polish), OUT (reader-study), SEEDS ("1 2 3"),
 #      EPOCHS (45), SYNTH_PLATES (4000 an epoch), SYNTH_COUNT (400 images), RUNS (200),
 #      PARALLEL (1), CONFIGS ("real+synth synth-only"; also real+synth-letterbox128,
 #      real+synth-wide128, real+synth-wide96, real+synth-jitter08, real+synth-jitter18, real+synth-jitter18-ema)
@@ -26,6 +28,7 @@ DATA=${DATA:-$SHARED/datasets/plates-us}
 CROSS=${CROSS:-$SHARED/datasets/plates-eu}
 PRESET=${PRESET:-us}
 CROSS_PRESET=${CROSS_PRESET:-eu}
+CROSS_COUNTRY=${CROSS_COUNTRY:-sk|cz}
 OUT=${OUT:-reader-study}
 SEEDS=${SEEDS:-1 2 3}
 EPOCHS=${EPOCHS:-45}
@@ -63,7 +66,7 @@ read -r -a ORDER <<<"${CONFIGS:-real+synth synth-only}"
 # finished training.
 run_one() {
   local name=$1 seed=$2 dir="$OUT/$1/seed$2"
-  [ -s "$dir/result.json" ] && { [ -z "$DETECTOR" ] || grep -q end_to_end "$dir/result.json"; } && return
+  scored "$dir/result.json" && { [ ! -d "$CROSS" ] || scored "$dir/result-cross-country.json"; } && return
   mkdir -p "$dir"
   if ! grep -q "Best checkpoint:" "$dir/train.log" 2>/dev/null; then  # a finished training is kept
     # shellcheck disable=SC2086
@@ -75,12 +78,16 @@ run_one() {
   [ -n "$DETECTOR" ] && det=(--detector "$DETECTOR")
   score "$DATA" "$dir/result-preset.json" --plate-pattern "$PRESET"
   if [ -d "$CROSS" ]; then
-    score "$CROSS" "$dir/result-cross.json"
-    score "$CROSS" "$dir/result-cross-preset.json" --plate-pattern "$CROSS_PRESET"
+    score "$CROSS" "$dir/result-cross.json" "${det[@]}"
+    score "$CROSS" "$dir/result-cross-preset.json" --plate-pattern "$CROSS_PRESET" "${det[@]}"
+    score "$CROSS" "$dir/result-cross-country.json" --plate-pattern "$CROSS_COUNTRY" "${det[@]}"
   fi
   score "$OUT/two-row" "$dir/result-two-row.json"
   score "$DATA" "$dir/result.json" "${det[@]}"  # last: its presence marks the run done
 }
+
+# A result there, with the end-to-end score when DETECTOR is given.
+scored() { [ -s "$1" ] && { [ -z "$DETECTOR" ] || grep -q end_to_end "$1"; }; }
 
 # One eval-reader of the run's ONNX reader on a data set's test split, as one JSON line.
 score() {
@@ -124,18 +131,28 @@ for name in "${ORDER[@]}"; do
     "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]')" "$e2e" "$e2ef"
 done
 echo "With region presets, on $CROSS (never trained on) and on two-row plates (exact plates on ground-truth boxes, %):"
-printf '%-11s %-20s %-20s %-20s %-20s %-20s %-20s\n' config "exact, $PRESET" "cross exact" "cross, $CROSS_PRESET" \
-  "cross characters" "cross, O/0 I/1" "two-row exact"
+printf '%-11s %-20s %-20s %-20s %-20s %-20s %-20s %-20s\n' config "exact, $PRESET" "cross exact" "cross, $CROSS_PRESET" \
+  "cross, $CROSS_COUNTRY" "cross characters" "cross, O/0 I/1" "two-row exact"
 for name in "${ORDER[@]}"; do
   [ -f "$OUT/$name/seed${SEEDS%% *}/result-cross.json" ] || continue
-  printf '%-11s %-20s %-20s %-20s %-20s %-20s %-20s\n' "$name" \
+  printf '%-11s %-20s %-20s %-20s %-20s %-20s %-20s %-20s\n' "$name" \
     "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-preset.json)" \
     "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-cross.json)" \
     "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-cross-preset.json)" \
+    "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-cross-country.json)" \
     "$(stats "$name" '["ground_truth_boxes"]["character_accuracy"]' result-cross.json)" \
     "$(stats "$name" '["ground_truth_boxes_folded"]["exact_accuracy"]' result-cross.json)" \
     "$(stats "$name" '["ground_truth_boxes"]["exact_accuracy"]' result-two-row.json)"
 done
+if [ -n "$DETECTOR" ] && [ -d "$CROSS" ]; then
+  echo "End to end on $CROSS through $DETECTOR (exact plates, %):"
+  printf '%-11s %-20s %-20s %-20s\n' config "no preset" "$CROSS_PRESET" "$CROSS_COUNTRY"
+  for name in "${ORDER[@]}"; do
+    printf '%-11s %-20s %-20s %-20s\n' "$name" "$(stats "$name" '["end_to_end"]["exact_accuracy"]' result-cross.json)" \
+      "$(stats "$name" '["end_to_end"]["exact_accuracy"]' result-cross-preset.json)" \
+      "$(stats "$name" '["end_to_end"]["exact_accuracy"]' result-cross-country.json)"
+  done
+fi
 
 # Speed, with the first configuration's first seed.
 first=$OUT/${ORDER[0]}/seed$(echo $SEEDS | cut -d' ' -f1)/model

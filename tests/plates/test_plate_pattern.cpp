@@ -2,6 +2,7 @@
 // column probabilities whose answers are worked out by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 
@@ -112,7 +113,10 @@ std::vector<float> misread_first(char read, char truth, const std::string& rest)
 // `eu`, a Mercosur one `mercosur` and `br`, and a misread first letter is mended by each.
 TEST(PlatePattern, RegionPresetsDecodeTheirFormats) {
   for (const std::string& name : plate_pattern_presets()) EXPECT_NO_THROW(PlatePattern(name, kCharset)) << name;
-  EXPECT_EQ(plate_pattern_presets(), (std::vector<std::string>{"us", "eu", "br", "mercosur"}));
+  const std::vector<std::string> presets = plate_pattern_presets();
+  ASSERT_GT(presets.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(presets.begin(), presets.begin() + 4),
+            (std::vector<std::string>{"us", "eu", "br", "mercosur"}));
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"eu", "RK857AI"}, {"eu", "ZG1234AB"}, {"eu", "AB12CDE"}, {"eu", "1234BCD"}, {"eu", "2T40211"}, {"br", "ABC1D23"},
       {"br", "ABC1234"}, {"mercosur", "ABC1D23"}, {"mercosur", "AB123CD"}, {"us", "7ABC123"}, {"us", "ABC1234"}};
@@ -126,6 +130,32 @@ TEST(PlatePattern, RegionPresetsDecodeTheirFormats) {
   // Seven digits are no EU registration: the preset reads something else.
   const std::vector<float> p = reading("9999999");
   EXPECT_NE(PlatePattern("eu", kCharset).decode(p.data(), p.size() / (kCharset.size() + 1)).text, "9999999");
+}
+
+// A country's preset, alone or among others and formats, stands for its formats; an empty
+// item is still refused. Where `eu`'s union admits two readings (RKO03AB is a Polish
+// 3-letter district's format), `sk` reads the Slovak one.
+TEST(PlatePattern, CountryPresetsAloneOrAmongOthers) {
+  const std::vector<std::string> presets = plate_pattern_presets();
+  for (const char* code : {"cz", "de", "fr", "gb", "it", "nl", "pl", "sk"})
+    EXPECT_NE(std::find(presets.begin(), presets.end(), code), presets.end()) << code;
+  EXPECT_NE(plate_pattern_presets_list().find("mercosur, "), std::string::npos);
+  EXPECT_EQ(expand_plate_pattern("sk"), "AA999AA");
+  EXPECT_EQ(expand_plate_pattern("sk|cz"), "AA999AA|9A99999|9AA9999");
+  EXPECT_EQ(expand_plate_pattern("!AAA999|sk"), "AAA999|AA999AA");
+  EXPECT_EQ(expand_plate_pattern("SK"), "SK") << "a format of literal characters, as before";
+  for (const std::string bad : {"sk||cz", "|sk", "sk|"}) {
+    const std::string e = edgessd::testing::error_of([&] { check_plate_pattern_syntax(bad); });
+    EXPECT_EQ(e.rfind("--plate-pattern " + bad + ": ", 0), 0u) << "names what the user wrote: " << e;
+  }
+  std::vector<std::vector<std::pair<char, float>>> spec;
+  for (const auto& column : std::vector<std::vector<std::pair<char, float>>>{
+           {{'R', 0.9f}}, {{'K', 0.9f}}, {{'O', 0.5f}, {'0', 0.4f}}, {{'0', 0.9f}}, {{'3', 0.9f}}, {{'A', 0.9f}}, {{'B', 0.9f}}})
+    spec.push_back(column), spec.push_back({{' ', 0.9f}});
+  const std::vector<float> tie = columns(spec);
+  EXPECT_EQ(PlatePattern("eu", kCharset).read(tie.data(), spec.size()).text, "RKO03AB");
+  EXPECT_EQ(PlatePattern("sk", kCharset).read(tie.data(), spec.size()).text, "RK003AB");
+  EXPECT_EQ(PlatePattern("sk|cz", kCharset).read(tie.data(), spec.size()).text, "RK003AB");
 }
 
 // '@FILE': a format a line, '#' comments and blank lines skipped; a bad line is an Error

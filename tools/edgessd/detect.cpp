@@ -5,6 +5,7 @@
 #include "edgessd/deploy/detect_run.h"
 #include "edgessd/runtime/engine.h"
 #include "edgessd/deploy/stream_pipelines.h"
+#include "edgessd/plates/plate_pattern.h"
 
 namespace {
 
@@ -90,8 +91,9 @@ void add_detect_options(CLI::App& cmd, int& exit_code) {
   cmd.add_option("--plate-pattern", a->plate_pattern,
                  "With --reader: plate formats a read should fit (the best fitting read unless 100x less probable than "
                  "the free one), 'A' letter, '9' digit, '?' any, '|' between formats "
-                 "(e.g. AAA9999|9AAA999), a region's preset (us, eu, br, mercosur) or @FILE (a format a line); "
-                 "a leading '!' reads only what fits");
+                 "(e.g. AAA9999|9AAA999), presets among them (" +
+                     edgessd::plate_pattern_presets_list() +
+                     ") or @FILE (a format a line); a leading '!' reads only what fits");
   cmd.callback([a, network, camera, &exit_code, &cmd] {
     check_follow_flags(cmd, a->follow);
     if (!network->empty() && !a->model.empty())

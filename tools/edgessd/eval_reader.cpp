@@ -69,8 +69,9 @@ void add_eval_reader_command(CLI::App& app) {
   cmd->add_option("--threshold", a->threshold, "The detector's minimum confidence")->capture_default_str();
   cmd->add_option("--plate-pattern", a->plate_pattern,
                   "Plate formats the reads should fit (the best fitting read unless 100x less probable than the free "
-                  "one; 'A' letter, '9' digit, '?' any, '|'), a preset "
-                  "(us, eu, br, mercosur) or @FILE (a format a line); a leading '!' reads only what fits");
+                  "one; 'A' letter, '9' digit, '?' any, '|'), presets among them (" +
+                      edgessd::plate_pattern_presets_list() +
+                      ") or @FILE (a format a line); a leading '!' reads only what fits");
   edgessd::cli::add_engine_flags(*cmd, a->engine.name, a->engine.threads, "Inference engine for .onnx models");
   cmd->add_flag("--json", a->json, "One JSON object (scores and every plate's read) instead of the text");
   cmd->callback([a] { run_eval_reader(*a); });

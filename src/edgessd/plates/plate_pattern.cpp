@@ -44,17 +44,45 @@ const std::pair<const char*, std::string> kPresets[] = {
            "AA99AA|99AA99|99AAA9|9AAA99|A999AA|AAA99A|9AA999|A99AAA|AA9999|9AAA999" + german_formats()},
     {"br", "AAA9999|AAA9A99"},  // Brazil: the grey plates and their Mercosur successors
     {"mercosur", "AAA9A99|AA999AA|AAA9999|AAAA999"},  // Brazil, Argentina, Uruguay, Paraguay
+    // One country's standard issues, by the code on the plate's band (as OpenALPR's
+    // `-c eu -p sk`): a reader in one country mends what the union of `eu` cannot (RK003AB
+    // is Slovak, RKO03AB a Polish 3-letter district's format). The older issues still on the
+    // road are kept (Spain's provincial plates, Portugal's, Hungary's 3 + 3).
+    {"be", "9AAA999|AAA999|999AAA"},
+    {"bg", "AA9999AA|A9999AA"},
+    {"ch", "AA9|AA99|AA999|AA9999|AA99999|AA999999"},
+    {"cz", "9A99999|9AA9999"},
+    {"de", german_formats().substr(1)},
+    {"dk", "AA99999"},
+    {"es", "9999AAA|A9999AA|AA9999AA|A9999A|AA9999A"},
+    {"fi", "AAA999|AA999|AAA99"},
+    {"fr", "AA999AA"},
+    {"gb", "AA99AAA"},
+    {"hr", "AA999A|AA9999A|AA999AA|AA9999AA"},
+    {"hu", "AAA999|AAAA999"},
+    {"it", "AA999AA"},
+    {"lt", "AAA999"},
+    {"lv", "AA9999|AA999|A9999"},
+    {"nl", "AA9999|9999AA|99AA99|AA99AA|AAAA99|99AAAA|99AAA9|9AAA99|AA999A|A999AA|AAA99A|A99AAA|9AA999|999AA9"},
+    {"no", "AA99999"},
+    {"pl", "AA99999|AA9999A|AA999AA|AA9A999|AA9AA99|AAAA999|AAA99AA|AAA9A99|AAA99A9|AAA9AA9|AAAAA99|AAA99999|"
+           "AAA9999A|AAA999AA"},
+    {"pt", "AA9999|9999AA|99AA99|AA99AA"},
+    {"ro", "AA99AAA|AA999AAA|A99AAA|A999AAA"},
+    {"se", "AAA999|AAA99A"},
+    {"sk", "AA999AA"},
 };
 
-void check_formats(const std::string& text, const std::string& flag) {
+// `shown`: what the user wrote, named in the error (a preset's name, not its formats).
+void check_formats(const std::string& text, const std::string& flag, const std::string& shown) {
   for (const std::string& format : formats_of(text)) {
     // Plates have at most ~10 characters; a longer format only ever matched nothing.
     if (format.empty() || format.size() > kMaxPatternPositions)
-      throw Error(flag + " " + text + ": each format must have 1.." + std::to_string(kMaxPatternPositions) +
+      throw Error(flag + " " + shown + ": each format must have 1.." + std::to_string(kMaxPatternPositions) +
                   " positions ('A' letter, '9' digit, '?' any)");
     for (char p : format)
       if (static_cast<unsigned char>(p) >= 0x80 || !std::isgraph(static_cast<unsigned char>(p)))
-        throw Error(flag + " " + text + ": only ASCII letters and digits, 'A', '9', '?' and '|' make a pattern");
+        throw Error(flag + " " + shown + ": only ASCII letters and digits, 'A', '9', '?' and '|' make a pattern");
   }
 }
 
@@ -75,7 +103,7 @@ std::string formats_from_file(const std::string& path, const std::string& flag) 
     if (first == std::string::npos) continue;
     line = line.substr(first, last - first + 1);
     try {
-      check_formats(line, flag);
+      check_formats(line, flag, line);
     } catch (const Error& e) {
       throw Error(path + ":" + std::to_string(line_number) + ": " + e.what());
     }
@@ -88,12 +116,19 @@ std::string formats_from_file(const std::string& path, const std::string& flag) 
 }  // namespace
 
 std::string expand_plate_pattern(const std::string& value, const std::string& flag) {
-  const std::string formats = is_strict_plate_pattern(value) ? value.substr(1) : value;
-  for (const auto& [name, preset] : kPresets)
-    if (formats == name) return preset;
   const std::string file = plate_pattern_file(value);
   if (!file.empty()) return formats_from_file(file, flag);
-  return formats;
+  // Each of the '|'-separated items that names a preset stands for its formats ("sk|cz").
+  std::string out;
+  bool first = true;
+  for (const std::string& item : formats_of(is_strict_plate_pattern(value) ? value.substr(1) : value)) {
+    std::string expanded = item;  // an empty item stays, for check_formats to refuse
+    for (const auto& [name, preset] : kPresets)
+      if (item == name) expanded = preset;
+    out += (first ? "" : "|") + expanded;
+    first = false;
+  }
+  return out;
 }
 
 bool is_strict_plate_pattern(const std::string& value) { return !value.empty() && value[0] == '!'; }
@@ -109,14 +144,20 @@ std::vector<std::string> plate_pattern_presets() {
   return names;
 }
 
+std::string plate_pattern_presets_list() {
+  std::string out;
+  for (const auto& preset : kPresets) out += (out.empty() ? "" : ", ") + std::string(preset.first);
+  return out;
+}
+
 void check_plate_pattern_syntax(const std::string& value, const std::string& flag) {
-  check_formats(expand_plate_pattern(value, flag), flag);
+  check_formats(expand_plate_pattern(value, flag), flag, value);
 }
 
 PlatePattern::PlatePattern(const std::string& value, const std::string& charset, const std::string& flag)
     : charset_(charset), strict_(is_strict_plate_pattern(value)) {
   const std::string text = expand_plate_pattern(value, flag);
-  check_formats(text, flag);
+  check_formats(text, flag, value);
   for (const std::string& format : formats_of(text)) {
     std::vector<std::vector<int>> positions;
     for (char p : format) {

@@ -3,8 +3,9 @@
 // whose plates follow a known layout. A format is a string of position classes: 'A' any
 // letter, '9' any digit, '?' any character of the reader's set, anything else that
 // character itself; several formats are separated by '|' ("AAA9999|9AAA999"). A region's
-// preset by name (`us`, `eu`, `br`, `mercosur`) or `@FILE` (a format a line, '#' comments)
-// stands for its formats. A leading '!' makes them strict: every read fits one.
+// preset by name (`us`, `eu`, `br`, `mercosur`, or one country's by the code on its band:
+// `sk`, `de`, ...), alone or among formats ("sk|cz|AAA999"), or `@FILE` (a format a line,
+// '#' comments) stands for its formats. A leading '!' makes them strict: every read fits one.
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ constexpr double kFormatOdds = 100;
 // The formats `value` stands for: a preset's, a file's (an Error naming FILE:LINE), or itself.
 std::string expand_plate_pattern(const std::string& value, const std::string& flag = "--plate-pattern");
 std::vector<std::string> plate_pattern_presets();
+std::string plate_pattern_presets_list();  // "us, eu, ..., sk": the presets' names for a flag's help
 bool is_strict_plate_pattern(const std::string& value);  // a leading '!'
 std::string plate_pattern_file(const std::string& value);  // FILE of "@FILE" or "!@FILE", else ""
 
