@@ -40,7 +40,7 @@ const std::pair<const char*, std::string> kPresets[] = {
     {"us", "9AAA999|AAA9999|AAA999|999AAA|AAAA99|AA99999|A99AAA|9AA9999|AAA99A|9AAA99|AAA9A9|999A999"},
     // France, Italy, Croatia, Spain, the UK, Poland, Czechia, the Netherlands, Portugal,
     // Belgium, Germany
-    {"eu", "AA999AA|AA9999AA|AA999A|AA9999A|9999AAA|AA99AAA|AA99999|AAA9999|AA9999A|AAA99AA|9A?9999|"
+    {"eu", "AA999AA|AA9999AA|AA999A|AA9999A|9999AAA|AA99AAA|AA99999|AAA9999|AAA99AA|9A?9999|"
            "AA99AA|99AA99|99AAA9|9AAA99|A999AA|AAA99A|9AA999|A99AAA|AA9999|9AAA999" + german_formats()},
     {"br", "AAA9999|AAA9A99"},  // Brazil: the grey plates and their Mercosur successors
     {"mercosur", "AAA9A99|AA999AA|AAA9999|AAAA999"},  // Brazil, Argentina, Uruguay, Paraguay
