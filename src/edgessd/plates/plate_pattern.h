@@ -18,7 +18,8 @@ constexpr size_t kMaxPatternPositions = 16;
 // (a round figure fixed beforehand; README, "Reading plates of several countries").
 constexpr double kFormatOdds = 100;
 
-// The formats `value` stands for: a preset's, a file's (an Error naming FILE:LINE), or itself.
+// The formats `value` stands for: a file's (an Error naming FILE:LINE), or its own with each
+// item that names a preset replaced by the preset's formats.
 std::string expand_plate_pattern(const std::string& value, const std::string& flag = "--plate-pattern");
 std::vector<std::string> plate_pattern_presets();
 std::string plate_pattern_presets_list();  // "us, eu, ..., sk": the presets' names for a flag's help
