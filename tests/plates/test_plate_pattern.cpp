@@ -30,6 +30,16 @@ std::vector<float> columns(const std::vector<std::vector<std::pair<char, float>>
   return p;
 }
 
+// RK003AB over 14 columns (a blank after each character) whose third character's column
+// holds `third`.
+std::vector<float> rk003ab(const std::vector<std::pair<char, float>>& third) {
+  std::vector<std::vector<std::pair<char, float>>> spec;
+  for (const auto& column : std::vector<std::vector<std::pair<char, float>>>{
+           {{'R', 0.9f}}, {{'K', 0.9f}}, third, {{'0', 0.9f}}, {{'3', 0.9f}}, {{'A', 0.9f}}, {{'B', 0.9f}}})
+    spec.push_back(column), spec.push_back({{' ', 0.9f}});
+  return columns(spec);
+}
+
 }  // namespace
 
 TEST(PlatePattern, TheBestPathThatFitsAFormatWins) {
@@ -148,14 +158,33 @@ TEST(PlatePattern, CountryPresetsAloneOrAmongOthers) {
     const std::string e = edgessd::testing::error_of([&] { check_plate_pattern_syntax(bad); });
     EXPECT_EQ(e.rfind("--plate-pattern " + bad + ": ", 0), 0u) << "names what the user wrote: " << e;
   }
+  // The network 3.75x surer of O than of 0 after the district: `eu` holds Poland's AAA99AA
+  // and reads RKO03AB; Slovakia's format alone reads RK003AB.
+  const std::vector<float> sure_o = rk003ab({{'O', 0.75f}, {'0', 0.2f}});
+  EXPECT_EQ(PlatePattern("eu", kCharset).read(sure_o.data(), 14).text, "RKO03AB");
+  EXPECT_EQ(PlatePattern("sk", kCharset).read(sure_o.data(), 14).text, "RK003AB");
+  EXPECT_EQ(PlatePattern("sk|cz", kCharset).read(sure_o.data(), 14).text, "RK003AB");
+}
+
+// Formats that both fit compete with a prior: a digit is one of 10 where a letter is one
+// of 26, so at a near tie the format with a digit there wins; a format is not credited for
+// being shorter, so a weak last letter stays.
+TEST(PlatePattern, ANearTieGoesToTheDigitAndAWeakLetterStays) {
+  const std::vector<float> tie = rk003ab({{'O', 0.5f}, {'0', 0.4f}});
+  EXPECT_EQ(ctc_greedy_read(tie.data(), 14, kCharset).text, "RKO03AB");
+  EXPECT_EQ(PlatePattern("AAA99AA|AA999AA", kCharset).read(tie.data(), 14).text, "RK003AB");
+  EXPECT_EQ(PlatePattern("AA999AA|AAA99AA", kCharset).read(tie.data(), 14).text, "RK003AB") << "in either order";
+  EXPECT_EQ(PlatePattern("eu", kCharset).read(tie.data(), 14).text, "RK003AB");
+  // The O 3.75x surer than the 0 outweighs the digit's 2.6.
+  const std::vector<float> sure_o = rk003ab({{'O', 0.75f}, {'0', 0.2f}});
+  EXPECT_EQ(PlatePattern("AAA99AA|AA999AA", kCharset).read(sure_o.data(), 14).text, "RKO03AB");
+  // RK587AC whose C shares its column with a blank (0.5 against 0.4): AA999A, one letter
+  // shorter, admits 26x fewer texts, yet the letter is read.
   std::vector<std::vector<std::pair<char, float>>> spec;
-  for (const auto& column : std::vector<std::vector<std::pair<char, float>>>{
-           {{'R', 0.9f}}, {{'K', 0.9f}}, {{'O', 0.5f}, {'0', 0.4f}}, {{'0', 0.9f}}, {{'3', 0.9f}}, {{'A', 0.9f}}, {{'B', 0.9f}}})
-    spec.push_back(column), spec.push_back({{' ', 0.9f}});
-  const std::vector<float> tie = columns(spec);
-  EXPECT_EQ(PlatePattern("eu", kCharset).read(tie.data(), spec.size()).text, "RKO03AB");
-  EXPECT_EQ(PlatePattern("sk", kCharset).read(tie.data(), spec.size()).text, "RK003AB");
-  EXPECT_EQ(PlatePattern("sk|cz", kCharset).read(tie.data(), spec.size()).text, "RK003AB");
+  for (char c : std::string("RK587A")) spec.push_back({{c, 0.9f}}), spec.push_back({{' ', 0.9f}});
+  spec.push_back({{'C', 0.5f}, {' ', 0.4f}});
+  const std::vector<float> weak = columns(spec);
+  EXPECT_EQ(PlatePattern("AA999A|AA999AA", kCharset).read(weak.data(), spec.size()).text, "RK587AC");
 }
 
 // '@FILE': a format a line, '#' comments and blank lines skipped; a bad line is an Error

@@ -158,8 +158,13 @@ PlatePattern::PlatePattern(const std::string& value, const std::string& charset,
     : charset_(charset), strict_(is_strict_plate_pattern(value)) {
   const std::string text = expand_plate_pattern(value, flag);
   check_formats(text, flag, value);
+  const double letters = static_cast<double>(
+      std::max<std::ptrdiff_t>(1, std::count_if(charset.begin(), charset.end(), [](char c) {
+        return std::isalpha(static_cast<unsigned char>(c));
+      })));
   for (const std::string& format : formats_of(text)) {
     std::vector<std::vector<int>> positions;
+    double prior = 0;
     for (char p : format) {
       std::vector<int> allowed;
       for (size_t c = 0; c < charset.size(); ++c) {
@@ -171,19 +176,28 @@ PlatePattern::PlatePattern(const std::string& value, const std::string& charset,
       if (allowed.empty())
         throw Error(flag + " " + value + ": '" + std::string(1, p) + "' matches no character the reader knows (" +
                     charset + ")");
+      prior += std::log(letters / static_cast<double>(allowed.size()));
       positions.push_back(std::move(allowed));
     }
     formats_.push_back(std::move(positions));
+    log_priors_.push_back(prior);
   }
 }
 
+// Formats that fit the columns compete on their path's probability times their prior: a
+// position's odds against a letter's (a digit is one of 10, a letter one of 26), so where
+// the network is torn between O and 0 the format with a digit there wins (RK003AB over
+// RKO03AB when both fit). Against a letter, not against every text the format admits:
+// that prior would halve a 7-character format's odds per letter and drop weak letters
+// (README, "Reading plates of several countries").
 PlateReading PlatePattern::decode(const float* probs, size_t columns, double* log_score) const {
   PlateReading best;
-  double best_score = -std::numeric_limits<double>::infinity();
-  for (const auto& format : formats_) {
+  double best_score = -std::numeric_limits<double>::infinity(), best_posterior = best_score;
+  for (size_t f = 0; f < formats_.size(); ++f) {
     double score = 0;
-    PlateReading r = decode_format(format, probs, columns, score);
-    if (!r.text.empty() && score > best_score) best = r, best_score = score;
+    PlateReading r = decode_format(formats_[f], probs, columns, score);
+    if (!r.text.empty() && score + log_priors_[f] > best_posterior)
+      best = r, best_score = score, best_posterior = score + log_priors_[f];
   }
   if (log_score) *log_score = best_score;
   return best;

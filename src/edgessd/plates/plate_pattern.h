@@ -37,8 +37,9 @@ class PlatePattern {
   // the reader's set lacks.
   PlatePattern(const std::string& text, const std::string& charset, const std::string& flag = "--plate-pattern");
   bool empty() const { return formats_.empty(); }
-  // The most probable CTC path (Viterbi, log probabilities) whose text fits a format, with
-  // ctc_greedy_read's confidence along it, and that path's log probability. Text ""
+  // The CTC path (Viterbi, log probabilities) that fits a format, most probable once each
+  // format's prior is counted (digits narrower than letters), with ctc_greedy_read's
+  // confidence along it, and that path's log probability (without the prior). Text ""
   // (confidence 0) when no format fits in the columns there are.
   PlateReading decode(const float* probs, size_t columns, double* log_score = nullptr) const;
   // What --plate-pattern reads: decode()'s reading when the pattern is strict or its path
@@ -52,6 +53,7 @@ class PlatePattern {
  private:
   // Per format, per position, the classes (1-based CTC indices) allowed there.
   std::vector<std::vector<std::vector<int>>> formats_;
+  std::vector<double> log_priors_;  // per format: sum over positions of log(letters / classes allowed)
   std::string charset_;
   bool strict_ = false;
   PlateReading decode_format(const std::vector<std::vector<int>>& format, const float* probs, size_t columns,
