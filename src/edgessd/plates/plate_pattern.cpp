@@ -188,8 +188,8 @@ PlatePattern::PlatePattern(const std::string& value, const std::string& charset,
 // position's odds against a letter's (a digit is one of 10, a letter one of 26), so where
 // the network is torn between O and 0 the format with a digit there wins (RK003AB over
 // RKO03AB when both fit). Against a letter, not against every text the format admits:
-// that prior would make each letter more a format has 26x less probable and drop weak
-// letters (README, "Reading plates of several countries").
+// that prior would make a format 26x less probable for each letter it has more, and drop
+// weak letters (README, "Reading plates of several countries").
 PlateReading PlatePattern::decode(const float* probs, size_t columns, double* log_score) const {
   PlateReading best;
   double best_score = -std::numeric_limits<double>::infinity(), best_posterior = best_score;
